@@ -1,0 +1,52 @@
+// Errors of the pure protocol layer (GDP, GstStructure/caps text, wire schemas).
+// Every error has a stable `code` that callers and tests match on; messages may change.
+// Never thrown across a process boundary: decoders return them, parsers throw them to their caller.
+
+export class FluxError extends Error {
+  readonly code: string;
+  readonly path?: string;
+  constructor(code: string, message: string, path?: string) {
+    super(message);
+    this.name = 'FluxError';
+    this.code = code;
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** Codes of the protocol layer. Tests check that every code in every layer is unique. */
+export const PROTOCOL_ERROR_CODES = {
+  GDP_BAD_HEADER_CRC: 'FLUX_GDP_BAD_HEADER_CRC',
+  GDP_BAD_PAYLOAD_CRC: 'FLUX_GDP_BAD_PAYLOAD_CRC',
+  GDP_WRONG_PAYLOAD_TYPE: 'FLUX_GDP_WRONG_PAYLOAD_TYPE',
+  GDP_PAYLOAD_TOO_LARGE: 'FLUX_GDP_PAYLOAD_TOO_LARGE',
+  GDP_BUFFER_BEFORE_CAPS: 'FLUX_GDP_BUFFER_BEFORE_CAPS',
+  GDP_BAD_CAPS: 'FLUX_GDP_BAD_CAPS',
+  GDP_BAD_EVENT: 'FLUX_GDP_BAD_EVENT',
+  GDP_TRUNCATED: 'FLUX_GDP_TRUNCATED',
+  GDP_BAD_VALUE: 'FLUX_GDP_BAD_VALUE',
+  GST_PARSE: 'FLUX_GST_PARSE',
+} as const;
+
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[keyof typeof PROTOCOL_ERROR_CODES];
+
+/** A GStreamer structure/caps string could not be parsed; `position` is the 0-based character index. */
+export class GstParseError extends FluxError {
+  readonly position: number;
+  constructor(message: string, position: number) {
+    super(PROTOCOL_ERROR_CODES.GST_PARSE, `${message} (at character ${position})`);
+    this.name = 'GstParseError';
+    this.position = position;
+  }
+}
+
+/** A GDP stream failed; the stream ends there. `packetIndex` counts packets delivered before it. */
+export class GdpError extends FluxError {
+  readonly packetIndex: number;
+  readonly byteOffset: number;
+  constructor(code: ProtocolErrorCode, message: string, packetIndex: number, byteOffset: number) {
+    super(code, message);
+    this.name = 'GdpError';
+    this.packetIndex = packetIndex;
+    this.byteOffset = byteOffset;
+  }
+}
