@@ -49,8 +49,8 @@ export function formatDouble(x: number): string {
   const digits = mant.replace('-', '').replace('.', '');
   let out: string;
   if (exp >= 0) {
-    const intPart = digits.slice(0, exp + 1);
-    out = intPart + '.' + digits.slice(exp + 1);
+    const frac = digits.slice(exp + 1);
+    out = digits.slice(0, exp + 1) + (frac ? '.' + frac : '');
   } else {
     out = '0.' + '0'.repeat(-exp - 1) + digits;
   }
