@@ -1,0 +1,14 @@
+// Errors of the command line: bad arguments and unreadable files, with stable codes.
+import { FluxError } from '../protocol/errors';
+
+export const CLI_ERROR_CODES = {
+  BAD_ARGUMENT: 'FLUX_CLI_BAD_ARGUMENT',
+  CANNOT_READ: 'FLUX_CLI_CANNOT_READ',
+  CANNOT_WRITE: 'FLUX_CLI_CANNOT_WRITE',
+} as const;
+
+/** Prints an error the way every fluxcast command does: `error CODE: message` on stderr. */
+export function reportError(err: unknown): void {
+  if (err instanceof FluxError) process.stderr.write(`error ${err.code}: ${err.message}${err.path ? ` (at ${err.path})` : ''}\n`);
+  else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+}
