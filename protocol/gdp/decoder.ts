@@ -7,7 +7,7 @@ import { GdpError, PROTOCOL_ERROR_CODES as C, ProtocolErrorCode } from '../error
 import { GstCaps } from '../gst/caps';
 import { GstStructure } from '../gst/structure';
 import { EVENT_TYPES } from '../gst/event-types';
-import { crc16 } from './crc';
+import { crc16, crc16Update } from './crc';
 import { GdpFrame } from './frame';
 import { GDP_FLAG, GDP_HEADER_LENGTH, GDP_PAYLOAD_TYPE, H } from './packet';
 
@@ -87,7 +87,7 @@ export class GdpDecoder {
       if (len - pos < total) break;
       const end = pos + total;
       total = 0;
-      if (!this.deliver(data.subarray(pos, end))) return this.failure;
+      if (!this.deliver(data.subarray(pos, end), null)) return this.failure;
       pos = end;
       if (this.eos) return null;
     }
@@ -124,7 +124,11 @@ export class GdpDecoder {
     this.eos = false;
   }
 
-  /** Adds `data` to the pending packet; returns what is left of `data` after it, or null if not complete. */
+  /**
+   * Adds `data` to the pending packet; returns what is left of `data` after it, or null if the
+   * packet is still incomplete (or failed). Only a header split across chunks is copied (62 bytes);
+   * payload pieces are kept as they came and handed on as the frame's chunks.
+   */
   private completePending(data: Buffer): Buffer | null {
     let used = 0;
     if (this.expected === 0) {
@@ -143,17 +147,18 @@ export class GdpDecoder {
     }
     const need = this.expected - this.pendingBytes;
     if (data.length - used < need) {
-      const part = data.subarray(used);
+      const part = used === 0 ? data : data.subarray(used);
       this.pending.push(part);
       this.pendingBytes += part.length;
       return null;
     }
-    this.pending.push(data.subarray(used, used + need));
-    const packet = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.expected);
+    if (need > 0) this.pending.push(data.subarray(used, used + need));
+    const parts = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    const total = this.expected;
     this.expected = 0;
-    if (!this.deliver(packet)) return null;
+    if (!this.deliver(parts.length === 1 ? parts[0] : parts, total)) return null;
     if (this.eos) return null;
     return data.subarray(used + need);
   }
@@ -172,14 +177,16 @@ export class GdpDecoder {
     return GDP_HEADER_LENGTH + length;
   }
 
-  private deliver(packet: Buffer): boolean {
-    const type = packet.readUInt16BE(H.PAYLOAD_TYPE);
-    const length = packet.length - GDP_HEADER_LENGTH;
+  /** Checks and hands on one complete packet: a buffer, or pieces whose first holds the header. */
+  private deliver(packet: Buffer | Buffer[], total: number | null): boolean {
+    const head = Array.isArray(packet) ? packet[0] : packet;
+    const length = (total ?? head.length) - GDP_HEADER_LENGTH;
+    const type = head.readUInt16BE(H.PAYLOAD_TYPE);
     if (type !== GDP_PAYLOAD_TYPE.BUFFER && type !== GDP_PAYLOAD_TYPE.CAPS && type < GDP_PAYLOAD_TYPE.EVENT_BASE) {
       return this.fail(C.GDP_WRONG_PAYLOAD_TYPE, `GDP packet header is of wrong type (${type})`) >= 0;
     }
-    if (packet[H.FLAGS] & GDP_FLAG.CRC_PAYLOAD && length > 0) {
-      if (crc16(packet, GDP_HEADER_LENGTH) !== packet.readUInt16BE(H.PAYLOAD_CRC)) {
+    if (head[H.FLAGS] & GDP_FLAG.CRC_PAYLOAD && length > 0) {
+      if (payloadCrc(packet) !== head.readUInt16BE(H.PAYLOAD_CRC)) {
         return this.fail(C.GDP_BAD_PAYLOAD_CRC, 'GDP packet payload does not validate') >= 0;
       }
     }
@@ -189,33 +196,36 @@ export class GdpDecoder {
         return this.fail(C.GDP_BUFFER_BEFORE_CAPS, 'Received a buffer without first receiving caps') >= 0;
       }
       frame = new GdpFrame(packet);
-    } else if (type === GDP_PAYLOAD_TYPE.CAPS) {
-      const text = cString(packet);
-      try {
-        GstCaps.parse(text);
-      } catch (e) {
-        return this.fail(C.GDP_BAD_CAPS, `could not create caps from GDP packet: ${(e as Error).message}`) >= 0;
-      }
-      this.capsSeen = true;
-      frame = new GdpFrame(packet, text);
     } else {
-      if (packet[H.MAJOR] !== 1 || packet[H.MINOR] !== 0) {
-        // gdpdepay also decodes a few legacy 0.2 events; no 1.x writer produces them.
-        return this.fail(C.GDP_BAD_EVENT, `could not create event from GDP packet (version ${packet[0]}.${packet[1]})`) >= 0;
-      }
-      let text: string | null = null;
-      if (length > 0) {
-        text = cString(packet);
+      const joined = Array.isArray(packet) ? Buffer.concat(packet) : packet;
+      if (type === GDP_PAYLOAD_TYPE.CAPS) {
+        const text = cString(joined);
         try {
-          GstStructure.parse(text);
+          GstCaps.parse(text);
         } catch (e) {
-          return this.fail(C.GDP_BAD_EVENT, `could not create event from GDP packet: ${(e as Error).message}`) >= 0;
+          return this.fail(C.GDP_BAD_CAPS, `could not create caps from GDP packet: ${(e as Error).message}`) >= 0;
         }
+        this.capsSeen = true;
+        frame = new GdpFrame(joined, text);
+      } else {
+        if (head[H.MAJOR] !== 1 || head[H.MINOR] !== 0) {
+          // gdpdepay also decodes a few legacy 0.2 events; no 1.x writer produces them.
+          return this.fail(C.GDP_BAD_EVENT, `could not create event from GDP packet (version ${head[0]}.${head[1]})`) >= 0;
+        }
+        let text: string | null = null;
+        if (length > 0) {
+          text = cString(joined);
+          try {
+            GstStructure.parse(text);
+          } catch (e) {
+            return this.fail(C.GDP_BAD_EVENT, `could not create event from GDP packet: ${(e as Error).message}`) >= 0;
+          }
+        }
+        frame = new GdpFrame(joined, text);
+        if (type === EOS_PAYLOAD_TYPE) this.eos = true;
       }
-      frame = new GdpFrame(packet, text);
-      if (type === EOS_PAYLOAD_TYPE) this.eos = true;
     }
-    this.consumed += packet.length;
+    this.consumed += frame.length;
     this.packets++;
     this.onFrame(frame);
     return true;
@@ -227,6 +237,13 @@ export class GdpDecoder {
     this.pendingBytes = 0;
     return -1;
   }
+}
+
+function payloadCrc(packet: Buffer | Buffer[]): number {
+  if (!Array.isArray(packet)) return crc16(packet, GDP_HEADER_LENGTH);
+  let crc = crc16Update(0xffff, packet[0], GDP_HEADER_LENGTH);
+  for (let i = 1; i < packet.length; i++) crc = crc16Update(crc, packet[i]);
+  return crc ^ 0xffff;
 }
 
 /** Payload text up to the first NUL, as gst_caps_from_string / gst_structure_from_string read it. */

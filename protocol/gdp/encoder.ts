@@ -5,24 +5,61 @@
 import { FluxError, PROTOCOL_ERROR_CODES } from '../errors';
 import { crc16 } from './crc';
 import {
-  BUFFER_FLAGS_CARRIED, GDP_FLAG, GDP_HEADER_LENGTH, GDP_PAYLOAD_TYPE, GdpBufferPacket, GdpCrcOptions,
-  GdpPacket, H, NONE64,
+  BUFFER_FLAGS_CARRIED, GDP_FLAG, GDP_HEADER_LENGTH, GDP_PAYLOAD_TYPE, GdpCrcOptions, GdpPacket, H, NONE64,
 } from './packet';
+
+/** A 64-bit time or offset to encode: bigint, an exact (safe) integer number, or null for NONE. */
+export type GdpTime = bigint | number | null;
+
+/** A buffer packet to encode; times may be numbers when they are safe integers. */
+export interface GdpBufferInput {
+  readonly kind?: 'buffer';
+  readonly pts: GdpTime;
+  readonly dts: GdpTime;
+  readonly duration: GdpTime;
+  readonly offset: GdpTime;
+  readonly offsetEnd: GdpTime;
+  readonly flags: number;
+  readonly data: Uint8Array;
+}
+
+export type GdpPacketInput = GdpPacket | (GdpBufferInput & { readonly kind: 'buffer' });
 
 const DEFAULT_CRC: GdpCrcOptions = { crcHeader: true, crcPayload: false };
 const MAX_U64 = NONE64;
 
-function writeU64(header: Buffer, at: number, value: bigint | null, field: string): void {
+const TWO32 = 4294967296;
+
+function writeWords(h: Buffer, at: number, hi: number, lo: number): void {
+  h[at] = hi >>> 24;
+  h[at + 1] = hi >>> 16;
+  h[at + 2] = hi >>> 8;
+  h[at + 3] = hi;
+  h[at + 4] = lo >>> 24;
+  h[at + 5] = lo >>> 16;
+  h[at + 6] = lo >>> 8;
+  h[at + 7] = lo;
+}
+
+/**
+ * Writes a 64-bit field. Numbers are accepted when they are safe integers (exact below 2^53, and
+ * cheaper than bigint on the hot path); bigints cover the whole range; null is GStreamer's NONE.
+ */
+function writeU64(h: Buffer, at: number, value: GdpTime, field: string): void {
   if (value === null) {
-    header.writeUInt32BE(0xffffffff, at);
-    header.writeUInt32BE(0xffffffff, at + 4);
-    return;
+    writeWords(h, at, 0xffffffff, 0xffffffff);
+  } else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new FluxError(PROTOCOL_ERROR_CODES.GDP_BAD_VALUE, `${field} ${value} is not an exact non-negative integer (use a bigint above 2^53)`);
+    }
+    const hi = Math.floor(value / TWO32);
+    writeWords(h, at, hi, value - hi * TWO32);
+  } else {
+    if (value < 0n || value > MAX_U64) {
+      throw new FluxError(PROTOCOL_ERROR_CODES.GDP_BAD_VALUE, `${field} ${value} is outside 0..2^64-1`);
+    }
+    writeWords(h, at, Number(value >> 32n), Number(value & 0xffffffffn));
   }
-  if (value < 0n || value > MAX_U64) {
-    throw new FluxError(PROTOCOL_ERROR_CODES.GDP_BAD_VALUE, `${field} ${value} is outside 0..2^64-1`);
-  }
-  header.writeUInt32BE(Number(value >> 32n), at);
-  header.writeUInt32BE(Number(value & 0xffffffffn), at + 4);
 }
 
 function textPayload(text: string): Buffer {
@@ -37,17 +74,27 @@ function textPayload(text: string): Buffer {
 function finishHeader(header: Buffer, payload: Uint8Array, crc: GdpCrcOptions): Buffer {
   const crcHeader = crc.crcHeader ?? true;
   const crcPayload = crc.crcPayload ?? false;
+  const len = payload.length;
   header[H.MAJOR] = 1;
   header[H.MINOR] = 0;
   header[H.FLAGS] = (crcHeader ? GDP_FLAG.CRC_HEADER : 0) | (crcPayload ? GDP_FLAG.CRC_PAYLOAD : 0);
-  header.writeUInt32BE(payload.length, H.LENGTH);
-  header.writeUInt16BE(crcHeader ? crc16(header, 0, H.HEADER_CRC) : 0, H.HEADER_CRC);
-  header.writeUInt16BE(crcPayload && payload.length > 0 ? crc16(payload) : 0, H.PAYLOAD_CRC);
+  header[H.LENGTH] = len >>> 24;
+  header[H.LENGTH + 1] = len >>> 16;
+  header[H.LENGTH + 2] = len >>> 8;
+  header[H.LENGTH + 3] = len;
+  const hc = crcHeader ? crc16(header, 0, H.HEADER_CRC) : 0;
+  header[H.HEADER_CRC] = hc >>> 8;
+  header[H.HEADER_CRC + 1] = hc;
+  const pc = crcPayload && len > 0 ? crc16(payload) : 0;
+  header[H.PAYLOAD_CRC] = pc >>> 8;
+  header[H.PAYLOAD_CRC + 1] = pc;
   return header;
 }
 
-export function encodeBufferHeader(p: Omit<GdpBufferPacket, 'kind'>, crc: GdpCrcOptions = DEFAULT_CRC): Buffer {
-  const header = Buffer.alloc(GDP_HEADER_LENGTH);
+export function encodeBufferHeader(p: GdpBufferInput, crc: GdpCrcOptions = DEFAULT_CRC): Buffer {
+  // From the shared pool; every byte is written below, so no zero fill is needed.
+  const header = Buffer.allocUnsafe(GDP_HEADER_LENGTH);
+  header[3] = 0;
   header.writeUInt16BE(GDP_PAYLOAD_TYPE.BUFFER, H.PAYLOAD_TYPE);
   writeU64(header, H.PTS, p.pts, 'pts');
   writeU64(header, H.DURATION, p.duration, 'duration');
@@ -56,11 +103,13 @@ export function encodeBufferHeader(p: Omit<GdpBufferPacket, 'kind'>, crc: GdpCrc
   // gdppay keeps only LIVE, DISCONT, HEADER, GAP and DELTA_UNIT.
   header.writeUInt16BE(p.flags & BUFFER_FLAGS_CARRIED, H.BUFFER_FLAGS);
   writeU64(header, H.DTS, p.dts, 'dts');
+  header.writeUInt32BE(0, 52); // reserved
+  header.writeUInt16BE(0, 56);
   return finishHeader(header, p.data, crc);
 }
 
 /** Header and payload of one packet, for writev; the buffer payload is the caller's bytes. */
-export function encodeParts(p: GdpPacket, crc: GdpCrcOptions = DEFAULT_CRC): [Buffer, Uint8Array] {
+export function encodeParts(p: GdpPacketInput, crc: GdpCrcOptions = DEFAULT_CRC): [Buffer, Uint8Array] {
   if (p.kind === 'buffer') return [encodeBufferHeader(p, crc), p.data];
   const header = Buffer.alloc(GDP_HEADER_LENGTH);
   let payload: Buffer;
@@ -77,7 +126,7 @@ export function encodeParts(p: GdpPacket, crc: GdpCrcOptions = DEFAULT_CRC): [Bu
   return [finishHeader(header, payload, crc), payload];
 }
 
-export function encodePacket(p: GdpPacket, crc: GdpCrcOptions = DEFAULT_CRC): Buffer {
+export function encodePacket(p: GdpPacketInput, crc: GdpCrcOptions = DEFAULT_CRC): Buffer {
   const [header, payload] = encodeParts(p, crc);
   return payload.length === 0 ? header : Buffer.concat([header, payload]);
 }
