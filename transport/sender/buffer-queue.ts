@@ -1,0 +1,359 @@
+// The pure core of the multi-client sender: one queue of buffers, one read position per
+// client, sync methods, streamheaders, soft/hard limits and the recover policies. No I/O:
+// the sender asks `take()` what to write next to a client and reports back; tests drive it directly.
+// Invariants: every client position is WAITING or a sequence number inside the queue; the queue
+// never holds more than limits.maxQueueBytes (clients further behind are removed as slow).
+
+import { Amount, RemoveReason, SenderLimits, SyncMethod, UnitFormat } from './policy';
+
+/** A buffer as the sender sees it; `chunks` are written as they are (never copied). */
+export interface SenderBuffer {
+  readonly chunks: readonly Buffer[];
+  readonly size: number;
+  /** Presentation time in milliseconds, or null. */
+  readonly ptsMs: number | null;
+  /** False for a delta unit (GST_BUFFER_FLAG_DELTA_UNIT); new clients may start only on keyframes in keyframe modes. */
+  readonly keyframe: boolean;
+}
+
+interface Entry {
+  readonly buf: SenderBuffer;
+  /** Bytes queued before this entry since the start (for byte lags). */
+  readonly byteStart: number;
+}
+
+export const WAITING = -1;
+
+export interface ClientOptions {
+  syncMethod?: SyncMethod;
+  burst?: Amount;
+  burstMax?: Amount;
+}
+
+export interface CursorStats {
+  buffersSent: number;
+  buffersDropped: number;
+  firstPtsMs: number | null;
+  lastPtsMs: number | null;
+}
+
+export interface Cursor {
+  readonly id: number;
+  /** Sequence number of the next buffer to send, or WAITING. */
+  next: number;
+  readonly syncMethod: SyncMethod;
+  readonly burst: Amount | undefined;
+  readonly burstMax: Amount | undefined;
+  /** Streamheader version this client last received; -1 = none yet. */
+  headerVersion: number;
+  /** remove-flush: last sequence number (exclusive) the client still gets before removal. */
+  flushUntil: number | null;
+  readonly stats: CursorStats;
+}
+
+/** What to write next to one client: zero-copy chunks, counted in buffers and bytes. */
+export interface Batch {
+  readonly chunks: Buffer[];
+  readonly bytes: number;
+  readonly buffers: number;
+}
+
+/**
+ * How a new buffer travels (compare gst_multi_handle_sink_queue_buffer):
+ *
+ * 1. It is appended with the next sequence number; its running byte offset is recorded, so the
+ *    lag of any client in buffers, bytes or time is a subtraction, not a walk. No client is
+ *    touched by the append itself: positions are absolute, so 10,000 idle clients cost nothing.
+ * 2. Clients still WAITING (just added, or resynced to "latest") get their start position now,
+ *    chosen by their sync method; keyframe methods keep waiting until a keyframe qualifies.
+ * 3. Every client's lag is compared with the limits: at `unitsMax` (or beyond the queue's byte
+ *    bound) it is removed as slow; at `unitsSoftMax` the recover policy moves it forward and the
+ *    skipped buffers count as dropped.
+ * 4. The queue is trimmed to the oldest position any remaining client still needs, but kept at
+ *    least as long as buffersMin/bytesMin/timeMinMs and the longest configured burst, so that
+ *    new clients can get their burst.
+ */
+export class BufferQueue {
+  private entries: Entry[] = [];
+  private firstSeq = 0; // sequence number of entries[0]
+  private bytesTotal = 0; // bytes ever queued
+  private newestPts: number | null = null; // PTS of the newest timestamped buffer
+  private readonly cursors = new Map<number, Cursor>();
+  private headers: Buffer[] = [];
+  private headerBytes = 0;
+  private headerVersionNow = 0;
+  private nextId = 1;
+
+  constructor(public limits: SenderLimits) {}
+
+  get nextSeq(): number {
+    return this.firstSeq + this.entries.length;
+  }
+  get length(): number {
+    return this.entries.length;
+  }
+  get queuedBytes(): number {
+    return this.entries.length ? this.bytesTotal - this.entries[0].byteStart : 0;
+  }
+  get clientCount(): number {
+    return this.cursors.size;
+  }
+  get streamheader(): readonly Buffer[] {
+    return this.headers;
+  }
+  get headerVersion(): number {
+    return this.headerVersionNow;
+  }
+  cursor(id: number): Cursor | undefined {
+    return this.cursors.get(id);
+  }
+  clientIds(): number[] {
+    return [...this.cursors.keys()];
+  }
+
+  /** Replaces the streamheader (codec headers, or GDP sticky packets) that new clients get first. */
+  setStreamheader(buffers: readonly Buffer[]): void {
+    const same = buffers.length === this.headers.length && buffers.every((b, i) => b.equals(this.headers[i]));
+    if (same) return;
+    this.headers = [...buffers];
+    this.headerBytes = buffers.reduce((n, b) => n + b.length, 0);
+    this.headerVersionNow++;
+  }
+
+  /** True when `bytes` equal one of the current streamheader buffers (such in-band copies are not queued). */
+  isStreamheader(bytes: Buffer): boolean {
+    return this.headers.some((h) => h.length === bytes.length && h.equals(bytes));
+  }
+
+  addClient(options: ClientOptions = {}): Cursor {
+    const cursor: Cursor = {
+      id: this.nextId++,
+      next: WAITING,
+      syncMethod: options.syncMethod ?? this.limits.syncMethod,
+      burst: options.burst ?? this.limits.burst,
+      burstMax: options.burstMax ?? this.limits.burstMax,
+      headerVersion: -1,
+      flushUntil: null,
+      stats: { buffersSent: 0, buffersDropped: 0, firstPtsMs: null, lastPtsMs: null },
+    };
+    this.cursors.set(cursor.id, cursor);
+    // Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for
+    // the next buffer, as in multihandlesink.
+    if (this.entries.length && cursor.syncMethod !== 'latest' && cursor.syncMethod !== 'next-keyframe') {
+      cursor.next = this.startFor(cursor, false);
+    }
+    return cursor;
+  }
+
+  removeClient(id: number): Cursor | undefined {
+    const c = this.cursors.get(id);
+    this.cursors.delete(id);
+    return c;
+  }
+
+  /** remove-flush: the client still gets everything queued up to now, then `take` reports it done. */
+  flushClient(id: number): void {
+    const c = this.cursors.get(id);
+    if (c) c.flushUntil = this.nextSeq;
+  }
+
+  /**
+   * Queues a buffer (steps 1-4 above). Returns the clients that must now be removed, with the
+   * reason, so the I/O layer can close them.
+   */
+  push(buf: SenderBuffer): Array<[number, RemoveReason]> {
+    this.entries.push({ buf, byteStart: this.bytesTotal });
+    this.bytesTotal += buf.size;
+    if (buf.ptsMs !== null) this.newestPts = buf.ptsMs;
+    const removed: Array<[number, RemoveReason]> = [];
+    const newest = this.nextSeq - 1;
+    for (const c of this.cursors.values()) {
+      if (c.next === WAITING) {
+        if (c.flushUntil === null) c.next = this.startFor(c, true);
+        continue;
+      }
+      if (this.isSlow(c.next)) {
+        removed.push([c.id, 'slow']);
+        continue;
+      }
+      if (this.limits.unitsSoftMax > 0 && this.lag(c.next, this.limits.unitFormat) >= this.limits.unitsSoftMax) {
+        this.recover(c, newest);
+      }
+    }
+    for (const [id] of removed) this.cursors.delete(id);
+    this.trim();
+    return removed;
+  }
+
+  /**
+   * The next batch for a client: the streamheader first when it needs it, then queued buffers
+   * from its position, up to `maxBytes` (at least one buffer). Advances the position.
+   * Returns null when nothing is ready for this client.
+   */
+  take(id: number, maxBytes = this.limits.maxBatchBytes): Batch | null {
+    const c = this.cursors.get(id);
+    if (!c || c.next === WAITING) return null;
+    const end = c.flushUntil ?? this.nextSeq;
+    if (c.next >= end) return null;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let buffers = 0;
+    if (this.headers.length && c.headerVersion !== this.headerVersionNow && (c.headerVersion < 0 || this.limits.resendStreamheader)) {
+      chunks.push(...this.headers);
+      bytes += this.headerBytes;
+    }
+    c.headerVersion = this.headerVersionNow;
+    while (c.next < end && (buffers === 0 || bytes < maxBytes)) {
+      const buf = this.entries[c.next - this.firstSeq].buf;
+      for (const chunk of buf.chunks) chunks.push(chunk);
+      bytes += buf.size;
+      buffers++;
+      c.next++;
+      if (buf.ptsMs !== null) {
+        if (c.stats.firstPtsMs === null) c.stats.firstPtsMs = buf.ptsMs;
+        c.stats.lastPtsMs = buf.ptsMs;
+      }
+    }
+    c.stats.buffersSent += buffers;
+    return { chunks, bytes, buffers };
+  }
+
+  /** True when a flushing client got everything it was owed. */
+  flushDone(id: number): boolean {
+    const c = this.cursors.get(id);
+    return !!c && c.flushUntil !== null && (c.next === WAITING || c.next >= c.flushUntil);
+  }
+
+  /** True when the client has queued data it has not taken yet. */
+  hasPending(id: number): boolean {
+    const c = this.cursors.get(id);
+    return !!c && c.next !== WAITING && c.next < (c.flushUntil ?? this.nextSeq);
+  }
+
+  /** Lag of a position: the units from `seq` to the newest buffer, inclusive. */
+  lag(seq: number, format: UnitFormat): number {
+    if (seq === WAITING || seq >= this.nextSeq) return 0;
+    switch (format) {
+      case 'buffers':
+        return this.nextSeq - seq;
+      case 'bytes':
+        return this.bytesTotal - this.entries[seq - this.firstSeq].byteStart;
+      case 'time':
+        return this.timeSpan(seq);
+    }
+  }
+
+  /** Milliseconds of PTS from the buffer at `seq` (or the first timestamped one after it) to the newest. */
+  private timeSpan(seq: number): number {
+    const newest = this.newestPts;
+    if (newest === null) return 0;
+    for (let i = seq - this.firstSeq; i < this.entries.length; i++) {
+      const p = this.entries[i].buf.ptsMs;
+      if (p !== null) return newest - p;
+    }
+    return 0;
+  }
+
+  private isSlow(seq: number): boolean {
+    if (this.limits.unitsMax > 0 && this.lag(seq, this.limits.unitFormat) >= this.limits.unitsMax) return true;
+    return this.lag(seq, 'bytes') > this.limits.maxQueueBytes;
+  }
+
+  /**
+   * The oldest sequence number whose lag stays below `amount` (or, with `reach`, the newest one
+   * whose lag reaches it). With reach=true and too little data, the oldest queued buffer.
+   */
+  private pointFor(amount: Amount, reach: boolean): number {
+    const newest = this.nextSeq - 1;
+    for (let s = newest; s >= this.firstSeq; s--) {
+      const lag = this.lag(s, amount.format);
+      if (reach ? lag >= amount.value : lag > amount.value) return reach ? s : s + 1;
+    }
+    return this.firstSeq;
+  }
+
+  private keyframeBetween(from: number, to: number, step: 1 | -1): number {
+    for (let s = from; step > 0 ? s <= to : s >= to; s += step) {
+      if (s >= this.firstSeq && s < this.nextSeq && this.entries[s - this.firstSeq].buf.keyframe) return s;
+    }
+    return WAITING;
+  }
+
+  /** Start position for a new (or resynced-to-latest) client; `fresh` = a buffer just arrived. */
+  private startFor(c: Cursor, fresh: boolean): number {
+    const newest = this.nextSeq - 1;
+    if (newest < this.firstSeq) return WAITING;
+    const burst = c.burst ?? { format: 'buffers', value: 1 };
+    switch (c.syncMethod) {
+      case 'latest':
+        return fresh ? newest : WAITING;
+      case 'next-keyframe':
+        return fresh && this.entries[newest - this.firstSeq].buf.keyframe ? newest : WAITING;
+      case 'latest-keyframe':
+        return this.keyframeBetween(newest, this.firstSeq, -1);
+      case 'burst':
+        return Math.max(this.pointFor(burst, true), c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq);
+      case 'burst-keyframe':
+      case 'burst-with-keyframe': {
+        const minPoint = this.pointFor(burst, true);
+        const maxPoint = c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq;
+        const older = this.keyframeBetween(minPoint, maxPoint, -1);
+        if (older !== WAITING) return older;
+        if (c.syncMethod === 'burst-with-keyframe') return Math.max(minPoint, maxPoint);
+        return this.keyframeBetween(minPoint, newest, 1);
+      }
+    }
+  }
+
+  private recover(c: Cursor, newest: number): void {
+    const soft: Amount = { format: this.limits.unitFormat, value: this.limits.unitsSoftMax };
+    let to: number;
+    switch (this.limits.recoverPolicy) {
+      case 'none':
+        return;
+      case 'resync-latest':
+        to = WAITING;
+        break;
+      case 'resync-soft-limit':
+        to = this.pointFor(soft, false);
+        break;
+      case 'resync-keyframe':
+        to = this.keyframeBetween(this.pointFor(soft, false), newest, 1);
+        break;
+    }
+    const skippedTo = to === WAITING ? this.nextSeq : to;
+    if (skippedTo > c.next) c.stats.buffersDropped += skippedTo - c.next;
+    c.next = to === WAITING ? WAITING : Math.max(to, c.next);
+  }
+
+  /** Drops buffers no client needs any more, keeping the configured minimum and bursts. */
+  private trim(): void {
+    if (!this.entries.length) return;
+    let keep = this.nextSeq; // oldest sequence number to keep
+    for (const c of this.cursors.values()) if (c.next !== WAITING && c.next < keep) keep = c.next;
+    const L = this.limits;
+    const reserve: Amount[] = [];
+    if (L.buffersMin > 0) reserve.push({ format: 'buffers', value: L.buffersMin });
+    if (L.bytesMin > 0) reserve.push({ format: 'bytes', value: L.bytesMin });
+    if (L.timeMinMs > 0) reserve.push({ format: 'time', value: L.timeMinMs });
+    if (L.burst) reserve.push(L.burstMax ?? L.burst);
+    for (const a of reserve) keep = Math.min(keep, this.pointFor(a, true));
+    if (L.syncMethod === 'latest-keyframe' || L.syncMethod === 'burst-keyframe') {
+      const kf = this.keyframeBetween(this.nextSeq - 1, this.firstSeq, -1);
+      if (kf !== WAITING) keep = Math.min(keep, kf);
+    }
+    // The byte bound wins over everything: never keep more than maxQueueBytes.
+    while (keep < this.nextSeq && this.lag(keep, 'bytes') > L.maxQueueBytes) keep++;
+    if (keep > this.firstSeq) {
+      this.entries.splice(0, keep - this.firstSeq);
+      this.firstSeq = keep;
+      for (const c of this.cursors.values()) {
+        if (c.next !== WAITING && c.next < this.firstSeq) {
+          // Only possible for a client beyond the byte bound; it is reported slow on the next push.
+          c.stats.buffersDropped += this.firstSeq - c.next;
+          c.next = this.firstSeq;
+        }
+      }
+    }
+  }
+}
