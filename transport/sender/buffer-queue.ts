@@ -161,11 +161,11 @@ export class BufferQueue {
    * Queues a buffer (steps 1-4 above). Returns the clients that must now be removed, with the
    * reason, so the I/O layer can close them.
    */
-  push(buf: SenderBuffer): Array<[number, RemoveReason]> {
+  push(buf: SenderBuffer): Array<[Cursor, RemoveReason]> {
     this.entries.push({ buf, byteStart: this.bytesTotal });
     this.bytesTotal += buf.size;
     if (buf.ptsMs !== null) this.newestPts = buf.ptsMs;
-    const removed: Array<[number, RemoveReason]> = [];
+    const removed: Array<[Cursor, RemoveReason]> = [];
     const newest = this.nextSeq - 1;
     for (const c of this.cursors.values()) {
       if (c.next === WAITING) {
@@ -173,14 +173,14 @@ export class BufferQueue {
         continue;
       }
       if (this.isSlow(c.next)) {
-        removed.push([c.id, 'slow']);
+        removed.push([c, 'slow']);
         continue;
       }
       if (this.limits.unitsSoftMax > 0 && this.lag(c.next, this.limits.unitFormat) >= this.limits.unitsSoftMax) {
         this.recover(c, newest);
       }
     }
-    for (const [id] of removed) this.cursors.delete(id);
+    for (const [c] of removed) this.cursors.delete(c.id);
     this.trim();
     return removed;
   }
@@ -272,6 +272,12 @@ export class BufferQueue {
     return this.firstSeq;
   }
 
+  /** The oldest position whose lag is below the soft limit (where resync-soft-limit moves a client). */
+  private belowSoft(soft: Amount): number {
+    for (let s = this.firstSeq; s < this.nextSeq; s++) if (this.lag(s, soft.format) < soft.value) return s;
+    return this.nextSeq - 1;
+  }
+
   private keyframeBetween(from: number, to: number, step: 1 | -1): number {
     for (let s = from; step > 0 ? s <= to : s >= to; s += step) {
       if (s >= this.firstSeq && s < this.nextSeq && this.entries[s - this.firstSeq].buf.keyframe) return s;
@@ -315,10 +321,10 @@ export class BufferQueue {
         to = WAITING;
         break;
       case 'resync-soft-limit':
-        to = this.pointFor(soft, false);
+        to = this.belowSoft(soft);
         break;
       case 'resync-keyframe':
-        to = this.keyframeBetween(this.pointFor(soft, false), newest, 1);
+        to = this.keyframeBetween(this.belowSoft(soft), newest, 1);
         break;
     }
     const skippedTo = to === WAITING ? this.nextSeq : to;

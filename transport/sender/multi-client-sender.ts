@@ -1,0 +1,269 @@
+// The multi-client sender (our multifdsink): one BufferQueue, many ClientHandles. Owns the
+// I/O loop: after each push it pumps every ready client, batching queued buffers into one
+// write per client, parks clients whose handle pushes back until they drain, and removes
+// clients that close, fail, lag past the hard limit or time out, always with a reason and stats.
+// Data path: push() and the pumps are direct calls; no actor mailbox in between.
+
+import { EventEmitter } from 'events';
+import { BufferQueue, ClientOptions, SenderBuffer } from './buffer-queue';
+import { ClientHandle, HandleEnd } from './handles';
+import { RemoveReason, SenderLimits, SenderLimitsInput, senderLimitsSchema } from './policy';
+
+export interface ClientStats {
+  id: number;
+  peer: string;
+  bytesSent: number;
+  buffersSent: number;
+  buffersDropped: number;
+  /** Wall clock, ms since the epoch. */
+  connectTime: number;
+  /** Wall clock, ms since the epoch; 0 while connected. */
+  disconnectTime: number;
+  connectDurationMs: number;
+  /** Monotonic ms (performance.now()) of the last write the handle accepted. */
+  lastActivity: number;
+  firstPtsMs: number | null;
+  lastPtsMs: number | null;
+}
+
+export interface SenderTotals {
+  clients: number;
+  peakClients: number;
+  bytesQueued: number;
+  bytesServed: number;
+  buffersQueued: number;
+  queueBytes: number;
+  queueBuffers: number;
+  clientsRemoved: number;
+}
+
+interface Client {
+  readonly id: number;
+  readonly handle: ClientHandle;
+  readonly connectTime: number;
+  readonly connectMono: number;
+  blocked: boolean;
+  bytesSent: number;
+  lastActivity: number;
+  readonly closeOnRemove: boolean;
+}
+
+export interface AddOptions extends ClientOptions {
+  /** Release the handle's fd/stream when the client goes (default: what the handle owns). */
+  closeOnRemove?: boolean;
+}
+
+export interface MultiClientSenderEvents {
+  'client-added': [id: number];
+  'client-removed': [id: number, reason: RemoveReason, stats: ClientStats];
+}
+
+export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
+  readonly queue: BufferQueue;
+  private readonly clients = new Map<number, Client>();
+  private readonly byKey = new Map<unknown, number>();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private peak = 0;
+  private served = 0;
+  private queuedTotal = 0;
+  private buffersTotal = 0;
+  private removedTotal = 0;
+  private closed = false;
+
+  constructor(limits: SenderLimitsInput = {}) {
+    super();
+    this.queue = new BufferQueue(senderLimitsSchema.parse(limits));
+    this.armTimeout();
+  }
+
+  get limits(): SenderLimits {
+    return this.queue.limits;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Changes limits for everyone (validated; invalid input throws a zod error and changes nothing). */
+  setLimits(changes: SenderLimitsInput): void {
+    this.queue.limits = senderLimitsSchema.parse({ ...this.queue.limits, ...changes });
+    this.armTimeout();
+  }
+
+  /**
+   * Adds a client. A handle that is already a client is refused: 'client-removed' reports it
+   * with reason 'duplicate' (the existing client stays), and null is returned.
+   */
+  add(handle: ClientHandle, options: AddOptions = {}): number | null {
+    if (this.closed) throw new Error('sender is closed');
+    if (this.byKey.has(handle.key)) {
+      const now = Date.now();
+      this.emit('client-removed', -1, 'duplicate', {
+        id: -1, peer: handle.describe(), bytesSent: 0, buffersSent: 0, buffersDropped: 0, connectTime: now,
+        disconnectTime: now, connectDurationMs: 0, lastActivity: performance.now(), firstPtsMs: null, lastPtsMs: null,
+      });
+      return null;
+    }
+    const cursor = this.queue.addClient(options);
+    const client: Client = {
+      id: cursor.id,
+      handle,
+      connectTime: Date.now(),
+      connectMono: performance.now(),
+      blocked: false,
+      bytesSent: 0,
+      lastActivity: performance.now(),
+      closeOnRemove: options.closeOnRemove ?? false,
+    };
+    this.clients.set(client.id, client);
+    this.byKey.set(handle.key, client.id);
+    if (this.clients.size > this.peak) this.peak = this.clients.size;
+    handle.attach(
+      () => this.onDrain(client),
+      (end: HandleEnd) => this.remove(client.id, end.reason),
+    );
+    this.emit('client-added', client.id);
+    this.pump(client);
+    return client.id;
+  }
+
+  /** Queues a buffer for every client (the data path) and schedules the writes. */
+  push(buf: SenderBuffer): void {
+    if (this.closed) return;
+    this.queuedTotal += buf.size;
+    this.buffersTotal++;
+    for (const [cursor, reason] of this.queue.push(buf)) this.finish(cursor.id, reason, cursor.stats);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushAll());
+    }
+  }
+
+  setStreamheader(buffers: readonly Buffer[]): void {
+    this.queue.setStreamheader(buffers);
+  }
+
+  remove(id: number, reason: RemoveReason = 'removed'): boolean {
+    if (!this.clients.has(id)) return false;
+    this.finish(id, reason);
+    return true;
+  }
+
+  /** Sends the client what is queued for it up to now, then removes it (reason 'removed'). */
+  removeFlush(id: number): void {
+    const c = this.clients.get(id);
+    if (!c) return;
+    this.queue.flushClient(id);
+    this.pump(c);
+  }
+
+  clear(): void {
+    for (const id of [...this.clients.keys()]) this.remove(id, 'removed');
+  }
+
+  stats(id: number): ClientStats | undefined {
+    const c = this.clients.get(id);
+    return c ? this.statsOf(c, 0) : undefined;
+  }
+
+  allStats(): ClientStats[] {
+    return [...this.clients.values()].map((c) => this.statsOf(c, 0));
+  }
+
+  totals(): SenderTotals {
+    return {
+      clients: this.clients.size,
+      peakClients: this.peak,
+      bytesQueued: this.queuedTotal,
+      bytesServed: this.served,
+      buffersQueued: this.buffersTotal,
+      queueBytes: this.queue.queuedBytes,
+      queueBuffers: this.queue.length,
+      clientsRemoved: this.removedTotal,
+    };
+  }
+
+  /** Removes every client and stops the timers. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.clear();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    for (const c of this.clients.values()) if (!c.blocked) this.pump(c);
+  }
+
+  /** Writes batches to one client until it pushes back or has nothing left. */
+  private pump(c: Client): void {
+    const q = this.queue;
+    while (!c.blocked) {
+      const batch = q.take(c.id);
+      if (!batch) break;
+      c.bytesSent += batch.bytes;
+      this.served += batch.bytes;
+      const more = c.handle.write(batch.chunks, batch.bytes);
+      if (!this.clients.has(c.id)) return; // the write failed synchronously and removed it
+      if (more) c.lastActivity = performance.now();
+      else c.blocked = true;
+    }
+    if (!c.blocked && q.flushDone(c.id)) this.remove(c.id, 'removed');
+  }
+
+  private onDrain(c: Client): void {
+    if (!this.clients.has(c.id)) return;
+    c.blocked = false;
+    c.lastActivity = performance.now();
+    this.pump(c);
+  }
+
+  private finish(id: number, reason: RemoveReason, cursorStats = this.queue.cursor(id)?.stats): void {
+    const c = this.clients.get(id);
+    if (!c) return;
+    this.queue.removeClient(id);
+    this.clients.delete(id);
+    this.byKey.delete(c.handle.key);
+    this.removedTotal++;
+    const stats = this.statsOf(c, Date.now(), cursorStats);
+    c.handle.release(c.closeOnRemove);
+    this.emit('client-removed', id, reason, stats);
+  }
+
+  private statsOf(c: Client, disconnectTime: number, cursorStats = this.queue.cursor(c.id)?.stats): ClientStats {
+    const now = Date.now();
+    return {
+      id: c.id,
+      peer: c.handle.describe(),
+      bytesSent: c.bytesSent - c.handle.pendingBytes,
+      buffersSent: cursorStats?.buffersSent ?? 0,
+      buffersDropped: cursorStats?.buffersDropped ?? 0,
+      connectTime: c.connectTime,
+      disconnectTime,
+      connectDurationMs: (disconnectTime || now) - c.connectTime,
+      lastActivity: c.lastActivity,
+      firstPtsMs: cursorStats?.firstPtsMs ?? null,
+      lastPtsMs: cursorStats?.lastPtsMs ?? null,
+    };
+  }
+
+  /** Checks inactivity: a client with data waiting that accepted nothing for timeoutMs is removed as slow. */
+  private armTimeout(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const t = this.queue.limits.timeoutMs;
+    if (t <= 0 || this.closed) return;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      for (const c of [...this.clients.values()]) {
+        const waiting = c.blocked || this.queue.hasPending(c.id);
+        if (waiting && now - c.lastActivity > t) this.remove(c.id, 'slow');
+        else if (!waiting) c.lastActivity = now;
+      }
+    }, Math.max(10, Math.min(1000, t / 4)));
+    this.timer.unref();
+  }
+}
