@@ -24,6 +24,8 @@ export interface ClientStats {
   lastActivity: number;
   firstPtsMs: number | null;
   lastPtsMs: number | null;
+  /** The handle's error when the reason is 'error' (e.g. ENOSPC on a full disk). */
+  error: (Error & { code?: string }) | null;
 }
 
 export interface SenderTotals {
@@ -101,7 +103,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
       const now = Date.now();
       this.emit('client-removed', -1, 'duplicate', {
         id: -1, peer: handle.describe(), bytesSent: 0, buffersSent: 0, buffersDropped: 0, connectTime: now,
-        disconnectTime: now, connectDurationMs: 0, lastActivity: performance.now(), firstPtsMs: null, lastPtsMs: null,
+        disconnectTime: now, connectDurationMs: 0, lastActivity: performance.now(), firstPtsMs: null, lastPtsMs: null, error: null,
       });
       return null;
     }
@@ -121,7 +123,9 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     if (this.clients.size > this.peak) this.peak = this.clients.size;
     handle.attach(
       () => this.onDrain(client),
-      (end: HandleEnd) => this.remove(client.id, end.reason),
+      (end: HandleEnd) => {
+        if (this.clients.has(client.id)) this.finish(client.id, end.reason, undefined, end.error);
+      },
     );
     this.emit('client-added', client.id);
     this.pump(client);
@@ -221,7 +225,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     this.pump(c);
   }
 
-  private finish(id: number, reason: RemoveReason, cursorStats = this.queue.cursor(id)?.stats): void {
+  private finish(id: number, reason: RemoveReason, cursorStats = this.queue.cursor(id)?.stats, error?: Error): void {
     const c = this.clients.get(id);
     if (!c) return;
     this.queue.removeClient(id);
@@ -229,6 +233,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     this.byKey.delete(c.handle.key);
     this.removedTotal++;
     const stats = this.statsOf(c, Date.now(), cursorStats);
+    stats.error = error ?? null;
     c.handle.release(c.closeOnRemove);
     this.emit('client-removed', id, reason, stats);
   }
@@ -247,6 +252,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
       lastActivity: c.lastActivity,
       firstPtsMs: cursorStats?.firstPtsMs ?? null,
       lastPtsMs: cursorStats?.lastPtsMs ?? null,
+      error: null,
     };
   }
 

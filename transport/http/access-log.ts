@@ -1,0 +1,46 @@
+// One access log line per finished listener: Apache "combined" format plus the seconds the
+// listener stayed connected (as Flumotion's http-streamer logged).
+
+export interface AccessLogEntry {
+  ip: string;
+  user: string;
+  time: Date;
+  method: string;
+  target: string;
+  version: string;
+  status: number;
+  bytes: number;
+  referer: string;
+  userAgent: string;
+  secondsConnected: number;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `[22/Nov/2026:04:30:00 +0000]`, always in UTC. */
+export function apacheTime(d: Date): string {
+  return `[${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000]`;
+}
+
+/** Quotes a request-supplied value, escaping backslashes, quotes and control characters. */
+function quote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch === '\\' || ch === '"') out += '\\' + ch;
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return out + '"';
+}
+
+export function formatAccessLog(e: AccessLogEntry): string {
+  return (
+    `${e.ip} - ${e.user} ${apacheTime(e.time)} ${quote(`${e.method} ${e.target} HTTP/${e.version}`)} ${e.status} ${e.bytes} ` +
+    `${quote(e.referer)} ${quote(e.userAgent)} ${e.secondsConnected.toFixed(3)}`
+  );
+}

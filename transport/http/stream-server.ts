@@ -1,0 +1,345 @@
+// The HTTP side of the http-streamer: accepts listeners on one port and mount point, answers
+// their request (200 with Content-Type, or 302/400/401/404/405/414/431/503/505), then hands the
+// socket to the multi-client sender with burst on connect. Owns request limits (slowloris
+// timeout, head size, URL length), authentication, client and bandwidth limits, the access log
+// and listener statistics. Bad input costs only the connection that sent it.
+
+import * as net from 'net';
+import { GstCaps } from '../../protocol/gst/caps';
+import { contentTypeForCaps } from '../../protocol/media-types';
+import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/http/request-head';
+import { MultiClientSender } from '../sender/multi-client-sender';
+import { StreamHandle } from '../sender/handles';
+import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
+import { ClientStats } from '../sender/multi-client-sender';
+import { AccessLogEntry, formatAccessLog } from './access-log';
+
+export interface StreamServerOptions {
+  host: string;
+  port: number;
+  mountPoint: string;
+  /** Most listeners at once (0 = no limit). */
+  clientLimit: number;
+  /** Most outgoing bits per second, estimated from the stream's bitrate (0 = no limit). */
+  bandwidthLimit: number;
+  /** Where to send listeners over a limit (302) instead of answering 503. */
+  redirectOnOverflow?: string;
+  burstOnConnect: boolean;
+  /** Burst size in KiB (when burstTime is not set). */
+  burstSize: number;
+  /** Burst duration in seconds; takes precedence over burstSize. */
+  burstTime?: number;
+  auth?: { type: 'token'; tokens: string[] } | { type: 'basic'; users: Record<string, string>; realm?: string };
+  headerTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxUrlLength: number;
+  /** Connections still sending their request, at most (beyond: closed at once). */
+  maxPendingRequests: number;
+  /** Listeners waiting for the stream's caps, at most (beyond: 503). */
+  maxWaiting: number;
+  accessLog?: (line: string) => void;
+}
+
+export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port: number } = {
+  host: '127.0.0.1',
+  port: 8800,
+  mountPoint: '/',
+  clientLimit: 1000,
+  bandwidthLimit: 0,
+  burstOnConnect: true,
+  burstSize: 64,
+  headerTimeoutMs: 10000,
+  maxHeaderBytes: 8192,
+  maxUrlLength: 2048,
+  maxPendingRequests: 1024,
+  maxWaiting: 1000,
+};
+
+export interface StreamServerStats {
+  currentClients: number;
+  peakClients: number;
+  totalClients: number;
+  bytesServed: number;
+  /** Bits per second into the sender and out to listeners, averaged over the last 10 s. */
+  bitrateIn: number;
+  bitrateOut: number;
+  refused: Record<string, number>;
+}
+
+interface Listener {
+  head: RequestHead;
+  socket: net.Socket;
+  user: string;
+  status: number;
+  startedAt: number;
+}
+
+const REASON_PHRASE: Record<number, string> = {
+  200: 'OK', 302: 'Found', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed',
+  414: 'URI Too Long', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported',
+};
+
+export class StreamServer {
+  readonly options: StreamServerOptions;
+  private server: net.Server | null = null;
+  private caps: GstCaps | null = null;
+  private readonly waiting = new Set<Listener>();
+  private readonly listeners = new Map<number, Listener>();
+  private pending = 0;
+  private totalClients = 0;
+  private readonly refused: Record<string, number> = {};
+  private samples: Array<{ t: number; inBytes: number; outBytes: number }> = [];
+  private sampler: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly sender: MultiClientSender,
+    options: Partial<StreamServerOptions> = {},
+  ) {
+    this.options = { ...STREAM_SERVER_DEFAULTS, ...options };
+    sender.on('client-removed', (id, reason, stats) => this.onRemoved(id, reason, stats));
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async listen(): Promise<number> {
+    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    server.maxConnections = this.options.maxPendingRequests + Math.max(this.options.clientLimit, 1) * 2 + this.options.maxWaiting;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.server = server;
+    this.sampler = setInterval(() => this.sample(), 1000);
+    this.sampler.unref();
+    this.sample();
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  get port(): number {
+    return (this.server?.address() as net.AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  /** New caps from the stream: listeners that were waiting for them are answered now. */
+  setCaps(caps: GstCaps): void {
+    this.caps = caps;
+    for (const l of [...this.waiting]) {
+      this.waiting.delete(l);
+      this.respond(l);
+    }
+  }
+
+  stats(): StreamServerStats {
+    const totals = this.sender.totals();
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const dt = first && last && last.t > first.t ? (last.t - first.t) / 1000 : 0;
+    return {
+      currentClients: this.listeners.size,
+      peakClients: totals.peakClients,
+      totalClients: this.totalClients,
+      bytesServed: totals.bytesServed,
+      bitrateIn: dt ? ((last.inBytes - first.inBytes) * 8) / dt : 0,
+      bitrateOut: dt ? ((last.outBytes - first.outBytes) * 8) / dt : 0,
+      refused: { ...this.refused },
+    };
+  }
+
+  /** Stops listening and disconnects everyone. Idempotent. */
+  async close(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = null;
+    for (const l of this.waiting) l.socket.destroy();
+    this.waiting.clear();
+    for (const id of [...this.listeners.keys()]) this.sender.remove(id, 'removed');
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private sample(): void {
+    const t = this.sender.totals();
+    this.samples.push({ t: Date.now(), inBytes: t.bytesQueued, outBytes: t.bytesServed });
+    while (this.samples.length > 11) this.samples.shift();
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.pending >= this.options.maxPendingRequests) {
+      this.count('pending-limit');
+      socket.destroy();
+      return;
+    }
+    this.pending++;
+    let buffered: Buffer = Buffer.alloc(0);
+    let done = false;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      this.pending--;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      return true;
+    };
+    // Slowloris: a request head must be complete within headerTimeoutMs.
+    const timer = setTimeout(() => {
+      if (finish()) {
+        this.count('header-timeout');
+        socket.destroy();
+      }
+    }, this.options.headerTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      let parsed: ReturnType<typeof parseRequestHead>;
+      try {
+        parsed = parseRequestHead(buffered, this.options);
+      } catch (e) {
+        if (!finish()) return;
+        const err = e as HttpRequestError;
+        this.reject(socket, err.status ?? 400, err.message);
+        return;
+      }
+      if (!parsed || !finish()) return;
+      this.route({ head: parsed.head, socket, user: '-', status: 0, startedAt: Date.now() });
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {
+      if (finish()) socket.destroy();
+    });
+    socket.on('close', () => finish());
+  }
+
+  private route(l: Listener): void {
+    const { head } = l;
+    if (head.method !== 'GET' && head.method !== 'HEAD') {
+      this.reject(l.socket, 405, 'only GET and HEAD are served', { Allow: 'GET, HEAD' }, l);
+      return;
+    }
+    if (head.path !== this.options.mountPoint) {
+      this.reject(l.socket, 404, `nothing is mounted at ${head.path}`, {}, l);
+      return;
+    }
+    const who = this.authenticate(head);
+    if (who === null) {
+      const realm = this.options.auth?.type === 'basic' ? this.options.auth.realm ?? 'fluxcast' : 'fluxcast';
+      const extra: Record<string, string> = this.options.auth?.type === 'basic' ? { 'WWW-Authenticate': `Basic realm="${realm}"` } : {};
+      this.reject(l.socket, 401, 'authentication required', extra, l);
+      return;
+    }
+    l.user = who;
+    const overflow = this.overflow();
+    if (overflow) {
+      this.count(overflow);
+      if (this.options.redirectOnOverflow) this.reject(l.socket, 302, 'moved', { Location: this.options.redirectOnOverflow }, l);
+      else this.reject(l.socket, 503, `${overflow} reached`, { 'Retry-After': '10' }, l);
+      return;
+    }
+    if (!this.caps) {
+      if (this.waiting.size >= this.options.maxWaiting) {
+        this.reject(l.socket, 503, 'stream not ready', { 'Retry-After': '5' }, l);
+        return;
+      }
+      this.waiting.add(l);
+      l.socket.once('close', () => this.waiting.delete(l));
+      return;
+    }
+    this.respond(l);
+  }
+
+  /** Returns the user name ('-' when anonymous), or null when the request must be refused. */
+  private authenticate(head: RequestHead): string | null {
+    const auth = this.options.auth;
+    if (!auth) return '-';
+    if (auth.type === 'token') {
+      const token = head.query.get('token') ?? /^Bearer\s+(.+)$/i.exec(head.headers.get('authorization') ?? '')?.[1];
+      return token !== undefined && token !== null && auth.tokens.includes(token) ? '-' : null;
+    }
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(head.headers.get('authorization') ?? '');
+    if (!m) return null;
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return null;
+    const user = decoded.slice(0, colon);
+    return Object.prototype.hasOwnProperty.call(auth.users, user) && auth.users[user] === decoded.slice(colon + 1) ? user : null;
+  }
+
+  private overflow(): string | null {
+    const o = this.options;
+    if (o.clientLimit > 0 && this.listeners.size >= o.clientLimit) return 'client-limit';
+    if (o.bandwidthLimit > 0) {
+      const rate = this.stats().bitrateIn;
+      if (rate > 0 && rate * (this.listeners.size + 1) > o.bandwidthLimit) return 'bandwidth-limit';
+    }
+    return null;
+  }
+
+  private respond(l: Listener): void {
+    const socket = l.socket;
+    if (socket.destroyed) return;
+    const headers = [
+      `HTTP/1.0 200 OK`,
+      `Content-Type: ${contentTypeForCaps(this.caps)}`,
+      'Cache-Control: no-cache, no-store, must-revalidate',
+      'Pragma: no-cache',
+      'Connection: close',
+      'Server: fluxcast',
+    ];
+    socket.write(headers.join('\r\n') + '\r\n\r\n');
+    l.status = 200;
+    if (l.head.method === 'HEAD') {
+      this.log(l, 0, Date.now());
+      socket.end();
+      return;
+    }
+    const id = this.sender.add(new StreamHandle(socket, { owned: true }), this.burst());
+    if (id === null) return;
+    this.listeners.set(id, l);
+    this.totalClients++;
+  }
+
+  private burst(): { syncMethod: SyncMethod; burst?: Amount } {
+    const o = this.options;
+    if (!o.burstOnConnect) return { syncMethod: 'latest-keyframe' };
+    if (o.burstTime !== undefined) return { syncMethod: 'burst-with-keyframe', burst: { format: 'time', value: o.burstTime * 1000 } };
+    return { syncMethod: 'burst-with-keyframe', burst: { format: 'bytes', value: o.burstSize * 1024 } };
+  }
+
+  private onRemoved(id: number, _reason: RemoveReason, stats: ClientStats): void {
+    const l = this.listeners.get(id);
+    if (!l) return;
+    this.listeners.delete(id);
+    this.log(l, stats.bytesSent, stats.disconnectTime || Date.now());
+  }
+
+  private reject(socket: net.Socket, status: number, message: string, extra: Record<string, string> = {}, l?: Listener): void {
+    this.count(String(status));
+    const body = `${status} ${REASON_PHRASE[status] ?? ''}: ${message}\n`;
+    const lines = [`HTTP/1.0 ${status} ${REASON_PHRASE[status] ?? 'Error'}`, 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${v}`);
+    if (!socket.destroyed) socket.end(lines.join('\r\n') + '\r\n\r\n' + (l?.head.method === 'HEAD' ? '' : body));
+    if (l) {
+      l.status = status;
+      this.log(l, 0, Date.now());
+    }
+    socket.resume();
+  }
+
+  private count(what: string): void {
+    this.refused[what] = (this.refused[what] ?? 0) + 1;
+  }
+
+  private log(l: Listener, bytes: number, end: number): void {
+    if (!this.options.accessLog) return;
+    const entry: AccessLogEntry = {
+      ip: l.socket.remoteAddress ?? '-',
+      user: l.user,
+      time: new Date(l.startedAt),
+      method: l.head.method,
+      target: l.head.target,
+      version: l.head.version,
+      status: l.status,
+      bytes,
+      referer: l.head.headers.get('referer') ?? '-',
+      userAgent: l.head.headers.get('user-agent') ?? '-',
+      secondsConnected: Math.max(0, (end - l.startedAt) / 1000),
+    };
+    this.options.accessLog(formatAccessLog(entry));
+  }
+}
