@@ -65,6 +65,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
   private readonly clients = new Map<number, Client>();
   private readonly byKey = new Map<unknown, number>();
   private flushScheduled = false;
+  private lastFlush = 0;
   private timer: NodeJS.Timeout | null = null;
   private peak = 0;
   private served = 0;
@@ -138,8 +139,14 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     this.queuedTotal += buf.size;
     this.buffersTotal++;
     for (const [cursor, reason] of this.queue.push(buf)) this.finish(cursor.id, reason, cursor.stats);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const interval = this.queue.limits.writeIntervalMs;
+    if (interval > 0) {
+      // Batch: write once the interval since the last flush has passed.
+      const wait = Math.max(0, this.lastFlush + interval - performance.now());
+      setTimeout(() => this.flushAll(), wait).unref();
+    } else {
       setImmediate(() => this.flushAll());
     }
   }
@@ -199,6 +206,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
 
   private flushAll(): void {
     this.flushScheduled = false;
+    this.lastFlush = performance.now();
     for (const c of this.clients.values()) if (!c.blocked) this.pump(c);
   }
 
