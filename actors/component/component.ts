@@ -1,0 +1,141 @@
+// The base of every component: lifecycle, mood and messages, and the feed hooks. Subclasses
+// fill in setup/teardown and what to do with the frames their eaters receive; the actor that
+// hosts a component (and the eaters and feeders around it) drives these methods.
+//
+// Lifecycle and moods (the transitions each method performs):
+//   sleeping --start()--> waking --setup() ok--> happy   (no eaters, or every eater flowing)
+//                                             \-> hungry  (an eater has no data flowing)
+//            waking --setup() throws--> sad (sticky: only stop() leaves it)
+//   happy <--> hungry   driven by feedConnected()/feedDisconnected() through the overridable hooks
+//                       onFeedConnected/onFeedDisconnected (default: hungry while any feed is down)
+//   any --fail(text)--> sad;  any --stop()--> waking --teardown()--> sleeping
+//   lost is never set here: the manager decides it when it loses contact with the component.
+// Data path: eat() is a direct call from the eater; it never goes through an actor mailbox.
+
+import { EventEmitter } from 'events';
+import { GdpFrame } from '../../protocol/gdp';
+import { ComponentMessage, Mood } from './mood';
+
+const MAX_MESSAGES = 50;
+
+export interface ComponentEvents {
+  mood: [mood: Mood, previous: Mood];
+  message: [message: ComponentMessage];
+}
+
+export interface EaterState {
+  name: string;
+  feeds: Map<string, { connected: boolean; lastData: number }>;
+}
+
+export abstract class Component<Props = unknown> extends EventEmitter<ComponentEvents> {
+  private moodValue: Mood = 'sleeping';
+  readonly messages: ComponentMessage[] = [];
+  /** Eater name → feed id → state; filled by addFeed (from the config's eaters). */
+  readonly eaters = new Map<string, EaterState>();
+
+  constructor(
+    readonly name: string,
+    readonly properties: Props,
+  ) {
+    super();
+  }
+
+  get mood(): Mood {
+    return this.moodValue;
+  }
+
+  /** Declares that `eater` eats from `feedId` (disconnected until feedConnected). */
+  addFeed(eater: string, feedId: string): void {
+    let e = this.eaters.get(eater);
+    if (!e) this.eaters.set(eater, (e = { name: eater, feeds: new Map() }));
+    e.feeds.set(feedId, { connected: false, lastData: 0 });
+  }
+
+  async start(): Promise<void> {
+    if (this.moodValue !== 'sleeping') throw new Error(`cannot start ${this.name}: it is ${this.moodValue}, not sleeping`);
+    this.setMood('waking');
+    try {
+      await this.setup();
+    } catch (e) {
+      this.fail(`setup failed: ${(e as Error).message}`);
+      return;
+    }
+    if ((this.moodValue as Mood) === 'waking') this.setMood(this.allFeedsFlowing() ? 'happy' : 'hungry');
+  }
+
+  async stop(): Promise<void> {
+    if (this.moodValue === 'sleeping') return;
+    this.setMood('waking');
+    try {
+      await this.teardown();
+    } catch (e) {
+      this.addMessage('warning', `teardown: ${(e as Error).message}`);
+    }
+    this.setMood('sleeping');
+  }
+
+  /** Puts the component in the sad mood with an error message (sticky until stop). */
+  fail(text: string): void {
+    this.addMessage('error', text);
+    this.setMood('sad');
+  }
+
+  /** Called by an eater for each frame of a feed (the data path). */
+  eat(eater: string, feedId: string, frame: GdpFrame): void {
+    const f = this.eaters.get(eater)?.feeds.get(feedId);
+    if (f) f.lastData = Date.now();
+    this.onFrame(eater, feedId, frame);
+  }
+
+  feedConnected(eater: string, feedId: string): void {
+    const f = this.eaters.get(eater)?.feeds.get(feedId);
+    if (!f || f.connected) return;
+    f.connected = true;
+    this.onFeedConnected(eater, feedId);
+  }
+
+  feedDisconnected(eater: string, feedId: string): void {
+    const f = this.eaters.get(eater)?.feeds.get(feedId);
+    if (!f || !f.connected) return;
+    f.connected = false;
+    this.onFeedDisconnected(eater, feedId);
+  }
+
+  /** Hook: a feed started flowing. Default: happy once every feed flows. */
+  protected onFeedConnected(_eater: string, _feedId: string): void {
+    if ((this.moodValue === 'hungry' || this.moodValue === 'happy') && this.allFeedsFlowing()) this.setMood('happy');
+  }
+
+  /** Hook: a feed stopped (hang-up, silence, EOS, bad data). Default: hungry. */
+  protected onFeedDisconnected(_eater: string, _feedId: string): void {
+    if (this.moodValue === 'happy') this.setMood('hungry');
+  }
+
+  protected allFeedsFlowing(): boolean {
+    for (const e of this.eaters.values()) for (const f of e.feeds.values()) if (!f.connected) return false;
+    return true;
+  }
+
+  protected setMood(mood: Mood): void {
+    const previous = this.moodValue;
+    if (previous === mood) return;
+    if (previous === 'sad' && mood !== 'waking' && mood !== 'sleeping') return; // sad is sticky
+    this.moodValue = mood;
+    this.emit('mood', mood, previous);
+  }
+
+  addMessage(level: ComponentMessage['level'], text: string): void {
+    const m = { level, text, time: Date.now() };
+    this.messages.push(m);
+    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
+    this.emit('message', m);
+  }
+
+  /** Acquire resources (listen, open files, start children). Throwing makes the component sad. */
+  protected abstract setup(): Promise<void>;
+  /** Release everything setup acquired. */
+  protected abstract teardown(): Promise<void>;
+  /** What to do with a frame from an eater; producers never get any. */
+  protected onFrame(_eater: string, _feedId: string, _frame: GdpFrame): void {}
+}
