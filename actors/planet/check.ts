@@ -1,0 +1,96 @@
+// Checks a planet file completely and reports every problem at once, each with its path:
+// YAML syntax, structure (zod), component types and their properties, workers, duplicate
+// names, eaters and the feeds they name. A planet without errors is ready to run.
+
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { PlanetConfig, formatPath, feedRefText, parseFeedId, planetSchema, fullFeedId } from '../../protocol/planet';
+import { ComponentType } from '../components/component-type';
+
+export interface PlanetIssue {
+  path: string;
+  message: string;
+}
+
+export interface CheckedPlanet {
+  planet: PlanetConfig | null;
+  issues: PlanetIssue[];
+}
+
+function zodIssues(err: z.ZodError, prefix: (string | number)[] = []): PlanetIssue[] {
+  return err.issues.map((i) => ({ path: formatPath([...prefix, ...(i.path as (string | number)[])]), message: i.message }));
+}
+
+export function checkPlanetText(text: string, types: ReadonlyMap<string, ComponentType>): CheckedPlanet {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return { planet: null, issues: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: e.message.split('\n')[0] })) };
+  }
+  return checkPlanet(doc.toJS(), types);
+}
+
+export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentType>): CheckedPlanet {
+  const parsed = planetSchema.safeParse(raw);
+  if (!parsed.success) return { planet: null, issues: zodIssues(parsed.error) };
+  const planet = parsed.data;
+  const issues: PlanetIssue[] = [];
+  const workers = new Set<string>();
+  planet.workers.forEach((w, i) => {
+    if (workers.has(w.name)) issues.push({ path: `workers[${i}].name`, message: `duplicate worker '${w.name}'` });
+    workers.add(w.name);
+  });
+  if (!planet.manager.secret && !planet.manager['secret-file']) {
+    issues.push({ path: 'manager', message: 'set secret (at least 8 characters) or secret-file' });
+  }
+  const groups: Array<{ flow: string; prefix: (string | number)[]; components: PlanetConfig['flows'][number]['components'] }> = [
+    { flow: 'atmosphere', prefix: ['atmosphere'], components: planet.atmosphere.components },
+    ...planet.flows.map((f, i) => ({ flow: f.name, prefix: ['flows', i] as (string | number)[], components: f.components })),
+  ];
+  const flowNames = new Set<string>();
+  planet.flows.forEach((f, i) => {
+    if (flowNames.has(f.name) || f.name === 'atmosphere') issues.push({ path: `flows[${i}].name`, message: `duplicate flow '${f.name}'` });
+    flowNames.add(f.name);
+  });
+  // Every feeder that exists: /flow/component:feeder.
+  const feeders = new Set<string>();
+  for (const g of groups) {
+    for (const c of g.components) {
+      const t = types.get(c.type);
+      if (t) for (const f of t.feeders) feeders.add(fullFeedId({ flow: g.flow, component: c.name, feeder: f }));
+    }
+  }
+  for (const g of groups) {
+    const names = new Set<string>();
+    g.components.forEach((c, ci) => {
+      const at = [...g.prefix, 'components', ci];
+      if (names.has(c.name)) issues.push({ path: formatPath([...at, 'name']), message: `duplicate component '${c.name}' in ${g.flow}` });
+      names.add(c.name);
+      if (!workers.has(c.worker)) issues.push({ path: formatPath([...at, 'worker']), message: `unknown worker '${c.worker}'` });
+      const t = types.get(c.type);
+      if (!t) {
+        issues.push({ path: formatPath([...at, 'type']), message: `unknown component type '${c.type}' (known: ${[...types.keys()].sort().join(', ')})` });
+        return;
+      }
+      const props = t.properties.safeParse(c.properties);
+      if (!props.success) issues.push(...zodIssues(props.error, [...at, 'properties']));
+      else c.properties = props.data as Record<string, unknown>;
+      for (const eater of t.eaters) {
+        if (!(c.eaters[eater]?.length)) issues.push({ path: formatPath([...at, 'eaters', eater]), message: `eater '${eater}' of ${c.type} has no feed` });
+      }
+      for (const [eater, refs] of Object.entries(c.eaters)) {
+        if (!t.eaters.includes(eater)) {
+          issues.push({ path: formatPath([...at, 'eaters', eater]), message: t.eaters.length ? `${c.type} has no eater '${eater}' (it has: ${t.eaters.join(', ')})` : `${c.type} is a producer and eats nothing` });
+          continue;
+        }
+        refs.forEach((ref, ri) => {
+          const text = feedRefText(ref);
+          const id = parseFeedId(text, g.flow);
+          const where = formatPath([...at, 'eaters', eater, ri]);
+          if (!id) issues.push({ path: where, message: `malformed feed id '${text}'` });
+          else if (!feeders.has(fullFeedId(id))) issues.push({ path: where, message: `unknown feed '${text.includes(':') ? text : text + ':default'}'` });
+        });
+      }
+    });
+  }
+  return { planet: issues.length ? null : planet, issues };
+}

@@ -1,0 +1,71 @@
+// The feed handshake, spoken on a worker's feed server before GDP flows:
+//   server → client  {"v":1,"challenge":HEX}\n
+//   client → server  {"v":1,"op":"eat"|"feed","feed":"/flow/comp:feeder","response":HEX}\n
+//   server → client  {"ok":true}\n   then GDP (eat: server to client; feed: client to server)
+//                or  {"ok":false,"code":"FLUX_FEED_…","reason":"…"}\n and the server closes.
+// response = HMAC-SHA256(secret, challenge + "\n" + op + "\n" + feed): the secret never travels.
+// Lines are JSON, at most MAX_LINE bytes, validated with zod. Pure: no I/O.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { z } from 'zod';
+import { PROTOCOL_ERROR_CODES as C } from './errors';
+
+export const MAX_HANDSHAKE_LINE = 4096;
+
+export const FEED_ERROR_CODES = {
+  BAD_HANDSHAKE: C.FEED_BAD_HANDSHAKE,
+  AUTH_FAILED: C.FEED_AUTH_FAILED,
+  UNKNOWN_FEED: C.FEED_UNKNOWN_FEED,
+  HANDSHAKE_TIMEOUT: C.FEED_HANDSHAKE_TIMEOUT,
+  REFUSED: C.FEED_REFUSED,
+} as const;
+
+export const challengeSchema = z.object({ v: z.literal(1), challenge: z.string().regex(/^[0-9a-f]{32,128}$/) }).strict();
+export const requestSchema = z
+  .object({
+    v: z.literal(1),
+    op: z.enum(['eat', 'feed']),
+    feed: z.string().regex(/^\/[^/:\s]+\/[^/:\s]+:[^/:\s]+$/),
+    response: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export const replySchema = z.union([
+  z.object({ ok: z.literal(true) }).strict(),
+  z.object({ ok: z.literal(false), code: z.string(), reason: z.string() }).strict(),
+]);
+export type FeedRequest = z.infer<typeof requestSchema>;
+export type FeedReply = z.infer<typeof replySchema>;
+
+export function newChallenge(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function handshakeResponse(secret: string, challenge: string, op: string, feed: string): string {
+  return createHmac('sha256', secret).update(`${challenge}\n${op}\n${feed}`).digest('hex');
+}
+
+export function verifyResponse(secret: string, challenge: string, req: FeedRequest): boolean {
+  const expected = Buffer.from(handshakeResponse(secret, challenge, req.op, req.feed), 'hex');
+  const got = Buffer.from(req.response, 'hex');
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** Splits the first line off `buffered`; null when it has not arrived yet, throws past MAX_HANDSHAKE_LINE. */
+export function takeLine(buffered: Buffer): { line: string; rest: Buffer } | null {
+  const nl = buffered.indexOf(0x0a);
+  if (nl < 0) {
+    if (buffered.length > MAX_HANDSHAKE_LINE) throw new Error('handshake line too long');
+    return null;
+  }
+  if (nl > MAX_HANDSHAKE_LINE) throw new Error('handshake line too long');
+  return { line: buffered.toString('utf8', 0, nl), rest: buffered.subarray(nl + 1) };
+}
+
+export function parseLine<T>(schema: z.ZodType<T>, line: string): T | null {
+  try {
+    const r = schema.safeParse(JSON.parse(line));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}

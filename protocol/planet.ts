@@ -1,0 +1,83 @@
+// The planet file: manager, workers, flows of components and the atmosphere, as YAML.
+// This file owns the structure (zod) and feed id syntax; what each component type accepts is
+// checked against its own declaration by actors/planet/check.ts. Pure: no I/O.
+
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names use letters, digits, "_", "." and "-"');
+
+export const feedRefSchema = z.union([
+  z.string().min(1),
+  z.object({ feed: z.string().min(1), mode: z.enum(['eat-from', 'feed-to']).default('eat-from') }).strict(),
+]);
+export type FeedRef = z.infer<typeof feedRefSchema>;
+
+export const componentConfigSchema = z
+  .object({
+    name,
+    type: z.string().min(1),
+    worker: name,
+    properties: z.record(z.string(), z.unknown()).default({}),
+    eaters: z.record(z.string(), z.array(feedRefSchema)).default({}),
+  })
+  .strict();
+export type ComponentConfig = z.infer<typeof componentConfigSchema>;
+
+export const planetSchema = z
+  .object({
+    name: name.default('planet'),
+    manager: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(1).max(65535).default(7531),
+        /** Shared secret for workers and admins (or secret-file). */
+        secret: z.string().min(8).optional(),
+        'secret-file': z.string().optional(),
+        /** Heartbeat interval and dead-link timeout, milliseconds. */
+        'heartbeat-interval': z.number().int().positive().default(500),
+        'heartbeat-timeout': z.number().int().positive().default(2500),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500 }),
+    workers: z.array(z.object({ name, 'feed-port': z.number().int().min(0).max(65535).optional() }).strict()).min(1),
+    atmosphere: z.object({ components: z.array(componentConfigSchema).default([]) }).strict().default({ components: [] }),
+    flows: z.array(z.object({ name, components: z.array(componentConfigSchema).min(1) }).strict()).default([]),
+  })
+  .strict();
+export type PlanetConfig = z.infer<typeof planetSchema>;
+
+/** A parsed feed id: `/flow/component:feeder`. */
+export interface FeedId {
+  flow: string;
+  component: string;
+  feeder: string;
+}
+
+/**
+ * Reads a feed id as written in a planet: `component`, `component:feeder` (both within
+ * `flow`) or the full `/flow/component:feeder`. Returns null when malformed.
+ */
+export function parseFeedId(text: string, flow: string): FeedId | null {
+  const m = /^(?:\/([^/:]+)\/)?([^/:]+)(?::([^/:]+))?$/.exec(text);
+  if (!m) return null;
+  return { flow: m[1] ?? flow, component: m[2], feeder: m[3] ?? 'default' };
+}
+
+export function fullFeedId(f: FeedId): string {
+  return `/${f.flow}/${f.component}:${f.feeder}`;
+}
+
+export function feedRefText(ref: FeedRef): string {
+  return typeof ref === 'string' ? ref : ref.feed;
+}
+
+export function feedRefMode(ref: FeedRef): 'eat-from' | 'feed-to' {
+  return typeof ref === 'string' ? 'eat-from' : ref.mode;
+}
+
+/** Formats a zod path the way `fluxcast check` prints it: `flows[0].components[2].eaters.default[0]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(top)';
+}

@@ -1,0 +1,68 @@
+// The client side of the feed handshake: connects to a worker's feed server, answers the
+// challenge, and resolves with the socket once the server said yes (GDP follows). Every
+// failure rejects with a FluxError whose code says why (refused, auth, unknown feed, timeout).
+
+import * as net from 'net';
+import { FluxError } from '../../protocol/errors';
+import { FEED_ERROR_CODES as E, challengeSchema, handshakeResponse, parseLine, replySchema, takeLine } from '../../protocol/feed-handshake';
+
+export interface OpenFeedOptions {
+  host: string;
+  port: number;
+  secret: string;
+  op: 'eat' | 'feed';
+  feed: string;
+  timeoutMs?: number;
+}
+
+export function openFeed(o: OpenFeedOptions): Promise<{ socket: net.Socket; leftover: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    let buffered: Buffer = Buffer.alloc(0);
+    let stage: 'challenge' | 'reply' = 'challenge';
+    let settled = false;
+    const fail = (code: string, message: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new FluxError(code, message));
+    };
+    const timer = setTimeout(() => fail(E.HANDSHAKE_TIMEOUT, `feed handshake with ${o.host}:${o.port} timed out`), o.timeoutMs ?? 5000);
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      for (;;) {
+        let taken: ReturnType<typeof takeLine>;
+        try {
+          taken = takeLine(buffered);
+        } catch (e) {
+          return fail(E.BAD_HANDSHAKE, (e as Error).message);
+        }
+        if (!taken) return;
+        buffered = taken.rest;
+        if (stage === 'challenge') {
+          const c = parseLine(challengeSchema, taken.line);
+          if (!c) return fail(E.BAD_HANDSHAKE, 'malformed challenge');
+          socket.write(JSON.stringify({ v: 1, op: o.op, feed: o.feed, response: handshakeResponse(o.secret, c.challenge, o.op, o.feed) }) + '\n');
+          stage = 'reply';
+          continue;
+        }
+        const r = parseLine(replySchema, taken.line);
+        if (!r) return fail(E.BAD_HANDSHAKE, 'malformed reply');
+        if (!r.ok) return fail(r.code, r.reason);
+        settled = true;
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+        resolve({ socket, leftover: buffered });
+        return;
+      }
+    };
+    const onError = (e: Error) => fail(E.REFUSED, `cannot reach feed server ${o.host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    const onClose = () => fail(E.REFUSED, `feed server ${o.host}:${o.port} closed the connection`);
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
+}

@@ -1,0 +1,124 @@
+// A worker's feed server: one TCP listener where eaters ask for a feed ("eat") and feeders
+// behind firewalls offer one ("feed"). It runs the handshake (challenge, HMAC response,
+// feed lookup, timeout) and hands the authenticated socket over; it never touches GDP itself.
+// Refusals carry a code and a reason and close the connection; nothing else is affected.
+
+import * as net from 'net';
+import { FluxError } from '../../protocol/errors';
+import {
+  FEED_ERROR_CODES as E, FeedRequest, newChallenge, parseLine, requestSchema, takeLine, verifyResponse,
+} from '../../protocol/feed-handshake';
+
+/** Takes over an authenticated socket (and any bytes that came after the request line). */
+export type FeedAcceptor = (socket: net.Socket, leftover: Buffer) => void;
+
+export interface FeedEndpoints {
+  /** The feeder of `feed` that takes eaters, or null when there is none here. */
+  eat(feed: string): FeedAcceptor | null;
+  /** The eater waiting for `feed` to be pushed to it, or null when none waits. */
+  feed(feed: string): FeedAcceptor | null;
+}
+
+export interface FeedServerOptions {
+  host: string;
+  port: number;
+  secret: string;
+  handshakeTimeoutMs: number;
+  /** Connections still in their handshake, at most. */
+  maxPending: number;
+}
+
+export class FeedServer {
+  private server: net.Server | null = null;
+  private pending = 0;
+  readonly refused: Record<string, number> = {};
+  readonly options: FeedServerOptions;
+
+  constructor(
+    options: Partial<FeedServerOptions> & { secret: string },
+    private readonly endpoints: FeedEndpoints,
+  ) {
+    this.options = { host: '127.0.0.1', port: 8639, handshakeTimeoutMs: 5000, maxPending: 256, ...options };
+  }
+
+  async listen(): Promise<number> {
+    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    server.on('error', () => undefined);
+    this.server = server;
+    return this.port;
+  }
+
+  get port(): number {
+    return (this.server?.address() as net.AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.pending >= this.options.maxPending) {
+      socket.destroy();
+      return;
+    }
+    this.pending++;
+    const challenge = newChallenge();
+    let buffered: Buffer = Buffer.alloc(0);
+    let done = false;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      this.pending--;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      return true;
+    };
+    const refuse = (code: string, reason: string) => {
+      if (!finish()) return;
+      this.refused[code] = (this.refused[code] ?? 0) + 1;
+      socket.end(JSON.stringify({ ok: false, code, reason }) + '\n');
+      socket.resume();
+    };
+    const timer = setTimeout(() => refuse(E.HANDSHAKE_TIMEOUT, `no feed request within ${this.options.handshakeTimeoutMs} ms`), this.options.handshakeTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      let taken: ReturnType<typeof takeLine>;
+      try {
+        taken = takeLine(buffered);
+      } catch (e) {
+        refuse(E.BAD_HANDSHAKE, (e as Error).message);
+        return;
+      }
+      if (!taken) return;
+      const req = parseLine(requestSchema, taken.line);
+      if (!req) return refuse(E.BAD_HANDSHAKE, 'malformed feed request');
+      if (!verifyResponse(this.options.secret, challenge, req)) return refuse(E.AUTH_FAILED, 'wrong secret');
+      this.handOver(req, socket, taken.rest, refuse, finish);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {
+      if (finish()) socket.destroy();
+    });
+    socket.on('close', () => finish());
+    socket.write(JSON.stringify({ v: 1, challenge }) + '\n');
+  }
+
+  private handOver(req: FeedRequest, socket: net.Socket, rest: Buffer, refuse: (c: string, r: string) => void, finish: () => boolean): void {
+    const acceptor = req.op === 'eat' ? this.endpoints.eat(req.feed) : this.endpoints.feed(req.feed);
+    if (!acceptor) {
+      refuse(E.UNKNOWN_FEED, `no ${req.op === 'eat' ? 'feeder' : 'eater'} for ${req.feed} here`);
+      return;
+    }
+    if (!finish()) return;
+    socket.write(JSON.stringify({ ok: true }) + '\n'); // before any GDP: writes keep their order
+    acceptor(socket, rest);
+  }
+}
+
+export { FluxError };
