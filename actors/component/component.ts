@@ -33,6 +33,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   readonly messages: ComponentMessage[] = [];
   /** Eater name → feed id → state; filled by addFeed (from the config's eaters). */
   readonly eaters = new Map<string, EaterState>();
+  /** Feeder name → where its frames go (the host connects each declared feeder to a Feeder). */
+  private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
 
   constructor(
     readonly name: string,
@@ -100,6 +102,16 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
     if (!f || !f.connected) return;
     f.connected = false;
     this.onFeedDisconnected(eater, feedId);
+  }
+
+  /** Connects a feeder of this component to its sink (a Feeder's frame(), or a test's array). */
+  connectOutput(feeder: string, sink: (frame: GdpFrame) => void): void {
+    this.outputs.set(feeder, sink);
+  }
+
+  /** Sends a frame out of a feeder (the data path for producers and converters). */
+  protected output(feeder: string, frame: GdpFrame): void {
+    this.outputs.get(feeder)?.(frame);
   }
 
   /** Hook: a feed started flowing. Default: happy once every feed flows. */

@@ -2,7 +2,11 @@
 import { ComponentType } from './component-type';
 import { httpStreamerType } from './http-streamer';
 import { diskConsumerType } from './disk-consumer';
+import { testAudioType } from './test-audio';
+import { mulawEncoderType } from './mulaw-encoder';
+import { wavMuxerType } from './wav-muxer';
+import { watchdogType } from './watchdog';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [httpStreamerType, diskConsumerType].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, diskConsumerType].map((t) => [t.type, t as unknown as ComponentType]),
 );
