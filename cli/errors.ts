@@ -5,6 +5,8 @@ export const CLI_ERROR_CODES = {
   BAD_ARGUMENT: 'FLUX_CLI_BAD_ARGUMENT',
   CANNOT_READ: 'FLUX_CLI_CANNOT_READ',
   CANNOT_WRITE: 'FLUX_CLI_CANNOT_WRITE',
+  CANNOT_CONNECT: 'FLUX_CLI_CANNOT_CONNECT',
+  NO_SECRET: 'FLUX_CLI_NO_SECRET',
 } as const;
 
 /** Prints an error the way every fluxcast command does: `error CODE: message` on stderr. */

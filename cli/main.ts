@@ -6,12 +6,24 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect, roundtrip } from './gdp';
+import { check, componentCommand, runManager, runWorker, status, up } from './planet';
 import { reportError } from './errors';
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+function wsUrl(value: string): string {
+  if (!/^wss?:\/\/[^/\s]+(:\d+)?\/?$/.test(value)) throw new InvalidArgumentError('expected ws://HOST:PORT');
+  return value;
 }
 
 function packageVersion(): string {
@@ -44,6 +56,62 @@ export function buildProgram(): Command {
     .action(async (inFile: string, outFile: string) => {
       process.exitCode = await roundtrip(inFile, outFile);
     });
+  program
+    .command('check')
+    .description('validate a planet file and print every problem with its path')
+    .argument('<planet>', 'planet YAML file')
+    .action((file: string) => {
+      process.exitCode = check(file);
+    });
+  program
+    .command('manager')
+    .description('run the manager of a planet')
+    .requiredOption('--planet <file>', 'planet YAML file')
+    .option('--host <host>', 'address to listen on (default: the planet\'s, 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default: the planet\'s, 7531)', port)
+    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
+    .option('--secret-file <file>', 'file holding the shared secret')
+    .action(async (opts) => runManager(opts));
+  program
+    .command('worker')
+    .description('run a worker: log in to the manager, run a feed server and the components placed here')
+    .requiredOption('--name <name>', 'worker name, as in the planet')
+    .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
+    .option('--feed-port <port>', 'feed server port (0 = any free port)', port, 8639)
+    .option('--feed-host <host>', 'feed server address', '127.0.0.1')
+    .option('--advertise <host>', 'address other workers use to reach this feed server (default: --feed-host)')
+    .option('--check-interval <ms>', 'an eater with no data for this long is disconnected', positiveInt, 1500)
+    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the shared secret')
+    .action(async (opts) => runWorker(opts));
+  program
+    .command('status')
+    .description('show workers and components with their moods')
+    .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
+    .option('--json', 'print the status as one JSON object')
+    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the shared secret')
+    .action(async (opts) => {
+      process.exitCode = await status(opts);
+    });
+  const component = program.command('component').description('start, stop or restart a component (/flow/name)');
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    component
+      .command(action)
+      .argument('<id>', 'component id, /flow/name')
+      .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
+      .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
+      .option('--secret-file <file>', 'file holding the shared secret')
+      .action(async (id: string, opts) => {
+        process.exitCode = await componentCommand(action, id, opts);
+      });
+  }
+  program
+    .command('up')
+    .description('run a planet on this host: its manager and all its workers, until Ctrl-C')
+    .argument('<planet>', 'planet YAML file')
+    .option('--secret <secret>', 'shared secret (default: $FLUXCAST_SECRET, the planet\'s)')
+    .action(async (file: string, opts) => up(file, opts));
   return program;
 }
 

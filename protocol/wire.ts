@@ -1,0 +1,98 @@
+// Messages between fluxcast processes (manager ⇄ worker, admin → manager), one zod schema
+// each with a literal `type`, a discriminated union per direction. Frames are msgpackr-encoded
+// over ws (transport/ws-channel.ts) and validated here where they enter. Pure: no I/O.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { z } from 'zod';
+import { PROTOCOL_ERROR_CODES as C } from './errors';
+
+const id = z.string().regex(/^\/[^/\s]+\/[^/\s:]+$/, 'component ids are /flow/name');
+const feed = z.string().regex(/^\/[^/\s]+\/[^/\s:]+:[^/\s:]+$/, 'feed ids are /flow/component:feeder');
+const mood = z.enum(['happy', 'hungry', 'waking', 'sleeping', 'lost', 'sad']);
+const message = z.object({ level: z.enum(['error', 'warning', 'info']), text: z.string().max(4096), time: z.number() });
+
+export const componentStateSchema = z.object({
+  id,
+  type: z.string(),
+  mood,
+  messages: z.array(message).max(50),
+  eaters: z.array(z.object({ name: z.string(), feeds: z.array(z.object({ feedId: z.string(), connected: z.boolean(), lastDataAgoMs: z.number().nullable() })) })),
+  feeders: z.array(z.object({ name: z.string(), clients: z.number().int() })),
+});
+export type ComponentState = z.infer<typeof componentStateSchema>;
+
+export const componentSpecSchema = z.object({
+  id,
+  type: z.string(),
+  properties: z.record(z.string(), z.unknown()),
+  eaters: z.record(z.string(), z.array(feed)),
+  feeders: z.array(z.string()),
+});
+export type ComponentSpec = z.infer<typeof componentSpecSchema>;
+
+/** First frame from the manager on every connection. */
+export const challengeMsg = z.object({ type: z.literal('challenge'), nonce: z.string().regex(/^[0-9a-f]{32}$/) });
+
+/** Anything that may reach the manager. */
+export const toManagerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('login'),
+    role: z.enum(['worker', 'admin']),
+    name: z.string().min(1).max(100),
+    response: z.string().regex(/^[0-9a-f]{64}$/),
+    pid: z.number().int().optional(),
+    host: z.string().max(255).optional(),
+    feedHost: z.string().max(255).optional(),
+    feedPort: z.number().int().min(0).max(65535).optional(),
+  }),
+  z.object({ type: z.literal('ping'), t: z.number() }),
+  z.object({ type: z.literal('pong'), t: z.number() }),
+  /** A worker's full picture of what it runs (after login, and on every change). */
+  z.object({ type: z.literal('components'), components: z.array(componentStateSchema).max(10000) }),
+  /** A worker stops cleanly: its components are sleeping, not lost. */
+  z.object({ type: z.literal('shutdown') }),
+  z.object({ type: z.literal('status-request'), requestId: z.number().int() }),
+  z.object({ type: z.literal('component-command'), requestId: z.number().int(), action: z.enum(['start', 'stop', 'restart']), id }),
+]);
+export type ToManager = z.infer<typeof toManagerSchema>;
+
+/** Anything that may reach a worker or an admin. */
+export const fromManagerSchema = z.discriminatedUnion('type', [
+  challengeMsg,
+  z.object({ type: z.literal('welcome'), heartbeatIntervalMs: z.number().int().positive(), heartbeatTimeoutMs: z.number().int().positive() }),
+  z.object({ type: z.literal('refused'), code: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('ping'), t: z.number() }),
+  z.object({ type: z.literal('pong'), t: z.number() }),
+  z.object({ type: z.literal('start'), spec: componentSpecSchema }),
+  z.object({ type: z.literal('stop'), id }),
+  z.object({ type: z.literal('eat-from'), id, eater: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
+  z.object({ type: z.literal('feed-to'), id, feeder: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
+  z.object({ type: z.literal('status'), requestId: z.number().int(), status: z.unknown() }),
+  z.object({ type: z.literal('command-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string() }),
+  z.object({ type: z.literal('error'), code: z.string(), reason: z.string() }),
+]);
+export type FromManager = z.infer<typeof fromManagerSchema>;
+
+export const WIRE_ERROR_CODES = {
+  BAD_FRAME: C.WIRE_BAD_FRAME,
+  AUTH_FAILED: C.WIRE_AUTH_FAILED,
+  UNKNOWN_WORKER: C.WIRE_UNKNOWN_WORKER,
+  DUPLICATE_WORKER: C.WIRE_DUPLICATE_WORKER,
+  NOT_LOGGED_IN: C.WIRE_NOT_LOGGED_IN,
+  HEARTBEAT_TIMEOUT: C.WIRE_HEARTBEAT_TIMEOUT,
+} as const;
+
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Challenge-response of a login: the secret never crosses the wire. */
+export function loginResponse(secret: string, nonce: string, role: string, name: string): string {
+  return createHmac('sha256', secret).update(`${nonce}\n${role}\n${name}`).digest('hex');
+}
+
+export function verifyLogin(secret: string, nonce: string, role: string, name: string, response: string): boolean {
+  const a = Buffer.from(loginResponse(secret, nonce, role, name), 'hex');
+  const b = Buffer.from(response, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,33 @@
+// A short-lived admin connection to the manager, for `fluxcast status` and
+// `fluxcast component ...`: log in (challenge-response), ask one thing, return the answer.
+
+import WebSocket from 'ws';
+import { FluxError } from '../protocol/errors';
+import { FromManager, ToManager, WIRE_ERROR_CODES as E, fromManagerSchema, loginResponse } from '../protocol/wire';
+import { WsChannel } from './ws-channel';
+
+export async function adminRequest(url: string, secret: string, request: (requestId: number) => ToManager, timeoutMs = 5000): Promise<FromManager> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+    const ch = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
+    const timer = setTimeout(() => done(new FluxError(E.HEARTBEAT_TIMEOUT, `no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+    let settled = false;
+    const done = (v: FromManager | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ch.close();
+      if (v instanceof Error) reject(v);
+      else resolve(v);
+    };
+    ws.on('error', (e) => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    ch.on('message', (m) => {
+      if (m.type === 'challenge') ch.send({ type: 'login', role: 'admin', name: 'admin', response: loginResponse(secret, m.nonce, 'admin', 'admin') });
+      else if (m.type === 'welcome') ch.send(request(1));
+      else if (m.type === 'refused') done(new FluxError(m.code, m.reason));
+      else if (m.type === 'status' || m.type === 'command-result') done(m);
+      else if (m.type === 'error') done(new FluxError(m.code, m.reason));
+    });
+    ch.on('close', () => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `the manager at ${url} closed the connection`)));
+  });
+}
