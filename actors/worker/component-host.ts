@@ -29,6 +29,8 @@ export class ComponentHost {
   private readonly eaterOf = new Map<string, string>(); // feed id → eater name
   crashed: ((err: Error) => void) | null = null;
   sadReason: string | null = null;
+  /** Messages of the last instance, kept when it stops (a crash report must survive it). */
+  private lastMessages: ComponentState['messages'] = [];
 
   constructor(
     readonly spec: ComponentSpec,
@@ -85,10 +87,16 @@ export class ComponentHost {
       }
     }
     if (!props.success) {
+      // A configuration error: no restart would help.
       c.fail(`invalid properties: ${props.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       return;
     }
     await c.start();
+    if (c.mood === 'sad') {
+      // Setup failed (a port in use, a device away...): a crash, for the supervisor to retry.
+      const last = c.messages[c.messages.length - 1];
+      throw new Error(last?.text ?? 'setup failed');
+    }
   }
 
   async stop(): Promise<void> {
@@ -98,7 +106,14 @@ export class ComponentHost {
     this.feeders.clear();
     const c = this.component;
     this.component = null;
-    if (c) await c.stop();
+    if (c) {
+      this.lastMessages = c.messages.slice(-20);
+      await c.stop();
+    }
+  }
+
+  noteSad(text: string): void {
+    this.lastMessages = [...this.lastMessages, { level: 'error' as const, text, time: Date.now() }].slice(-20);
   }
 
   eatFrom(feed: string, host: string, port: number): void {
@@ -127,7 +142,7 @@ export class ComponentHost {
       id: this.spec.id,
       type: this.spec.type,
       mood: this.sadReason ? 'sad' : c?.mood ?? 'sleeping',
-      messages: (c?.messages ?? []).slice(-20),
+      messages: c ? c.messages.slice(-20) : this.lastMessages,
       eaters: [...eaters.values()],
       feeders: [...this.feeders].map(([name, f]) => ({ name, clients: f.clientCount })),
     };
@@ -168,7 +183,12 @@ export function spawnComponentHost(
       switch (msg.type) {
         case 'start':
           if (!host.component) {
-            await host.start();
+            try {
+              await host.start();
+            } catch (e) {
+              await host.stop();
+              throw e; // onCrash: restart with backoff, or sad past the intensity
+            }
             for (const [feed, t] of targets.eat) host.eatFrom(feed, t.host, t.port);
             for (const [feeder, t] of targets.feed) host.feedTo(feeder, t.host, t.port);
             deps.changed();
@@ -206,6 +226,7 @@ export function spawnComponentHost(
         if (host) {
           host.sadReason = `restarted ${intensity.policy.maxRestarts} times within ${intensity.policy.windowMs / 1000} s; last error: ${err?.message}`;
           host.component?.fail(host.sadReason);
+          host.noteSad(host.sadReason);
         }
         deps.changed();
       }),

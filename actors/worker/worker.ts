@@ -132,11 +132,13 @@ export class Worker {
         const a = this.actors.get(msg.id);
         if (!a) return;
         this.actors.delete(msg.id);
-        void query(a, (replyTo: Ref<{ type: 'stopped' }>) => ({ type: 'stop' as const, replyTo }), 10000)
-          .catch(() => undefined)
+        const old = this.hosts.get(msg.id);
+        // A sad component's actor may already be stopped (it never answers): stop its parts directly.
+        void query(a, (replyTo: Ref<{ type: 'stopped' }>) => ({ type: 'stop' as const, replyTo }), 2000)
+          .catch(() => old?.stop())
           .then(() => {
             stopActor(a);
-            this.hosts.delete(msg.id);
+            if (this.hosts.get(msg.id) === old) this.hosts.delete(msg.id);
             this.report(true);
           });
         return;
