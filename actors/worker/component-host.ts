@@ -170,14 +170,15 @@ export function spawnComponentHost(
 ): Ref<HostMsg> {
   const intensity = new RestartIntensity();
   const targets = { eat: new Map<string, { host: string; port: number }>(), feed: new Map<string, { host: string; port: number }>() };
-  let self: Ref<HostMsg>;
+  const ref: { self: Ref<HostMsg> | null } = { self: null };
+  const toSelf = (m: HostMsg) => ref.self && dispatch(ref.self, m);
   const fresh = (): ComponentHost => {
     const host = new ComponentHost(spec, deps);
-    host.crashed = (error) => dispatch(self, { type: 'crash', error });
+    host.crashed = (error) => toSelf({ type: 'crash', error });
     registry.set(spec.id, host);
     return host;
   };
-  self = spawn(
+  const self: Ref<HostMsg> = spawn(
     parent,
     async (host: ComponentHost, msg: HostMsg): Promise<ComponentHost> => {
       switch (msg.type) {
@@ -218,7 +219,7 @@ export function spawnComponentHost(
       initialStateFunc: () => {
         const host = fresh();
         // After a supervised reset the component starts again by itself.
-        if (intensity.recentCrashes > 0) setImmediate(() => dispatch(self, { type: 'start' }));
+        if (intensity.recentCrashes > 0) setImmediate(() => toSelf({ type: 'start' }));
         return host;
       },
       onCrash: restartWithIntensity<HostMsg>(intensity, (err) => {
@@ -232,5 +233,6 @@ export function spawnComponentHost(
       }),
     },
   );
+  ref.self = self;
   return self;
 }

@@ -52,7 +52,7 @@ describe('seed scenarios', () => {
   it('1. stopping a worker: muxer sleeping, streamer hungry, listener kept; all happy again after it returns', async () => {
     await boot();
     worker('worker1');
-    let w2 = worker('worker2');
+    const w2 = worker('worker2');
     await waitForStatus(managerPort, allHappy, 15000, 'all happy');
     const listener = await listen();
 
@@ -62,7 +62,7 @@ describe('seed scenarios', () => {
     expect(down.workers.find((w) => w.name === 'worker2')?.connected).toBe(false);
     expect(listener.socket.destroyed).toBe(false);
 
-    w2 = worker('worker2');
+    worker('worker2');
     await waitForStatus(managerPort, (s) => !!s.workers.find((w) => w.name === 'worker2')?.connected, 10000, 'worker2 login');
     const loggedIn = Date.now();
     await waitForStatus(managerPort, allHappy, 10000, 'all happy again');
