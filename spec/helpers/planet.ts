@@ -43,9 +43,9 @@ export function writePlanet(yaml: string): string {
   return file;
 }
 
-export async function status(managerPort: number): Promise<StatusJson | null> {
+export async function status(managerPort: number, host = '127.0.0.1'): Promise<StatusJson | null> {
   try {
-    const r = await adminRequest(`ws://127.0.0.1:${managerPort}`, SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
+    const r = await adminRequest(`ws://${host}:${managerPort}`, SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
     return r.type === 'status' ? (r.status as StatusJson) : null;
   } catch {
     return null;
@@ -56,11 +56,11 @@ export function moods(s: StatusJson | null): Record<string, string> {
   return Object.fromEntries((s?.components ?? []).map((c) => [c.name, c.mood]));
 }
 
-export async function waitForStatus(managerPort: number, pred: (s: StatusJson) => boolean, timeoutMs = 15000, what = 'status'): Promise<StatusJson> {
+export async function waitForStatus(managerPort: number, pred: (s: StatusJson) => boolean, timeoutMs = 15000, what = 'status', host = '127.0.0.1'): Promise<StatusJson> {
   const deadline = Date.now() + timeoutMs;
   let last: StatusJson | null = null;
   while (Date.now() < deadline) {
-    last = await status(managerPort);
+    last = await status(managerPort, host);
     if (last && pred(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
