@@ -3,6 +3,7 @@
 
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { FluxError, PROTOCOL_ERROR_CODES } from '../protocol/errors';
 import { PlanetConfig } from '../protocol/planet';
 import { checkPlanetText } from '../actors/planet/check';
@@ -137,13 +138,13 @@ export async function componentCommand(action: 'start' | 'stop' | 'restart', id:
 export async function up(file: string, opts: { secret?: string }): Promise<void> {
   const planet = loadPlanet(file);
   const secret = resolveSecret(opts, planet);
-  const cli = process.argv[1];
+  const cli = path.join(__dirname, 'main.js');
   const env = { ...process.env, FLUXCAST_SECRET: secret };
   const children: ChildProcess[] = [];
   const url = `ws://${planet.manager.host}:${planet.manager.port}`;
   const run = (args: string[], label: string) => {
     const c = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-    c.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^/gm, `[${label}] `).replace(/\[[^\]]+\] $/, '')));
+    c.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${label}] `)));
     children.push(c);
     return c;
   };
@@ -158,7 +159,7 @@ export async function up(file: string, opts: { secret?: string }): Promise<void>
       process.stdout.write(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}${where}\n`);
     }
   }
-  process.stdout.write('Ctrl-C stops everything.\n');
+  process.stdout.write(`status: npx fluxcast status --manager ${url}\nCtrl-C stops everything.\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -22,7 +22,7 @@ function zodIssues(err: z.ZodError, prefix: (string | number)[] = []): PlanetIss
 }
 
 export function checkPlanetText(text: string, types: ReadonlyMap<string, ComponentType>): CheckedPlanet {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     return { planet: null, issues: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: e.message.split('\n')[0] })) };
   }

@@ -35,10 +35,13 @@ export function connect(port: number): Promise<Reader> {
   });
 }
 
-export async function waitFor(cond: () => boolean, timeoutMs = 10000, what = 'condition'): Promise<void> {
+/** Polls `cond` (running `probe` before each look, when given) until it holds or time runs out. */
+export async function waitFor(cond: () => boolean, timeoutMs = 10000, what = 'condition', probe?: () => Promise<void>): Promise<void> {
   const start = Date.now();
-  while (!cond()) {
+  for (;;) {
+    if (probe) await probe();
+    if (cond()) return;
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, probe ? 100 : 5));
   }
 }
