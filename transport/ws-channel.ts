@@ -46,15 +46,23 @@ export class WsChannel<In extends { type: string }, Out extends { type: string }
   heartbeat(intervalMs: number, timeoutMs: number): void {
     if (this.timer) clearInterval(this.timer);
     this.lastSeen = Date.now();
+    let lastPing = 0;
+    // Silence is checked more often than pings are sent, so a dead link is declared at most
+    // a tenth of the timeout after the timeout itself.
+    const tick = Math.max(10, Math.min(intervalMs, timeoutMs / 10));
     this.timer = setInterval(() => {
-      if (Date.now() - this.lastSeen > timeoutMs) {
+      const now = Date.now();
+      if (now - this.lastSeen > timeoutMs) {
         this.emit('timeout');
         this.ws.terminate(); // no FIN handshake to wait for on a dead link
         this.end();
         return;
       }
-      this.send({ type: 'ping', t: Date.now() } as unknown as Out);
-    }, intervalMs);
+      if (now - lastPing >= intervalMs) {
+        lastPing = now;
+        this.send({ type: 'ping', t: now } as unknown as Out);
+      }
+    }, tick);
     this.timer.unref?.();
   }
 

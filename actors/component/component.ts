@@ -18,9 +18,14 @@ import { ComponentMessage, Mood } from './mood';
 
 const MAX_MESSAGES = 50;
 
+/** A failure no restart can cure (bad configuration, a missing plugin): the component stays sad. */
+export class PermanentError extends Error {}
+
 export interface ComponentEvents {
   mood: [mood: Mood, previous: Mood];
   message: [message: ComponentMessage];
+  /** The component cannot go on (a child process died...): its host restarts it under supervision. */
+  crash: [error: Error];
 }
 
 export interface EaterState {
@@ -30,6 +35,8 @@ export interface EaterState {
 
 export abstract class Component<Props = unknown> extends EventEmitter<ComponentEvents> {
   private moodValue: Mood = 'sleeping';
+  /** Set when setup failed with a PermanentError: restarting would not help. */
+  failedPermanently = false;
   readonly messages: ComponentMessage[] = [];
   /** Eater name → feed id → state; filled by addFeed (from the config's eaters). */
   readonly eaters = new Map<string, EaterState>();
@@ -60,6 +67,7 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
     try {
       await this.setup();
     } catch (e) {
+      this.failedPermanently = e instanceof PermanentError;
       this.fail(`setup failed: ${(e as Error).message}`);
       return;
     }
@@ -75,6 +83,12 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
       this.addMessage('warning', `teardown: ${(e as Error).message}`);
     }
     this.setMood('sleeping');
+  }
+
+  /** Reports a failure that a restart may cure; the host applies the restart policy. */
+  protected crash(error: Error): void {
+    this.addMessage('error', error.message);
+    this.emit('crash', error);
   }
 
   /** Puts the component in the sad mood with an error message (sticky until stop). */

@@ -6,7 +6,8 @@ import { testAudioType } from './test-audio';
 import { mulawEncoderType } from './mulaw-encoder';
 import { wavMuxerType } from './wav-muxer';
 import { watchdogType } from './watchdog';
+import { PIPELINE_TYPES } from './pipeline/pipeline-types';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, diskConsumerType].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, diskConsumerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
 );

@@ -51,6 +51,7 @@ export class ComponentHost {
     this.component = c;
     c.on('mood', () => this.deps.changed());
     c.on('message', () => this.deps.changed());
+    c.on('crash', (e) => this.crashed?.(e));
     for (const feederName of t.feeders) {
       const feeder = new Feeder(`/${flow}/${name}:${feederName}`);
       feeder.on('eater-added', () => this.deps.changed());
@@ -92,7 +93,7 @@ export class ComponentHost {
       return;
     }
     await c.start();
-    if (c.mood === 'sad') {
+    if (c.mood === 'sad' && !c.failedPermanently) {
       // Setup failed (a port in use, a device away...): a crash, for the supervisor to retry.
       const last = c.messages[c.messages.length - 1];
       throw new Error(last?.text ?? 'setup failed');

@@ -1,0 +1,137 @@
+// Runs one gst-launch-1.0 pipeline as a child process with GDP over pipes: each eater feed is
+// an extra fd the child reads (`fdsrc fd=N ! gdpdepay`), each feeder an extra fd it writes
+// (`gdppay ! fdsink fd=M`). The child dies with its worker (setpriv --pdeathsig KILL, and the
+// pipes closing). Frames out are decoded by our codec; frames in are written as they are, with
+// a bound per input (over it, buffers are dropped, never caps or events).
+
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { EventEmitter } from 'events';
+import { Readable, Writable } from 'stream';
+import { GdpDecoder, GdpFrame } from '../../../protocol/gdp';
+
+export interface GstChildEvents {
+  frame: [feeder: string, frame: GdpFrame];
+  stderr: [line: string];
+  exit: [code: number | null, signal: NodeJS.Signals | null, errorText: string | null];
+}
+
+/** Splits a gst-launch description into argv tokens the way a shell would (quotes kept together). */
+export function tokenize(description: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let has = false;
+  for (const ch of description) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += ch;
+    }
+  }
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+const MAX_INPUT_BACKLOG = 8 * 1024 * 1024;
+let setprivOk: boolean | undefined;
+
+export class GstChild extends EventEmitter<GstChildEvents> {
+  private child: ChildProcess | null = null;
+  private readonly inputs = new Map<string, Writable>();
+  private errorText: string | null = null;
+  dropped = 0;
+
+  /**
+   * @param description the full gst-launch description with `fd=` numbers already in place
+   * @param eaterFds feed id → child fd it reads; @param feederFds feeder name → child fd it writes
+   */
+  constructor(
+    readonly description: string,
+    readonly eaterFds: ReadonlyMap<string, number>,
+    readonly feederFds: ReadonlyMap<string, number>,
+  ) {
+    super();
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    const maxFd = Math.max(2, ...this.eaterFds.values(), ...this.feederFds.values());
+    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'ignore', 'pipe'];
+    for (let fd = 3; fd <= maxFd; fd++) stdio.push('pipe');
+    if (setprivOk === undefined) setprivOk = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0;
+    const argv = ['-e', ...tokenize(this.description)];
+    const child = setprivOk
+      ? spawn('setpriv', ['--pdeathsig', 'KILL', 'gst-launch-1.0', ...argv], { stdio })
+      : spawn('gst-launch-1.0', argv, { stdio });
+    this.child = child;
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      let nl: number;
+      while ((nl = err.indexOf('\n')) >= 0) {
+        const line = err.slice(0, nl).trim();
+        err = err.slice(nl + 1);
+        if (!line) continue;
+        if (!this.errorText && /^(ERROR|WARNING: erroneous pipeline)/.test(line)) this.errorText = line;
+        else if (this.errorText && /reason /.test(line) && !this.errorText.includes('(')) this.errorText += ` (${line})`;
+        this.emit('stderr', line);
+      }
+    });
+    for (const [feeder, fd] of this.feederFds) {
+      const stream = child.stdio[fd] as Readable;
+      const decoder = new GdpDecoder({ onFrame: (f) => this.emit('frame', feeder, f) });
+      stream.on('data', (chunk: Buffer) => {
+        const e = decoder.push(chunk);
+        if (e && !this.errorText) this.errorText = `bad GDP from the pipeline: ${e.code}: ${e.message}`;
+      });
+      stream.on('error', () => undefined);
+    }
+    for (const [feed, fd] of this.eaterFds) {
+      const stream = child.stdio[fd] as Writable;
+      stream.on('error', () => undefined); // EPIPE when the child is gone: the exit event says why
+      this.inputs.set(feed, stream);
+    }
+    child.on('exit', (code, signal) => {
+      this.child = null;
+      this.emit('exit', code, signal, this.errorText);
+    });
+  }
+
+  /** Writes a frame to the child's input for `feed`; buffers are dropped while its backlog is over the bound. */
+  write(feed: string, frame: GdpFrame): void {
+    const s = this.inputs.get(feed);
+    if (!s || s.destroyed) return;
+    if (frame.kind === 'buffer' && s.writableLength > MAX_INPUT_BACKLOG) {
+      this.dropped++;
+      return;
+    }
+    for (const c of frame.chunks) s.write(c);
+  }
+
+  /** EOS (inputs closed, SIGINT with -e), then SIGKILL after `graceMs`. Resolves when the child is gone. */
+  async stop(graceMs = 3000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    for (const s of this.inputs.values()) s.end();
+    child.kill('SIGINT');
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,147 @@
+// A component whose media work is a GStreamer pipeline run by gst-launch-1.0 (GstChild).
+// Subclasses say how to lay the pipeline out for their eaters and feeders; this class owns
+// the child's life as the component's:
+// - setup checks that every element exists (naming the Debian package when one is missing),
+//   starts the child and, for producers, waits for its first frame (happy when data flows out;
+//   converters and consumers follow their feeds);
+// - a child that exits on its own is a crash (restarted by the host's supervision policy),
+//   except a pipeline GStreamer cannot even build, which is a configuration error (sad);
+// - a new stream on an eater (new stream-start after a reconnection) restarts the child
+//   cleanly, so the pipeline never has to renegotiate mid-stream;
+// - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period.
+
+import { spawnSync } from 'child_process';
+import { GdpFrame } from '../../../protocol/gdp';
+import { EVENT_TYPES } from '../../../protocol/gst/event-types';
+import { Component, PermanentError } from '../../component/component';
+import { GstChild, tokenize } from './gst-child';
+
+export interface PipelineLayout {
+  description: string;
+  eaterFds: Map<string, number>;
+  feederFds: Map<string, number>;
+}
+
+/** Where the elements fluxcast's typed components use come from, on Debian. */
+const PACKAGES: Record<string, string> = {
+  gdppay: 'gstreamer1.0-plugins-bad', gdpdepay: 'gstreamer1.0-plugins-bad',
+  vp8enc: 'gstreamer1.0-plugins-good', vp8dec: 'gstreamer1.0-plugins-good', webmmux: 'gstreamer1.0-plugins-good',
+  matroskademux: 'gstreamer1.0-plugins-good', wavenc: 'gstreamer1.0-plugins-good', souphttpsrc: 'gstreamer1.0-plugins-good',
+  audiotestsrc: 'gstreamer1.0-plugins-base', videotestsrc: 'gstreamer1.0-plugins-base', audioconvert: 'gstreamer1.0-plugins-base',
+  audioresample: 'gstreamer1.0-plugins-base', videoconvert: 'gstreamer1.0-plugins-base', videoscale: 'gstreamer1.0-plugins-base',
+  vorbisenc: 'gstreamer1.0-plugins-base', vorbisdec: 'gstreamer1.0-plugins-base', theoraenc: 'gstreamer1.0-plugins-base',
+  opusenc: 'gstreamer1.0-plugins-base', oggmux: 'gstreamer1.0-plugins-base', oggdemux: 'gstreamer1.0-plugins-base',
+  clockoverlay: 'gstreamer1.0-plugins-base', timeoverlay: 'gstreamer1.0-plugins-base',
+  parsebin: 'gstreamer1.0-plugins-base', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
+};
+
+const known = new Map<string, boolean>();
+
+/** Elements named in a description (the first word of each `!`-separated link, without properties). */
+export function elementsOf(description: string): string[] {
+  // Every bare word is an element: properties have '=', caps a '/', pad references a '.'.
+  const out = new Set<string>();
+  for (const t of tokenize(description)) if (/^[a-z][a-z0-9_-]*$/.test(t)) out.add(t);
+  return [...out];
+}
+
+export function missingElements(description: string): string[] {
+  return elementsOf(description).filter((e) => {
+    if (!known.has(e)) known.set(e, spawnSync('gst-inspect-1.0', ['--exists', e]).status === 0);
+    return !known.get(e);
+  });
+}
+
+export abstract class PipelineComponent<P> extends Component<P> {
+  child: GstChild | null = null;
+  private readonly streamIds = new Map<string, string | null>();
+  private restarting = false;
+  private firstOut: (() => void) | null = null;
+
+  constructor(
+    name: string,
+    properties: P,
+    /** Feeder names of this type (empty for consumers). */
+    private readonly feederNames: readonly string[],
+  ) {
+    super(name, properties);
+  }
+
+  /** The gst-launch description and fd numbers for these eater feeds and feeders. */
+  protected abstract layout(eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[]): PipelineLayout;
+
+  protected async setup(): Promise<void> {
+    const eaters = new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
+    const layout = this.layout(eaters, this.feederNames);
+    const missing = missingElements(layout.description);
+    if (missing.length) {
+      throw new PermanentError(`GStreamer element(s) not installed: ${missing.map((m) => `${m} (apt-get install ${PACKAGES[m] ?? 'the GStreamer plugin package that provides it'})`).join(', ')}`);
+    }
+    if (eaters.size === 0) {
+      // A producer is set up once data flows out of it.
+      await new Promise<void>((resolve, reject) => {
+        this.firstOut = resolve;
+        this.spawnChild(layout, (text) => reject(/erroneous pipeline/.test(text) ? new PermanentError(text) : new Error(text)));
+        setTimeout(() => reject(new Error('the pipeline produced nothing within 15 s')), 15000).unref();
+      });
+    } else {
+      this.spawnChild(layout, (text) => (/erroneous pipeline/.test(text) ? this.fail(text) : this.crash(new Error(text))));
+    }
+    this.addMessage('info', `pipeline running (pid ${this.child?.pid}): ${layout.description}`);
+  }
+
+  private spawnChild(layout: PipelineLayout, failedEarly: (text: string) => void): void {
+    const child = new GstChild(layout.description, layout.eaterFds, layout.feederFds);
+    this.child = child;
+    let produced = false;
+    child.on('frame', (feeder, f) => {
+      if (!produced) {
+        produced = true;
+        this.firstOut?.();
+        this.firstOut = null;
+      }
+      this.output(feeder, f);
+    });
+    child.on('stderr', (line) => {
+      if (/^(ERROR|WARNING)/.test(line)) this.addMessage('warning', line);
+    });
+    child.on('exit', (code, signal, errorText) => {
+      if (this.child !== child) return; // replaced or stopped on purpose
+      this.child = null;
+      const text = errorText ?? `gst-launch-1.0 exited (${signal ?? `code ${code}`})`;
+      if (!produced && this.mood === 'waking') failedEarly(text);
+      else if (/erroneous pipeline/.test(text)) this.fail(text);
+      else this.crash(new Error(text));
+    });
+    child.start();
+  }
+
+  protected async teardown(): Promise<void> {
+    const c = this.child;
+    this.child = null;
+    this.firstOut = null;
+    if (c) await c.stop();
+  }
+
+  protected override onFrame(_eater: string, feedId: string, frame: GdpFrame): void {
+    if (frame.kind === 'event' && frame.eventType === EVENT_TYPES['stream-start']) {
+      const prev = this.streamIds.get(feedId);
+      this.streamIds.set(feedId, frame.text);
+      if (prev !== undefined && prev !== frame.text && this.child && !this.restarting) this.restartChild();
+    }
+    this.child?.write(feedId, frame);
+  }
+
+  /** A new upstream stream: a fresh child reads it from its stream-start on. */
+  private restartChild(): void {
+    const old = this.child;
+    if (!old) return;
+    this.restarting = true;
+    this.addMessage('info', 'new stream on an eater: restarting the pipeline');
+    this.child = null;
+    void old.stop(500);
+    const eaters = new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
+    this.spawnChild(this.layout(eaters, this.feederNames), (text) => this.crash(new Error(text)));
+    this.restarting = false;
+  }
+}

@@ -1,0 +1,154 @@
+// Component types whose work is a GStreamer pipeline: the generic pipeline-producer,
+// -converter and -consumer (a gst-launch description with @eater:NAME@ / @feeder:NAME@
+// placeholders), and typed ones with a property schema each: test sources, encoders, muxers.
+
+import { z } from 'zod';
+import { defineComponentType } from '../component-type';
+import { PipelineComponent, PipelineLayout } from './pipeline-component';
+
+const EATER = (fd: number) => `fdsrc fd=${fd} ! gdpdepay`;
+const FEEDER = (fd: number) => `gdppay ! fdsink fd=${fd} sync=false`;
+
+/**
+ * Replaces placeholders with fd links: `@eater:NAME@` (first feed of eater NAME),
+ * `@eater:NAME:I@` (its I-th feed), `@feeder:NAME@`. With a single eater feed and no eater
+ * placeholder, the input is put first; with a single feeder and no feeder placeholder, last.
+ */
+export function layoutDescription(description: string, eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[]): PipelineLayout {
+  const eaterFds = new Map<string, number>();
+  const feederFds = new Map<string, number>();
+  let fd = 3;
+  const feeds: Array<[string, string, number]> = [];
+  for (const [name, list] of eaters) list.forEach((feed, i) => feeds.push([name, feed, i]));
+  for (const [, feed] of feeds) eaterFds.set(feed, fd++);
+  for (const f of feeders) feederFds.set(f, fd++);
+  let d = description;
+  const hasEaterPlaceholder = /@eater:/.test(d);
+  const hasFeederPlaceholder = /@feeder:/.test(d);
+  for (const [name, feed, i] of feeds) {
+    d = d.split(`@eater:${name}:${i}@`).join(EATER(eaterFds.get(feed) as number));
+    if (i === 0) d = d.split(`@eater:${name}@`).join(EATER(eaterFds.get(feed) as number));
+  }
+  for (const f of feeders) d = d.split(`@feeder:${f}@`).join(FEEDER(feederFds.get(f) as number));
+  if (feeds.length === 1 && !hasEaterPlaceholder) d = `${EATER(eaterFds.get(feeds[0][1]) as number)} ! ${d}`;
+  if (feeders.length === 1 && !hasFeederPlaceholder) d = `${d} ! ${FEEDER(feederFds.get(feeders[0]) as number)}`;
+  const left = /@(eater|feeder):[^@]*@/.exec(d);
+  if (left) throw new Error(`unknown placeholder ${left[0]} in the pipeline`);
+  return { description: d, eaterFds, feederFds };
+}
+
+class DescribedPipeline<P> extends PipelineComponent<P> {
+  constructor(name: string, props: P, feeders: readonly string[], private readonly describe: (p: P) => string) {
+    super(name, props, feeders);
+  }
+  protected layout(eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[]): PipelineLayout {
+    return layoutDescription(this.describe(this.properties), eaters, feeders);
+  }
+}
+
+/** A muxer: every feed of its `default` eater into one muxer element. */
+class MuxerPipeline<P> extends PipelineComponent<P> {
+  constructor(name: string, props: P, private readonly muxer: (p: P) => string) {
+    super(name, props, ['default']);
+  }
+  protected layout(eaters: ReadonlyMap<string, readonly string[]>): PipelineLayout {
+    const feeds = eaters.get('default') ?? [];
+    const eaterFds = new Map<string, number>();
+    const parts = feeds.map((feed, i) => {
+      eaterFds.set(feed, 3 + i);
+      // parsebin plugs the parser a muxer needs to accept the stream (vorbisparse, opusparse...).
+      return `${EATER(3 + i)} ! queue max-size-time=3000000000 ! parsebin ! mux.`;
+    });
+    const out = 3 + feeds.length;
+    return { description: `${this.muxer(this.properties)} name=mux ! ${FEEDER(out)} ${parts.join(' ')}`, eaterFds, feederFds: new Map([['default', out]]) };
+  }
+}
+
+const pipelineProps = z.object({ pipeline: z.string().min(1) }).strict();
+
+export const pipelineProducerType = defineComponentType({
+  type: 'pipeline-producer', description: 'any GStreamer pipeline, output through @feeder:default@ (or at the end)',
+  properties: pipelineProps, eaters: [], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => q.pipeline),
+});
+export const pipelineConverterType = defineComponentType({
+  type: 'pipeline-converter', description: 'any GStreamer pipeline between @eater:default@ and @feeder:default@',
+  properties: pipelineProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => q.pipeline),
+});
+export const pipelineConsumerType = defineComponentType({
+  type: 'pipeline-consumer', description: 'any GStreamer pipeline after @eater:default@',
+  properties: pipelineProps, eaters: ['default'], feeders: [],
+  create: (name, p) => new DescribedPipeline(name, p, [], (q) => q.pipeline),
+});
+
+const audiotestProps = z.object({
+  wave: z.enum(['sine', 'square', 'saw', 'triangle', 'silence', 'white-noise', 'pink-noise', 'ticks']).default('sine'),
+  frequency: z.number().positive().max(20000).default(440),
+  rate: z.number().int().min(8000).max(192000).default(44100),
+  channels: z.number().int().min(1).max(8).default(2),
+  volume: z.number().min(0).max(1).default(0.5),
+  'is-live': z.boolean().default(true),
+}).strict();
+export const audiotestProducerType = defineComponentType({
+  type: 'audiotest-producer', description: 'GStreamer audiotestsrc', properties: audiotestProps, eaters: [], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `audiotestsrc wave=${q.wave} freq=${q.frequency} volume=${q.volume} is-live=${q['is-live']} ! audio/x-raw,rate=${q.rate},channels=${q.channels}`),
+});
+
+const videotestProps = z.object({
+  pattern: z.enum(['smpte', 'snow', 'black', 'white', 'red', 'green', 'blue', 'checkers-8', 'circular', 'ball', 'smpte75', 'bar']).default('smpte'),
+  width: z.number().int().min(16).max(4096).default(320),
+  height: z.number().int().min(16).max(4096).default(240),
+  framerate: z.string().regex(/^\d+\/\d+$/).default('25/1'),
+  overlay: z.boolean().default(true),
+  'is-live': z.boolean().default(true),
+}).strict();
+export const videotestProducerType = defineComponentType({
+  type: 'videotest-producer', description: 'GStreamer videotestsrc, with a clock overlay', properties: videotestProps, eaters: [], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `videotestsrc pattern=${q.pattern} is-live=${q['is-live']} ! video/x-raw,width=${q.width},height=${q.height},framerate=${q.framerate}` +
+    (q.overlay ? ' ! clockoverlay halignment=left valignment=bottom' : '')),
+});
+
+const audioEncProps = z.object({ bitrate: z.number().int().min(6000).max(512000).default(64000) }).strict();
+export const vorbisEncoderType = defineComponentType({
+  type: 'vorbis-encoder', description: 'raw audio to Vorbis', properties: audioEncProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => `audioconvert ! audioresample ! vorbisenc bitrate=${q.bitrate}`),
+});
+export const opusEncoderType = defineComponentType({
+  type: 'opus-encoder', description: 'raw audio to Opus', properties: audioEncProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => `audioconvert ! audioresample ! opusenc bitrate=${q.bitrate}`),
+});
+
+const videoEncProps = z.object({
+  /** bits per second */
+  bitrate: z.number().int().min(16000).max(50000000).default(400000),
+  /** frames between keyframes */
+  'keyframe-interval': z.number().int().min(1).max(1000).default(25),
+}).strict();
+export const theoraEncoderType = defineComponentType({
+  type: 'theora-encoder', description: 'raw video to Theora', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `videoconvert ! theoraenc bitrate=${Math.round(q.bitrate / 1000)} keyframe-auto=false keyframe-freq=${q['keyframe-interval']} keyframe-force=${q['keyframe-interval']}`),
+});
+export const vp8EncoderType = defineComponentType({
+  type: 'vp8-encoder', description: 'raw video to VP8', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `videoconvert ! vp8enc target-bitrate=${q.bitrate} keyframe-max-dist=${q['keyframe-interval']} deadline=1 cpu-used=8 threads=1`),
+});
+
+const muxProps = z.object({}).strict();
+export const oggMuxerType = defineComponentType({
+  type: 'ogg-muxer', description: 'muxes its feeds (Vorbis, Opus, Theora) into Ogg', properties: muxProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new MuxerPipeline(name, p, () => 'oggmux max-delay=500000000 max-page-delay=500000000'),
+});
+export const webmMuxerType = defineComponentType({
+  type: 'webm-muxer', description: 'muxes its feeds (VP8, Vorbis, Opus) into streamable WebM', properties: muxProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new MuxerPipeline(name, p, () => 'webmmux streamable=true'),
+});
+
+export const PIPELINE_TYPES = [
+  pipelineProducerType, pipelineConverterType, pipelineConsumerType, audiotestProducerType, videotestProducerType,
+  vorbisEncoderType, opusEncoderType, theoraEncoderType, vp8EncoderType, oggMuxerType, webmMuxerType,
+];
