@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inspect, roundtrip } from './gdp';
 import { check, componentCommand, runManager, runWorker, status, up } from './planet';
+import { startLaunch } from './launch';
 import { reportError } from './errors';
 
 function positiveInt(value: string): number {
@@ -106,6 +107,22 @@ export function buildProgram(): Command {
         process.exitCode = await componentCommand(action, id, opts);
       });
   }
+  program
+    .command('launch')
+    .description('run components wired directly in this process, e.g. "audiotest-producer ! vorbis-encoder ! ogg-muxer ! http-streamer"')
+    .argument('<description...>', 'components with properties (key=value), linked with !')
+    .action(async (words: string[]) => {
+      const launched = await startLaunch(words.join(' '), (l) => process.stdout.write(l + '\n'));
+      process.stdout.write('Ctrl-C stops everything.\n');
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void launched.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
   program
     .command('up')
     .description('run a planet on this host: its manager and all its workers, until Ctrl-C')

@@ -11,7 +11,7 @@
 // - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period.
 
 import { spawnSync } from 'child_process';
-import { GdpFrame } from '../../../protocol/gdp';
+import { GdpFrame, StickyState } from '../../../protocol/gdp';
 import { EVENT_TYPES } from '../../../protocol/gst/event-types';
 import { Component, PermanentError } from '../../component/component';
 import { GstChild, tokenize } from './gst-child';
@@ -123,22 +123,70 @@ export abstract class PipelineComponent<P> extends Component<P> {
     if (c) await c.stop();
   }
 
+  /**
+   * Frames into the child. A gate stays closed until every eater feed has delivered a buffer:
+   * until then frames wait per feed (later caps replacing earlier ones), then all go in at once.
+   * Live muxers would otherwise start with one input, and refuse caps that arrive later.
+   */
   protected override onFrame(_eater: string, feedId: string, frame: GdpFrame): void {
+    this.sticky(feedId).update(frame);
     if (frame.kind === 'event' && frame.eventType === EVENT_TYPES['stream-start']) {
       const prev = this.streamIds.get(feedId);
       this.streamIds.set(feedId, frame.text);
-      if (prev !== undefined && prev !== frame.text && this.child && !this.restarting) this.restartChild();
+      if (prev !== undefined && prev !== frame.text && this.child && !this.restarting) {
+        this.restartChild(feedId);
+        return;
+      }
     }
-    this.child?.write(feedId, frame);
+    if (this.gateOpen) {
+      this.child?.write(feedId, frame);
+      return;
+    }
+    const q = this.pending.get(feedId) ?? [];
+    this.pending.set(feedId, q);
+    const capsAt = frame.kind === 'caps' ? q.findIndex((f) => f.kind === 'caps') : -1;
+    if (capsAt >= 0) q[capsAt] = frame;
+    else q.push(frame);
+    // Bounded: beyond 1,000 frames a waiting feed keeps its sticky frames and its newest data.
+    if (q.length > 1000) {
+      const oldest = q.findIndex((f) => f.kind === 'buffer');
+      if (oldest >= 0) q.splice(oldest, 1);
+    }
+    if (frame.kind === 'buffer') this.ready.add(feedId);
+    const feeds = [...this.eaters.values()].flatMap((e) => [...e.feeds.keys()]);
+    if (feeds.every((f) => this.ready.has(f))) {
+      this.gateOpen = true;
+      for (const f of feeds) for (const fr of this.pending.get(f) ?? []) this.child?.write(f, fr);
+      this.pending.clear();
+    }
   }
 
-  /** A new upstream stream: a fresh child reads it from its stream-start on. */
-  private restartChild(): void {
+  private gateOpen = false;
+  private readonly pending = new Map<string, GdpFrame[]>();
+  private readonly ready = new Set<string>();
+  private readonly stickies = new Map<string, StickyState>();
+
+  private sticky(feedId: string): StickyState {
+    let s = this.stickies.get(feedId);
+    if (!s) this.stickies.set(feedId, (s = new StickyState()));
+    return s;
+  }
+
+  /**
+   * A new upstream stream on `feedId`: a fresh child reads it from its stream-start on; the
+   * other feeds go in again from their sticky state, through the gate.
+   */
+  private restartChild(feedId: string): void {
     const old = this.child;
     if (!old) return;
     this.restarting = true;
     this.addMessage('info', 'new stream on an eater: restarting the pipeline');
     this.child = null;
+    this.gateOpen = false;
+    this.ready.clear();
+    this.pending.clear();
+    for (const [f, st] of this.stickies) if (f !== feedId) this.pending.set(f, st.primingFrames());
+    this.pending.set(feedId, this.sticky(feedId).primingFrames());
     void old.stop(500);
     const eaters = new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
     this.spawnChild(this.layout(eaters, this.feederNames), (text) => this.crash(new Error(text)));

@@ -1,0 +1,60 @@
+// `fluxcast launch` as a user runs it, with a real GStreamer listener.
+import { spawn } from 'child_process';
+import { CLI, runCli } from '../helpers/cli';
+import { describeGst, decodedSeconds, runGstClient } from '../helpers/gst';
+import { waitFor } from '../helpers/net';
+import { freePort } from '../helpers/planet';
+
+jest.setTimeout(60000);
+
+describe('fluxcast launch errors', () => {
+  it('names the column of an unknown type or property and exits 1', () => {
+    const t = runCli(['launch', 'test-audio ! mulaw-encodr']);
+    expect(t.status).toBe(1);
+    expect(t.stderr).toMatch(/^error FLUX_LAUNCH_SYNTAX: unknown component type 'mulaw-encodr' \(column 14\)/);
+    const p = runCli(['launch', 'test-audio freqency=3 ! mulaw-encoder ! wav-muxer ! http-streamer port=0']);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/property 'freqency'.* \(column 12\)/);
+    const e = runCli(['launch', 'mulaw-encoder']);
+    expect(e.stderr).toMatch(/eater 'default' is not linked/);
+  });
+});
+
+describeGst('fluxcast launch with GStreamer components', () => {
+  it('runs an Ogg/Vorbis radio a GStreamer listener decodes, and stops on Ctrl-C', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'launch', `audiotest-producer frequency=440 ! vorbis-encoder ! ogg-muxer ! http-streamer port=${port} mount-point=/live.ogg`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      await waitFor(() => out.includes('Ctrl-C stops everything'), 20000, 'launch up');
+      expect(out).toContain(`listen at http://127.0.0.1:${port}/live.ogg`);
+      const dec = await runGstClient(['souphttpsrc', `location=http://127.0.0.1:${port}/live.ogg`, '!', 'oggdemux', '!', 'vorbisdec', '!', 'fakesink', 'silent=false', 'sync=false'], 3500);
+      expect(decodedSeconds(dec)).toBeGreaterThanOrEqual(2);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('muxes audio and video from named links into WebM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'launch',
+      `videotest-producer width=160 height=120 framerate=10/1 ! vp8-encoder keyframe-interval=10 ! mux. audiotest-producer ! vorbis-encoder ! mux. webm-muxer name=mux ! http-streamer port=${port} mount-point=/tv.webm`],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out.includes('Ctrl-C stops everything'), 30000, 'launch up');
+      const dec = await runGstClient(['souphttpsrc', `location=http://127.0.0.1:${port}/tv.webm`, '!', 'matroskademux', '!', 'vp8dec', '!', 'fakesink', 'silent=false', 'sync=false'], 4000);
+      expect(dec).not.toMatch(/ERROR/);
+      expect(decodedSeconds(dec)).toBeGreaterThanOrEqual(1.5);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
