@@ -63,6 +63,31 @@ describeGst('GStreamer pipeline components', () => {
     expect(enc.mood).toBe('happy');
   });
 
+  it('restarts its child cleanly when an eater brings a new stream, and keeps producing', async () => {
+    const a = make('audiotest-producer', { frequency: 300 });
+    const b = make('audiotest-producer', { frequency: 600 });
+    const enc = make('vorbis-encoder');
+    const feed = '/t/src:default';
+    enc.addFeed('default', feed);
+    let upstream = a;
+    a.connectOutput('default', (f) => upstream === a && enc.eat('default', feed, f));
+    b.connectOutput('default', (f) => upstream === b && enc.eat('default', feed, f));
+    const out: GdpFrame[] = [];
+    enc.connectOutput('default', (f) => out.push(f));
+    await start(enc);
+    enc.feedConnected('default', feed);
+    await start(a);
+    await waitFor(() => out.filter((f) => f.kind === 'buffer').length > 3, 10000, 'first stream encoded');
+    const firstPid = (enc as unknown as { child: { pid: number } }).child.pid;
+    upstream = b; // the upstream restarted: a new stream-start, caps and segment arrive
+    await start(b);
+    await waitFor(() => (enc as unknown as { child: { pid: number } | null }).child?.pid !== firstPid, 10000, 'child restarted');
+    const mark = out.length;
+    await waitFor(() => out.slice(mark).filter((f) => f.kind === 'buffer').length > 3, 10000, 'second stream encoded');
+    expect(enc.mood).toBe('happy');
+    expect(enc.messages.some((m) => m.text.includes('new stream on an eater'))).toBe(true);
+  });
+
   it('goes sad with the Debian package named when an element is missing', async () => {
     const c = make('pipeline-producer', { pipeline: 'nosuchelementsrc ! fakesink' });
     await start(c);

@@ -1,0 +1,35 @@
+// One side of bench:hop as a process of its own: `feeder --port P` reads GDP on stdin and
+// serves it as feed /bench/src:default on a feed server (Feeder + multi-client sender);
+// `eater --port P` eats that feed (EaterLink) and writes every packet to stdout.
+import { GdpDecoder } from '../protocol/gdp';
+import { FeedServer } from '../transport/feed/feed-server';
+import { Feeder } from '../transport/feed/feeder';
+import { EaterLink } from '../transport/feed/eater-link';
+
+const role = process.argv[2];
+const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
+const secret = 'bench-hop-secret';
+const FEED = '/bench/src:default';
+
+if (role === 'feeder') {
+  const feeder = new Feeder(FEED, { maxLagBytes: 256 * 1024 * 1024 });
+  const server = new FeedServer({ port, secret }, { eat: (f) => (f === FEED ? (s) => feeder.addEater(s) : null), feed: () => null });
+  void server.listen().then(() => process.stdout.write('ready\n'));
+  const dec = new GdpDecoder({ onFrame: (f) => feeder.frame(f), maxPayloadSize: 64 * 1024 * 1024 });
+  process.stdin.on('data', (c: Buffer) => {
+    if (dec.push(c)) process.exit(1);
+  });
+} else {
+  const link = new EaterLink({
+    feed: FEED,
+    secret,
+    checkIntervalMs: 60000,
+    maxPayloadSize: 64 * 1024 * 1024,
+    onFrame: (f) => {
+      for (const c of f.chunks) process.stdout.write(c);
+    },
+  });
+  link.eatFrom('127.0.0.1', port);
+  setInterval(() => undefined, 1 << 30); // the link's timers do not keep a process alive on their own
+}
+process.on('SIGTERM', () => process.exit(0));
