@@ -76,7 +76,6 @@ function frame(i: number): [Buffer, Buffer] {
 async function run(sides: Sides, frames: number, paceMs: number): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   let got = 0;
-  let first = 0;
   let last = 0;
   const done = new Promise<void>((resolve) => {
     const dec = new GdpDecoder({
@@ -100,7 +99,7 @@ async function run(sides: Sides, frames: number, paceMs: number): Promise<{ seco
   const input = sides.a.stdin as NodeJS.WritableStream;
   input.write(head());
   await new Promise((r) => setTimeout(r, 500)); // B connected and primed
-  first = performance.now();
+  const first = performance.now();
   for (let i = 0; i < frames; i++) {
     const [h, d] = frame(i);
     input.write(h);
