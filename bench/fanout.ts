@@ -13,6 +13,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { cpuSeconds, rssMB } from './procstat';
+import { freePort } from './free-port';
 
 interface Options {
   clients: number;
@@ -62,13 +63,6 @@ function sourcePipeline(kbits: number): string[] {
   return p.split(' ');
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Resolves when a client at `port` receives stream bytes (after the HTTP head, in http mode). */
 async function waitForStream(port: number, http: boolean, timeoutMs = 20000): Promise<void> {

@@ -7,10 +7,10 @@
 // frames written as fast as the pipe takes them; latency: 25 frames/s, per-frame receive − send.
 
 import { ChildProcess, spawn } from 'child_process';
-import * as net from 'net';
 import * as path from 'path';
 import { GdpDecoder, encodePacket, encodeParts } from '../protocol/gdp';
 import { streamStartFrame, timeSegmentFrame } from '../actors/components/raw-audio';
+import { freePort } from './free-port';
 
 const W = 640;
 const H = 480;
@@ -21,13 +21,6 @@ function arg(name: string, d: number): number {
   return i < 0 ? d : Number(process.argv[i + 1]);
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 interface Sides {
   a: ChildProcess;

@@ -9,12 +9,12 @@
 
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { adminRequest } from '../transport/admin-client';
 import { StatusJson } from '../actors/manager/planet-actor';
 import { cpuSeconds, rssMB } from './procstat';
+import { freePort } from './free-port';
 
 const SECRET = 'bench-planet-secret';
 const CLI = path.resolve(__dirname, '../cli/main.js');
@@ -29,13 +29,6 @@ function num(name: string, fallback: number): number {
   return v;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 function start(args: string[]): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FLUXCAST_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'pipe'] });

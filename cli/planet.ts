@@ -18,14 +18,16 @@ function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-export function loadPlanet(file: string): PlanetConfig {
-  let text: string;
+function readText(file: string): string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new FluxError(CLI_ERROR_CODES.CANNOT_READ, `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
-  const { planet, issues } = checkPlanetText(text, COMPONENT_TYPES);
+}
+
+export function loadPlanet(file: string): PlanetConfig {
+  const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES);
   if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'));
   return planet;
 }
@@ -47,13 +49,7 @@ export function resolveSecret(opts: { secret?: string; secretFile?: string }, pl
 }
 
 export function check(file: string): number {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FluxError(CLI_ERROR_CODES.CANNOT_READ, `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  const { issues, planet } = checkPlanetText(text, COMPONENT_TYPES);
+  const { issues, planet } = checkPlanetText(readText(file), COMPONENT_TYPES);
   if (!planet) {
     for (const i of issues) process.stdout.write(`${i.path}: ${i.message}\n`);
     process.stderr.write(`error ${PROTOCOL_ERROR_CODES.PLANET_INVALID}: ${file}: ${issues.length} problem(s)\n`);
