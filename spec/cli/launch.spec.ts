@@ -4,6 +4,7 @@ import { CLI, runCli } from '../helpers/cli';
 import { describeGst, decodedSeconds, runGstClient } from '../helpers/gst';
 import { waitFor } from '../helpers/net';
 import { freePort } from '../helpers/planet';
+import { get, rawRequest } from '../helpers/http';
 
 jest.setTimeout(60000);
 
@@ -50,7 +51,11 @@ describeGst('fluxcast launch with GStreamer components', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
       await waitFor(() => out.includes('Ctrl-C stops everything'), 30000, 'launch up');
-      const dec = await runGstClient(['souphttpsrc', `location=http://127.0.0.1:${port}/tv.webm`, '!', 'matroskademux', '!', 'vp8dec', '!', 'fakesink', 'silent=false', 'sync=false'], 4000);
+      // The muxer starts once both feeds flow; wait until the stream carries media.
+      const probe = await rawRequest(port, get('/tv.webm'));
+      await waitFor(() => probe.body().length > 20000, 30000, 'WebM data');
+      probe.socket.destroy();
+      const dec = await runGstClient(['souphttpsrc', `location=http://127.0.0.1:${port}/tv.webm`, '!', 'matroskademux', '!', 'vp8dec', '!', 'fakesink', 'silent=false', 'sync=false'], 5000);
       expect(dec).not.toMatch(/ERROR/);
       expect(decodedSeconds(dec)).toBeGreaterThanOrEqual(1.5);
     } finally {

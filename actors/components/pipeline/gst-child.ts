@@ -75,9 +75,11 @@ export class GstChild extends EventEmitter<GstChildEvents> {
     for (let fd = 3; fd <= maxFd; fd++) stdio.push('pipe');
     if (setprivOk === undefined) setprivOk = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0;
     const argv = ['-e', ...tokenize(this.description)];
+    // A process group of its own: a Ctrl-C meant for the worker does not reach the child, which
+    // is stopped in order by its component instead (and dies with the worker anyway).
     const child = setprivOk
-      ? spawn('setpriv', ['--pdeathsig', 'KILL', 'gst-launch-1.0', ...argv], { stdio })
-      : spawn('gst-launch-1.0', argv, { stdio });
+      ? spawn('setpriv', ['--pdeathsig', 'KILL', 'gst-launch-1.0', ...argv], { stdio, detached: true })
+      : spawn('gst-launch-1.0', argv, { stdio, detached: true });
     this.child = child;
     let err = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -32,7 +32,8 @@ const PACKAGES: Record<string, string> = {
   vorbisenc: 'gstreamer1.0-plugins-base', vorbisdec: 'gstreamer1.0-plugins-base', theoraenc: 'gstreamer1.0-plugins-base',
   opusenc: 'gstreamer1.0-plugins-base', oggmux: 'gstreamer1.0-plugins-base', oggdemux: 'gstreamer1.0-plugins-base',
   clockoverlay: 'gstreamer1.0-plugins-base', timeoverlay: 'gstreamer1.0-plugins-base',
-  parsebin: 'gstreamer1.0-plugins-base', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
+  parsebin: 'gstreamer1.0-plugins-base', vorbisparse: 'gstreamer1.0-plugins-base', opusparse: 'gstreamer1.0-plugins-bad',
+  theoraparse: 'gstreamer1.0-plugins-base', flacparse: 'gstreamer1.0-plugins-good', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
 };
 
 const known = new Map<string, boolean>();
@@ -68,11 +69,29 @@ export abstract class PipelineComponent<P> extends Component<P> {
   }
 
   /** The gst-launch description and fd numbers for these eater feeds and feeders. */
-  protected abstract layout(eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[]): PipelineLayout;
+  /**
+   * The gst-launch description and fd numbers for these eater feeds and feeders. `caps` holds
+   * each feed's caps text once known: the child of a component with eaters is started when every
+   * feed flows, so a layout can pick elements by media type.
+   */
+  protected abstract layout(eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[], caps: ReadonlyMap<string, string>): PipelineLayout;
+
+  private eaterMap(): Map<string, string[]> {
+    return new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
+  }
+
+  private feedCaps(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [feed, st] of this.stickies) {
+      const c = st.caps;
+      if (c) out.set(feed, c.toString());
+    }
+    return out;
+  }
 
   protected async setup(): Promise<void> {
-    const eaters = new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
-    const layout = this.layout(eaters, this.feederNames);
+    const eaters = this.eaterMap();
+    const layout = this.layout(eaters, this.feederNames, new Map());
     const missing = missingElements(layout.description);
     if (missing.length) {
       throw new PermanentError(`GStreamer element(s) not installed: ${missing.map((m) => `${m} (apt-get install ${PACKAGES[m] ?? 'the GStreamer plugin package that provides it'})`).join(', ')}`);
@@ -84,13 +103,12 @@ export abstract class PipelineComponent<P> extends Component<P> {
         this.spawnChild(layout, (text) => reject(/erroneous pipeline/.test(text) ? new PermanentError(text) : new Error(text)));
         setTimeout(() => reject(new Error('the pipeline produced nothing within 15 s')), 15000).unref();
       });
-    } else {
-      this.spawnChild(layout, (text) => (/erroneous pipeline/.test(text) ? this.fail(text) : this.crash(new Error(text))));
     }
-    this.addMessage('info', `pipeline running (pid ${this.child?.pid}): ${layout.description}`);
+    // With eaters, the child starts when every feed flows (see onFrame).
+    if (eaters.size === 0) this.addMessage('info', `pipeline running (pid ${this.child?.pid}): ${layout.description}`);
   }
 
-  private spawnChild(layout: PipelineLayout, failedEarly: (text: string) => void): void {
+  private spawnChild(layout: PipelineLayout, failedEarly: (text: string) => void): GstChild {
     const child = new GstChild(layout.description, layout.eaterFds, layout.feederFds);
     this.child = child;
     let produced = false;
@@ -114,6 +132,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
       else this.crash(new Error(text));
     });
     child.start();
+    return child;
   }
 
   protected async teardown(): Promise<void> {
@@ -156,6 +175,11 @@ export abstract class PipelineComponent<P> extends Component<P> {
     const feeds = [...this.eaters.values()].flatMap((e) => [...e.feeds.keys()]);
     if (feeds.every((f) => this.ready.has(f))) {
       this.gateOpen = true;
+      if (!this.child && (this.mood === 'happy' || this.mood === 'hungry')) {
+        const layout = this.layout(this.eaterMap(), this.feederNames, this.feedCaps());
+        const child = this.spawnChild(layout, (text) => (/erroneous pipeline/.test(text) ? this.fail(text) : this.crash(new Error(text))));
+        this.addMessage('info', `pipeline running (pid ${child.pid}): ${layout.description}`);
+      }
       for (const f of feeds) for (const fr of this.pending.get(f) ?? []) this.child?.write(f, fr);
       this.pending.clear();
     }
@@ -188,8 +212,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
     for (const [f, st] of this.stickies) if (f !== feedId) this.pending.set(f, st.primingFrames());
     this.pending.set(feedId, this.sticky(feedId).primingFrames());
     void old.stop(500);
-    const eaters = new Map([...this.eaters].map(([name, e]) => [name, [...e.feeds.keys()]]));
-    this.spawnChild(this.layout(eaters, this.feederNames), (text) => this.crash(new Error(text)));
+    // The fresh child starts when every feed flows again, from the frames queued at the gate.
     this.restarting = false;
   }
 }

@@ -46,18 +46,28 @@ class DescribedPipeline<P> extends PipelineComponent<P> {
   }
 }
 
-/** A muxer: every feed of its `default` eater into one muxer element. */
+/** Parsers muxers need in front of them (gdpdepay ! oggmux does not negotiate raw Vorbis packets). */
+const PARSERS: Record<string, string> = {
+  'audio/x-vorbis': 'vorbisparse', 'audio/x-opus': 'opusparse', 'video/x-theora': 'theoraparse', 'audio/x-flac': 'flacparse',
+};
+
+/**
+ * A muxer: every feed of its `default` eater into one muxer element. The child starts once all
+ * feeds flow, so each input gets the parser its caps need, and every muxer pad exists from the
+ * start (a pad requested later would arrive after the muxer wrote its headers).
+ */
 class MuxerPipeline<P> extends PipelineComponent<P> {
   constructor(name: string, props: P, private readonly muxer: (p: P) => string) {
     super(name, props, ['default']);
   }
-  protected layout(eaters: ReadonlyMap<string, readonly string[]>): PipelineLayout {
+  protected layout(eaters: ReadonlyMap<string, readonly string[]>, _feeders: readonly string[], caps: ReadonlyMap<string, string>): PipelineLayout {
     const feeds = eaters.get('default') ?? [];
     const eaterFds = new Map<string, number>();
     const parts = feeds.map((feed, i) => {
       eaterFds.set(feed, 3 + i);
-      // parsebin plugs the parser a muxer needs to accept the stream (vorbisparse, opusparse...).
-      return `${EATER(3 + i)} ! queue max-size-time=3000000000 ! parsebin ! mux.`;
+      const media = (caps.get(feed) ?? '').split(/[,;]/)[0].trim();
+      const parser = PARSERS[media] ? ` ! ${PARSERS[media]}` : media ? '' : ' ! parsebin';
+      return `${EATER(3 + i)} ! queue max-size-time=3000000000${parser} ! mux.`;
     });
     const out = 3 + feeds.length;
     return { description: `${this.muxer(this.properties)} name=mux ! ${FEEDER(out)} ${parts.join(' ')}`, eaterFds, feederFds: new Map([['default', out]]) };
