@@ -11,13 +11,7 @@ import { CLI } from './cli';
 
 export const SECRET = 'e2e-test-secret';
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+export { freePort } from '../../bench/free-port';
 
 export interface Proc {
   child: ChildProcess;
