@@ -2,7 +2,6 @@
 // from a planet file with free ports, and a way to read the manager's status.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { adminRequest } from '../../transport/admin-client';
