@@ -26,7 +26,10 @@ if (role === 'feeder') {
     checkIntervalMs: 60000,
     maxPayloadSize: 64 * 1024 * 1024,
     onFrame: (f) => {
+      // One writev per packet, as fdsink writes one buffer per packet on the GStreamer side.
+      process.stdout.cork();
       for (const c of f.chunks) process.stdout.write(c);
+      process.stdout.uncork();
     },
   });
   link.eatFrom('127.0.0.1', port);

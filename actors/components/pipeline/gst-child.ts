@@ -122,7 +122,14 @@ export class GstChild extends EventEmitter<GstChildEvents> {
       this.dropped++;
       return;
     }
-    for (const c of frame.chunks) s.write(c);
+    const chunks = frame.chunks;
+    if (chunks.length === 1) {
+      s.write(chunks[0]);
+      return;
+    }
+    s.cork(); // a packet that arrived in pieces goes out in one writev
+    for (const c of chunks) s.write(c);
+    s.uncork();
   }
 
   /** EOS (inputs closed, SIGINT with -e), then SIGKILL after `graceMs`. Resolves when the child is gone. */
