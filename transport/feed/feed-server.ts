@@ -5,9 +5,8 @@
 
 import * as net from 'net';
 import { FluxError } from '../../protocol/errors';
-import {
-  FEED_ERROR_CODES as E, FeedRequest, newChallenge, parseLine, requestSchema, takeLine, verifyResponse,
-} from '../../protocol/feed-handshake';
+import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, takeLine, verifyResponse } from '../../protocol/feed-handshake';
+import { readHead } from '../socket-head';
 
 /** Takes over an authenticated socket (and any bytes that came after the request line). */
 export type FeedAcceptor = (socket: net.Socket, leftover: Buffer) => void;
@@ -69,55 +68,31 @@ export class FeedServer {
     }
     this.pending++;
     const challenge = newChallenge();
-    let buffered: Buffer = Buffer.alloc(0);
-    let done = false;
-    const finish = () => {
-      if (done) return false;
-      done = true;
-      this.pending--;
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      return true;
-    };
     const refuse = (code: string, reason: string) => {
-      if (!finish()) return;
       this.refused[code] = (this.refused[code] ?? 0) + 1;
       socket.end(JSON.stringify({ ok: false, code, reason }) + '\n');
       socket.resume();
     };
-    const timer = setTimeout(() => refuse(E.HANDSHAKE_TIMEOUT, `no feed request within ${this.options.handshakeTimeoutMs} ms`), this.options.handshakeTimeoutMs);
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      let taken: ReturnType<typeof takeLine>;
-      try {
-        taken = takeLine(buffered);
-      } catch (e) {
-        refuse(E.BAD_HANDSHAKE, (e as Error).message);
-        return;
-      }
-      if (!taken) return;
-      const req = parseLine(requestSchema, taken.line);
-      if (!req) return refuse(E.BAD_HANDSHAKE, 'malformed feed request');
-      if (!verifyResponse(this.options.secret, challenge, req)) return refuse(E.AUTH_FAILED, 'wrong secret');
-      this.handOver(req, socket, taken.rest, refuse, finish);
-    };
-    socket.on('data', onData);
-    socket.on('error', () => {
-      if (finish()) socket.destroy();
+    readHead(socket, {
+      timeoutMs: this.options.handshakeTimeoutMs,
+      parse: (buffered) => {
+        const taken = takeLine(buffered);
+        return taken && { head: taken.line, rest: taken.rest };
+      },
+      onHead: (line, rest) => {
+        const req = parseLine(requestSchema, line);
+        if (!req) return refuse(E.BAD_HANDSHAKE, 'malformed feed request');
+        if (!verifyResponse(this.options.secret, challenge, req)) return refuse(E.AUTH_FAILED, 'wrong secret');
+        const acceptor = req.op === 'eat' ? this.endpoints.eat(req.feed) : this.endpoints.feed(req.feed);
+        if (!acceptor) return refuse(E.UNKNOWN_FEED, `no ${req.op === 'eat' ? 'feeder' : 'eater'} for ${req.feed} here`);
+        socket.write(JSON.stringify({ ok: true }) + '\n'); // before any GDP: writes keep their order
+        acceptor(socket, rest);
+      },
+      onError: (e) => refuse(E.BAD_HANDSHAKE, e.message),
+      onTimeout: () => refuse(E.HANDSHAKE_TIMEOUT, `no feed request within ${this.options.handshakeTimeoutMs} ms`),
+      onDone: () => this.pending--,
     });
-    socket.on('close', () => finish());
     socket.write(JSON.stringify({ v: 1, challenge }) + '\n');
-  }
-
-  private handOver(req: FeedRequest, socket: net.Socket, rest: Buffer, refuse: (c: string, r: string) => void, finish: () => boolean): void {
-    const acceptor = req.op === 'eat' ? this.endpoints.eat(req.feed) : this.endpoints.feed(req.feed);
-    if (!acceptor) {
-      refuse(E.UNKNOWN_FEED, `no ${req.op === 'eat' ? 'feeder' : 'eater'} for ${req.feed} here`);
-      return;
-    }
-    if (!finish()) return;
-    socket.write(JSON.stringify({ ok: true }) + '\n'); // before any GDP: writes keep their order
-    acceptor(socket, rest);
   }
 }
 

@@ -8,6 +8,7 @@ import * as net from 'net';
 import { GstCaps } from '../../protocol/gst/caps';
 import { contentTypeForCaps } from '../../protocol/media-types';
 import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/http/request-head';
+import { readHead } from '../socket-head';
 import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
 import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
@@ -168,42 +169,21 @@ export class StreamServer {
       return;
     }
     this.pending++;
-    let buffered: Buffer = Buffer.alloc(0);
-    let done = false;
-    const finish = () => {
-      if (done) return false;
-      done = true;
-      this.pending--;
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      return true;
-    };
     // Slowloris: a request head must be complete within headerTimeoutMs.
-    const timer = setTimeout(() => {
-      if (finish()) {
+    readHead(socket, {
+      timeoutMs: this.options.headerTimeoutMs,
+      parse: (buffered) => {
+        const parsed = parseRequestHead(buffered, this.options);
+        return parsed && { head: parsed.head, rest: buffered.subarray(parsed.length) };
+      },
+      onHead: (head) => this.route({ head, socket, user: '-', status: 0, startedAt: Date.now() }),
+      onError: (e) => this.reject(socket, (e as HttpRequestError).status ?? 400, e.message),
+      onTimeout: () => {
         this.count('header-timeout');
         socket.destroy();
-      }
-    }, this.options.headerTimeoutMs);
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      let parsed: ReturnType<typeof parseRequestHead>;
-      try {
-        parsed = parseRequestHead(buffered, this.options);
-      } catch (e) {
-        if (!finish()) return;
-        const err = e as HttpRequestError;
-        this.reject(socket, err.status ?? 400, err.message);
-        return;
-      }
-      if (!parsed || !finish()) return;
-      this.route({ head: parsed.head, socket, user: '-', status: 0, startedAt: Date.now() });
-    };
-    socket.on('data', onData);
-    socket.on('error', () => {
-      if (finish()) socket.destroy();
+      },
+      onDone: () => this.pending--,
     });
-    socket.on('close', () => finish());
   }
 
   private route(l: Listener): void {
