@@ -1,10 +1,10 @@
 // One side of bench:hop as a process of its own: `feeder --port P` reads GDP on stdin and
 // serves it as feed /bench/src:default on a feed server (Feeder + multi-client sender);
-// `eater --port P` eats that feed (EaterLink) and writes every packet to stdout.
+// `eater --port P` eats that feed (EaterConnection) and writes every packet to stdout.
 import { GdpDecoder } from '../protocol/gdp';
 import { FeedServer } from '../transport/feed/feed-server';
 import { Feeder } from '../transport/feed/feeder';
-import { EaterLink } from '../transport/feed/eater-link';
+import { EaterConnection } from '../transport/feed/eater-connection';
 
 const role = process.argv[2];
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
@@ -20,9 +20,8 @@ if (role === 'feeder') {
     if (dec.push(c)) process.exit(1);
   });
 } else {
-  const link = new EaterLink({
+  const conn = new EaterConnection({
     feed: FEED,
-    secret,
     checkIntervalMs: 60000,
     maxPayloadSize: 64 * 1024 * 1024,
     onFrame: (f) => {
@@ -31,8 +30,13 @@ if (role === 'feeder') {
       for (const c of f.chunks) process.stdout.write(c);
       process.stdout.uncork();
     },
+    onFlowing: () => undefined,
+    onEnd: (reason) => {
+      process.stderr.write(`hop eater: ${reason}\n`);
+      process.exit(1);
+    },
   });
-  link.eatFrom('127.0.0.1', port);
-  setInterval(() => undefined, 1 << 30); // the link's timers do not keep a process alive on their own
+  conn.open('127.0.0.1', port, secret);
+  setInterval(() => undefined, 1 << 30); // the connection's timers do not keep a process alive on their own
 }
 process.on('SIGTERM', () => process.exit(0));

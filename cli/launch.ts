@@ -1,21 +1,23 @@
-// `fluxcast launch DESCRIPTION`: components wired directly in one process, without a manager
-// or workers (like flumotion-launch). Checks types and properties first (errors name the
-// column), starts consumers before producers, prints what runs and the URLs; Ctrl-C stops all.
+// `fluxcast launch DESCRIPTION`: components wired in one process, without a manager (like
+// flumotion-launch). It checks types, properties and links first (errors name the column),
+// then runs a worker without a manager link: the same worker, component, eater and feeder
+// actors under the same supervision policies as in a planet, with feeds over a feed server on
+// 127.0.0.1 (a free port, a random secret). It prints moods as they change, each streamer's
+// URL once it is happy, and sad components with their reason; Ctrl-C stops everything.
 
+import { randomBytes } from 'crypto';
 import { FluxError } from '../protocol/errors';
 import { LAUNCH_ERROR_CODE, LaunchGraph, parseLaunch } from '../protocol/launch-syntax';
+import { ComponentSpec, ComponentState } from '../protocol/wire';
 import { COMPONENT_TYPES } from '../actors/components/registry';
-import { Component } from '../actors/component/component';
 import { HttpStreamer } from '../actors/components/http-streamer';
+import { Worker } from '../actors/worker/worker';
 
-export interface Launched {
-  components: Map<string, Component>;
-  stop(): Promise<void>;
-}
+export const LAUNCH_FLOW = 'launch';
 
-/** Validates the graph against the component types and creates the wired components. */
-export function buildLaunch(graph: LaunchGraph): Map<string, Component> {
-  const made = new Map<string, Component>();
+/** Validates the graph against the component types; returns the specs, consumers first. */
+export function launchSpecs(graph: LaunchGraph): ComponentSpec[] {
+  const specs = new Map<string, ComponentSpec>();
   for (const c of graph.components) {
     const t = COMPONENT_TYPES.get(c.type);
     if (!t) throw new FluxError(LAUNCH_ERROR_CODE, `unknown component type '${c.type}' (column ${c.column}); known: ${[...COMPONENT_TYPES.keys()].sort().join(', ')}`);
@@ -26,58 +28,68 @@ export function buildLaunch(graph: LaunchGraph): Map<string, Component> {
       const column = c.propertyColumns[key] ?? c.column;
       throw new FluxError(LAUNCH_ERROR_CODE, `${c.name}: ${key ? `property '${key}': ` : ''}${issue.message} (column ${column})`);
     }
-    made.set(c.name, t.create(c.name, parsed.data) as Component);
+    specs.set(c.name, { id: `/${LAUNCH_FLOW}/${c.name}`, type: c.type, properties: c.properties, eaters: {}, pushed: [], feeders: [...t.feeders] });
   }
   for (const l of graph.links) {
     const from = graph.components.find((c) => c.name === l.from.component)!;
     const to = graph.components.find((c) => c.name === l.to.component)!;
-    const ft = COMPONENT_TYPES.get(from.type)!;
-    const tt = COMPONENT_TYPES.get(to.type)!;
-    if (!ft.feeders.includes(l.from.feeder)) throw new FluxError(LAUNCH_ERROR_CODE, `${from.name} (${from.type}) has no feeder '${l.from.feeder}' (column ${l.column})`);
-    if (!tt.eaters.includes(l.to.eater)) throw new FluxError(LAUNCH_ERROR_CODE, `${to.name} (${to.type}) has no eater '${l.to.eater}' (column ${l.column})`);
-    const feed = `/launch/${from.name}:${l.from.feeder}`;
-    const src = made.get(from.name)!;
-    const dst = made.get(to.name)!;
-    dst.addFeed(l.to.eater, feed);
-    // Direct feeds: frames go from one component to the next by a function call.
-    const previous = outputs.get(src)?.get(l.from.feeder) ?? [];
-    const sinks = [...previous, (f: Parameters<Component['eat']>[2]) => dst.eat(l.to.eater, feed, f)];
-    if (!outputs.has(src)) outputs.set(src, new Map());
-    outputs.get(src)!.set(l.from.feeder, sinks);
-    src.connectOutput(l.from.feeder, (f) => {
-      for (const s of sinks) s(f);
-    });
+    if (!COMPONENT_TYPES.get(from.type)!.feeders.includes(l.from.feeder)) throw new FluxError(LAUNCH_ERROR_CODE, `${from.name} (${from.type}) has no feeder '${l.from.feeder}' (column ${l.column})`);
+    if (!COMPONENT_TYPES.get(to.type)!.eaters.includes(l.to.eater)) throw new FluxError(LAUNCH_ERROR_CODE, `${to.name} (${to.type}) has no eater '${l.to.eater}' (column ${l.column})`);
+    const eaters = specs.get(to.name)!.eaters;
+    (eaters[l.to.eater] ??= []).push(`/${LAUNCH_FLOW}/${from.name}:${l.from.feeder}`);
   }
   for (const c of graph.components) {
-    const t = COMPONENT_TYPES.get(c.type)!;
-    for (const eater of t.eaters) {
-      if (!made.get(c.name)!.eaters.get(eater)?.feeds.size) throw new FluxError(LAUNCH_ERROR_CODE, `${c.name} (${c.type}): eater '${eater}' is not linked (column ${c.column})`);
+    for (const eater of COMPONENT_TYPES.get(c.type)!.eaters) {
+      if (!specs.get(c.name)!.eaters[eater]?.length) throw new FluxError(LAUNCH_ERROR_CODE, `${c.name} (${c.type}): eater '${eater}' is not linked (column ${c.column})`);
     }
   }
-  return made;
+  return [...specs.values()].reverse();
 }
 
-const outputs = new Map<Component, Map<string, Array<(f: Parameters<Component['eat']>[2]) => void>>>();
+export interface Launched {
+  worker: Worker;
+  stop(): Promise<void>;
+}
 
 export async function startLaunch(description: string, print: (line: string) => void): Promise<Launched> {
-  const graph = parseLaunch(description);
-  const components = buildLaunch(graph);
-  // Every feed inside launch is direct, so it is connected from the start.
-  for (const c of components.values()) for (const [eater, e] of c.eaters) for (const feed of e.feeds.keys()) c.feedConnected(eater, feed);
-  const order = [...components.values()].reverse(); // consumers first, producers last
-  for (const c of order) {
-    c.on('mood', (m) => print(`${c.name}: ${m}`));
-    c.on('message', (m) => m.level !== 'info' && print(`${c.name}: ${m.level}: ${m.text}`));
-    await c.start();
-  }
-  for (const c of components.values()) {
-    print(`started ${c.name} (${graph.components.find((g) => g.name === c.name)?.type}): ${c.mood}`);
-    if (c instanceof HttpStreamer) print(`  listen at ${c.url}`);
-  }
-  return {
-    components,
-    stop: async () => {
-      for (const c of components.values()) await c.stop();
-    },
+  const specs = launchSpecs(parseLaunch(description));
+  const moods = new Map<string, string>();
+  const announced = new Set<string>();
+  let worker: Worker | null = null;
+  const onReport = (states: ComponentState[]) => {
+    for (const s of states) {
+      const name = s.id.split('/')[2];
+      if (moods.get(s.id) === s.mood) continue;
+      moods.set(s.id, s.mood);
+      const last = s.messages[s.messages.length - 1];
+      print(`${name}: ${s.mood}${s.mood === 'sad' && last ? ` (${last.text})` : ''}`);
+      const c = worker?.record.components.get(s.id)?.component;
+      if (s.mood === 'happy' && c instanceof HttpStreamer && !announced.has(s.id)) {
+        announced.add(s.id);
+        print(`  listen at ${c.url}`);
+      }
+    }
   };
+  worker = new Worker({
+    name: 'launch',
+    managerUrl: null,
+    secret: randomBytes(24).toString('hex'),
+    feedHost: '127.0.0.1',
+    feedPort: 0,
+    checkIntervalMs: 1500,
+    log: () => undefined,
+    onReport,
+  });
+  await worker.start();
+  for (const spec of specs) {
+    worker.command({ type: 'start', spec });
+    print(`started ${spec.id.split('/')[2]} (${spec.type})`);
+  }
+  for (const spec of specs) {
+    for (const [eater, feeds] of Object.entries(spec.eaters)) {
+      for (const feed of feeds) worker.command({ type: 'eat-from', id: spec.id, eater, feed, host: '127.0.0.1', port: worker.feedPort });
+    }
+  }
+  const w = worker;
+  return { worker: w, stop: () => w.shutdown() };
 }

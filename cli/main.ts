@@ -78,9 +78,9 @@ export function buildProgram(): Command {
     .description('run a worker: log in to the manager, run a feed server and the components placed here')
     .requiredOption('--name <name>', 'worker name, as in the planet')
     .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
-    .option('--feed-port <port>', 'feed server port (0 = any free port)', port, 8639)
+    .option('--feed-port <port>', 'pin the feed server to this port (0 = any free port; default: the first free one of 8600-8639)', port)
     .option('--feed-host <host>', 'feed server address', '127.0.0.1')
-    .option('--advertise <host>', 'address other workers use to reach this feed server (default: --feed-host)')
+    .option('--advertise <host>', 'address other workers use to reach this feed server (default: --feed-host; for 0.0.0.0, this host\'s first non-loopback address)')
     .option('--check-interval <ms>', 'an eater with no data for this long is disconnected', positiveInt, 1500)
     .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
     .option('--secret-file <file>', 'file holding the shared secret')
@@ -90,6 +90,7 @@ export function buildProgram(): Command {
     .description('show workers and components with their moods')
     .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
     .option('--json', 'print the status as one JSON object')
+    .option('--tree', 'draw the live supervision trees of the manager and every connected worker')
     .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
     .option('--secret-file <file>', 'file holding the shared secret')
     .action(async (opts) => {
@@ -127,16 +128,24 @@ export function buildProgram(): Command {
     .command('up')
     .description('run a planet on this host: its manager and all its workers, until Ctrl-C')
     .argument('<planet>', 'planet YAML file')
-    .option('--secret <secret>', 'shared secret (default: $FLUXCAST_SECRET, the planet\'s)')
+    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
+    .option('--secret-file <file>', 'file holding the shared secret')
     .action(async (file: string, opts) => up(file, opts));
   return program;
 }
 
 if (require.main === module) {
+  // A reader that went away (`fluxcast status | head -1`) ends the output quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   buildProgram()
     .parseAsync(process.argv)
     .catch((err) => {
       reportError(err);
-      process.exitCode = 1;
+      process.exit(1);
     });
 }

@@ -10,9 +10,11 @@ import { checkPlanetText } from '../actors/planet/check';
 import { COMPONENT_TYPES } from '../actors/components/registry';
 import { Manager } from '../actors/manager/manager';
 import { Worker } from '../actors/worker/worker';
-import { StatusJson } from '../actors/manager/planet-actor';
+import { StatusJson } from '../actors/manager/status';
 import { adminRequest } from '../transport/admin-client';
-import { CLI_ERROR_CODES } from './errors';
+import { CLI_ERROR_CODES, reportError } from './errors';
+import { drawTree, statusTree } from './tree';
+import { stopWhenOrphaned } from './parent-watch';
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -32,20 +34,37 @@ export function loadPlanet(file: string): PlanetConfig {
   return planet;
 }
 
-/** The shared secret: --secret, --secret-file, $FLUXCAST_SECRET, then the planet's. */
-export function resolveSecret(opts: { secret?: string; secretFile?: string }, planet?: PlanetConfig): string {
-  if (opts.secret) return opts.secret;
-  const file = opts.secretFile ?? planet?.manager['secret-file'];
-  if (file) {
+export interface SecretSource {
+  secret: string;
+  /** Where it came from, for messages and hints. */
+  from: 'flag' | 'file' | 'env' | 'planet';
+  file?: string;
+}
+
+/** The shared secret: --secret, --secret-file, $FLUXCAST_SECRET, then the planet's (secret-file, secret). */
+export function findSecret(opts: { secret?: string; secretFile?: string }, planet?: PlanetConfig): SecretSource {
+  if (opts.secret) return { secret: opts.secret, from: 'flag' };
+  const readFile = (file: string, from: SecretSource['from']): SecretSource => {
     try {
-      return fs.readFileSync(file, 'utf8').trim();
+      return { secret: fs.readFileSync(file, 'utf8').trim(), from, file };
     } catch (e) {
       throw new FluxError(CLI_ERROR_CODES.CANNOT_READ, `cannot read secret file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-  }
-  const s = process.env.FLUXCAST_SECRET ?? planet?.manager.secret;
-  if (!s) throw new FluxError(CLI_ERROR_CODES.NO_SECRET, 'no secret: use --secret, --secret-file or FLUXCAST_SECRET');
-  return s;
+  };
+  if (opts.secretFile) return readFile(opts.secretFile, 'file');
+  if (process.env.FLUXCAST_SECRET) return { secret: process.env.FLUXCAST_SECRET, from: 'env' };
+  if (planet?.manager['secret-file']) return readFile(planet.manager['secret-file'], 'planet');
+  if (planet?.manager.secret) return { secret: planet.manager.secret, from: 'planet' };
+  throw new FluxError(CLI_ERROR_CODES.NO_SECRET, 'no secret: use --secret, --secret-file or FLUXCAST_SECRET' + (planet ? ', or set manager.secret in the planet' : ''));
+}
+
+export function resolveSecret(opts: { secret?: string; secretFile?: string }, planet?: PlanetConfig): string {
+  return findSecret(opts, planet).secret;
+}
+
+/** Set by `up` for the processes it starts: they stop when `up` is gone. */
+function stopWithParent(stop: () => void): void {
+  if (process.env.FLUXCAST_EXIT_WITH_PARENT === '1') stopWhenOrphaned(stop);
 }
 
 export function check(file: string): number {
@@ -70,14 +89,32 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     heartbeatTimeoutMs: planet.manager['heartbeat-timeout'],
     log,
   });
-  await m.listen();
-  const stop = () => void m.close().then(() => process.exit(0));
+  try {
+    await m.listen();
+  } catch (e) {
+    await m.close();
+    throw e;
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void m.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWithParent(stop);
 }
 
-export async function runWorker(opts: { name: string; manager: string; feedPort: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number }): Promise<void> {
-  const w = new Worker({
+export async function runWorker(opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number }): Promise<void> {
+  let w: Worker | null = null;
+  let stopping = false;
+  const stop = (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    void (w ? w.shutdown() : Promise.resolve()).then(() => process.exit(code));
+  };
+  w = new Worker({
     name: opts.name,
     managerUrl: opts.manager,
     secret: resolveSecret(opts),
@@ -86,36 +123,43 @@ export async function runWorker(opts: { name: string; manager: string; feedPort:
     advertiseHost: opts.advertise,
     checkIntervalMs: opts.checkInterval,
     log,
+    fatal: (code, reason) => {
+      reportError(new FluxError(code, reason));
+      stop(1);
+    },
   });
-  await w.start();
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void w.shutdown().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  try {
+    await w.start();
+  } catch (e) {
+    await w.shutdown();
+    throw e;
+  }
+  process.once('SIGINT', () => stop());
+  process.once('SIGTERM', () => stop());
+  stopWithParent(() => stop());
 }
 
 function printStatus(s: StatusJson): void {
-  process.stdout.write(`planet ${s.planet}\nworkers:\n`);
-  for (const w of s.workers) process.stdout.write(`  ${w.name.padEnd(16)} ${w.connected ? 'connected' : 'disconnected'}${w.host ? ` on ${w.host}` : ''}${w.pid ? ` (pid ${w.pid})` : ''}\n`);
-  process.stdout.write('components:\n');
+  const out: string[] = [`planet ${s.planet}`, 'workers:'];
+  for (const w of s.workers) out.push(`  ${w.name.padEnd(16)} ${w.connected ? 'connected' : w.state}${w.host ? ` on ${w.host}` : ''}${w.pid ? ` (pid ${w.pid})` : ''}`);
+  out.push('components:');
   for (const c of s.components) {
     const eaters = c.eaters.flatMap((e) => e.feeds.map((f) => `${e.name}<-${f.feedId}${f.connected ? '' : ' (down)'}`)).join(', ');
     const feeders = c.feeders.map((f) => `${f.name}:${f.clients} eater(s)`).join(', ');
-    process.stdout.write(`  ${c.id.padEnd(28)} ${c.mood.padEnd(9)} ${c.type.padEnd(14)} on ${c.worker}${eaters ? `  eats ${eaters}` : ''}${feeders ? `  feeds ${feeders}` : ''}\n`);
+    out.push(`  ${c.id.padEnd(28)} ${c.mood.padEnd(9)} ${c.type.padEnd(14)} on ${c.worker}${eaters ? `  eats ${eaters}` : ''}${feeders ? `  feeds ${feeders}` : ''}`);
     const last = c.messages[c.messages.length - 1];
-    if (last && last.level !== 'info') process.stdout.write(`      ${last.level}: ${last.text}\n`);
+    if (last && last.level !== 'info') out.push(`      ${last.level}: ${last.text}`);
   }
+  process.stdout.write(out.join('\n') + '\n');
 }
 
-export async function status(opts: { manager: string; json?: boolean; secret?: string; secretFile?: string }): Promise<number> {
+export async function status(opts: { manager: string; json?: boolean; tree?: boolean; secret?: string; secretFile?: string }): Promise<number> {
   const r = await adminRequest(opts.manager, resolveSecret(opts), (requestId) => ({ type: 'status-request', requestId }));
   if (r.type !== 'status') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
-  if (opts.json) process.stdout.write(JSON.stringify(r.status) + '\n');
-  else printStatus(r.status as StatusJson);
+  const s = r.status as StatusJson;
+  if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
+  else if (opts.tree) process.stdout.write(drawTree(statusTree(s)));
+  else printStatus(s);
   return 0;
 }
 
@@ -127,46 +171,120 @@ export async function componentCommand(action: 'start' | 'stop' | 'restart', id:
   return r.ok ? 0 : 1;
 }
 
+/** The last `error CODE: message` line a child printed, as an error of ours. */
+function childError(lines: string[], fallback: string): FluxError {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^error (FLUX_[A-Z_]+): (.*)$/.exec(lines[i]);
+    if (m) return new FluxError(m[1], m[2]);
+  }
+  return new FluxError(CLI_ERROR_CODES.CHILD_FAILED, fallback);
+}
+
+function secretHint(src: SecretSource): string {
+  if (src.from === 'env') return '';
+  if (src.file) return ` --secret-file ${src.file}`;
+  return ` --secret ${src.secret}`;
+}
+
 /**
  * `fluxcast up PLANET`: a manager and every worker of the planet as child processes on this
- * host; prints what runs where and the streams' URLs; Ctrl-C stops everything cleanly.
+ * host. It stops at once with the manager's error when the manager cannot start; it prints
+ * what runs where, each streamer's URL once the streamer is happy, and sad components with
+ * their reason; Ctrl-C or SIGTERM stops the workers cleanly, then the manager. The children
+ * stop by themselves when `up` dies (they watch a pipe from it).
  */
-export async function up(file: string, opts: { secret?: string }): Promise<void> {
+export async function up(
+  file: string,
+  opts: { secret?: string; secretFile?: string },
+  options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
+): Promise<void> {
+  const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const planet = loadPlanet(file);
-  const secret = resolveSecret(opts, planet);
+  const src = findSecret(opts, planet);
   const cli = path.join(__dirname, 'main.js');
-  const env = { ...process.env, FLUXCAST_SECRET: secret };
+  const env = { ...process.env, FLUXCAST_SECRET: src.secret, FLUXCAST_EXIT_WITH_PARENT: '1' };
   const children: ChildProcess[] = [];
   const url = `ws://${planet.manager.host}:${planet.manager.port}`;
   const run = (args: string[], label: string) => {
     const c = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-    c.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${label}] `)));
+    const lines: string[] = [];
+    c.stderr?.on('data', (d: Buffer) => {
+      const text = d.toString();
+      lines.push(...text.split('\n').filter(Boolean).map((l) => l.replace(/^\S+Z /, '')));
+      if (lines.length > 50) lines.splice(0, lines.length - 50);
+      process.stderr.write(text.replace(/^(?=.)/gm, `[${label}] `));
+    });
     children.push(c);
-    return c;
+    return { child: c, lines };
   };
-  run(['manager', '--planet', file], 'manager');
-  await new Promise((r) => setTimeout(r, 500));
-  for (const w of planet.workers) run(['worker', '--name', w.name, '--manager', url, '--feed-port', String(w['feed-port'] ?? 0)], w.name);
-  process.stdout.write(`fluxcast up: planet '${planet.name}', manager ${url}\n`);
-  for (const f of planet.flows) {
-    for (const c of f.components) {
-      const props = c.properties as Record<string, unknown>;
-      const where = c.type === 'http-streamer' ? `  http://${props.host ?? '127.0.0.1'}:${props.port ?? 8800}${props['mount-point'] ?? '/'}` : '';
-      process.stdout.write(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}${where}\n`);
-    }
-  }
-  process.stdout.write(`status: npx fluxcast status --manager ${url}\nCtrl-C stops everything.\n`);
   let stopping = false;
-  const stop = () => {
+  const stopAll = (code: number) => {
     if (stopping) return;
     stopping = true;
     const workers = children.slice(1);
     for (const c of workers) c.kill('SIGINT');
-    void Promise.all(workers.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r))))).then(() => {
-      children[0].kill('SIGINT');
-      children[0].once('exit', () => process.exit(0));
+    void Promise.all(workers.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))))).then(() => {
+      const m = children[0];
+      if (m.exitCode !== null || m.signalCode !== null) process.exit(code);
+      m.kill('SIGINT');
+      m.once('exit', () => process.exit(code));
     });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const manager = run(['manager', '--planet', file], 'manager');
+  await new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (manager.lines.some((l) => l.startsWith('manager: planet'))) {
+        manager.child.stderr?.removeListener('data', onData);
+        resolve();
+      }
+    };
+    manager.child.stderr?.on('data', onData);
+    manager.child.once('close', (code) => reject(childError(manager.lines, `the manager exited (${code})`)));
+  });
+  manager.child.once('close', () => {
+    if (!stopping) {
+      reportError(childError(manager.lines, 'the manager exited'));
+      stopAll(1);
+    }
+  });
+  for (const w of planet.workers) {
+    const args = ['worker', '--name', w.name, '--manager', url];
+    if (w['feed-port'] !== undefined) args.push('--feed-port', String(w['feed-port']));
+    run(args, w.name);
+  }
+  print(`fluxcast up: planet '${planet.name}', manager ${url}`);
+  for (const f of planet.flows) for (const c of f.components) print(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}`);
+  print(`status: npx fluxcast status --manager ${url}${secretHint(src)}`);
+  print('Ctrl-C stops everything.');
+  process.once('SIGINT', () => stopAll(0));
+  process.once('SIGTERM', () => stopAll(0));
+  if (options.stopWhenOrphaned) stopWhenOrphaned(() => stopAll(0));
+  watchMoods(url, src.secret, planet, print, () => stopping);
+}
+
+/** Prints each streamer's URL once it is happy, and every component that turns sad, with why. */
+function watchMoods(url: string, secret: string, planet: PlanetConfig, print: (line: string) => void, done: () => boolean): void {
+  const seen = new Map<string, string>();
+  const announced = new Set<string>();
+  const props = new Map(planet.flows.flatMap((f) => f.components.map((c) => [`/${f.name}/${c.name}`, { type: c.type, p: c.properties as Record<string, unknown> }])));
+  const tick = async () => {
+    if (done()) return;
+    const r = await adminRequest(url, secret, (requestId) => ({ type: 'status-request', requestId }), 2000).catch(() => null);
+    if (r?.type === 'status') {
+      for (const c of (r.status as StatusJson).components) {
+        if (seen.get(c.id) === c.mood) continue;
+        seen.set(c.id, c.mood);
+        const info = props.get(c.id);
+        if (c.mood === 'happy' && info?.type === 'http-streamer' && !announced.has(c.id)) {
+          announced.add(c.id);
+          print(`  ${c.id}: listen at http://${info.p.host ?? '127.0.0.1'}:${info.p.port ?? 8800}${info.p['mount-point'] ?? '/'}`);
+        } else if (c.mood === 'sad') {
+          const last = c.messages.filter((m) => m.level === 'error').pop();
+          print(`  ${c.id}: sad${last ? `: ${last.text}` : ''}`);
+        }
+      }
+    }
+    setTimeout(() => void tick(), 500).unref();
+  };
+  void tick();
 }

@@ -8,7 +8,8 @@ import { up } from '../cli/planet';
 import { reportError } from '../cli/errors';
 
 const planet = process.argv[2] ?? path.resolve(__dirname, '../../examples/planets/seed-scenario.yaml');
-up(planet, {}).catch((e) => {
+// npm may exit on SIGTERM without waiting for us: stop everything when it is gone.
+up(planet, {}, { stopWhenOrphaned: true }).catch((e) => {
   reportError(e);
   process.exit(1);
 });

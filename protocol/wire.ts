@@ -11,13 +11,48 @@ const feed = z.string().regex(/^\/[^/\s]+\/[^/\s:]+:[^/\s:]+$/, 'feed ids are /f
 const mood = z.enum(['happy', 'hungry', 'waking', 'sleeping', 'lost', 'sad']);
 const message = z.object({ level: z.enum(['error', 'warning', 'info']), text: z.string().max(4096), time: z.number() });
 
+const restarts = z.number().int().nonnegative();
+
 export const componentStateSchema = z.object({
   id,
-  type: z.string(),
+  type: z.string().max(100),
   mood,
+  /** Supervised restarts of the component actor. */
+  restarts,
   messages: z.array(message).max(50),
-  eaters: z.array(z.object({ name: z.string(), feeds: z.array(z.object({ feedId: z.string(), connected: z.boolean(), lastDataAgoMs: z.number().nullable() })) })),
-  feeders: z.array(z.object({ name: z.string(), clients: z.number().int() })),
+  eaters: z
+    .array(
+      z.object({
+        name: z.string().max(100),
+        feeds: z
+          .array(
+            z.object({
+              feedId: z.string().max(300),
+              connected: z.boolean(),
+              lastDataAgoMs: z.number().nullable(),
+              /** The eater actor: waiting, connecting, flowing, backoff or stopped. */
+              state: z.enum(['waiting', 'connecting', 'flowing', 'backoff', 'stopped']),
+              /** Supervised restarts of the eater actor (each one a reconnection). */
+              restarts,
+              mode: z.enum(['eat-from', 'feed-to']),
+            }),
+          )
+          .max(100),
+      }),
+    )
+    .max(100),
+  feeders: z
+    .array(
+      z.object({
+        name: z.string().max(100),
+        clients: z.number().int(),
+        state: z.enum(['running', 'stopped']),
+        restarts,
+        /** feed-to connections this feeder keeps. */
+        pushes: z.array(z.object({ target: z.string().max(300), state: z.enum(['connecting', 'connected', 'backoff', 'stopped']), restarts })).max(100),
+      }),
+    )
+    .max(100),
 });
 export type ComponentState = z.infer<typeof componentStateSchema>;
 
@@ -26,6 +61,8 @@ export const componentSpecSchema = z.object({
   type: z.string(),
   properties: z.record(z.string(), z.unknown()),
   eaters: z.record(z.string(), z.array(feed)),
+  /** Eater feeds that arrive by feed-to (the upstream connects to our feed server). */
+  pushed: z.array(feed).default([]),
   feeders: z.array(z.string()),
 });
 export type ComponentSpec = z.infer<typeof componentSpecSchema>;
@@ -44,11 +81,18 @@ export const toManagerSchema = z.discriminatedUnion('type', [
     host: z.string().max(255).optional(),
     feedHost: z.string().max(255).optional(),
     feedPort: z.number().int().min(0).max(65535).optional(),
+    /** Random per worker process: the same process logging in again replaces its stale link. */
+    instance: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
   }),
   z.object({ type: z.literal('ping'), t: z.number() }),
   z.object({ type: z.literal('pong'), t: z.number() }),
   /** A worker's full picture of what it runs (after login, and on every change). */
-  z.object({ type: z.literal('components'), components: z.array(componentStateSchema).max(10000) }),
+  z.object({
+    type: z.literal('components'),
+    components: z.array(componentStateSchema).max(10000),
+    /** Supervised restarts of the worker's own actors. */
+    worker: z.object({ restarts, linkRestarts: restarts }).optional(),
+  }),
   /** A worker stops cleanly: its components are sleeping, not lost. */
   z.object({ type: z.literal('shutdown') }),
   z.object({ type: z.literal('status-request'), requestId: z.number().int() }),

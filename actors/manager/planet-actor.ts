@@ -1,76 +1,57 @@
-// The planet actor: the manager's single source of truth. It holds the planet config and the
-// live state (which workers are connected and where their feed servers are, each component's
-// mood and whether an operator wants it running), and it decides: start components when
-// their worker logs in (re-adopting those already running), wire feeds with eat-from/feed-to,
-// mark components sleeping (clean stop) or lost (link gone), and obey admin commands.
+// The planet actor: the manager's single source of truth, child of the manager actor. It holds
+// the planet config and the live state (which workers are connected and where their feed
+// servers are, each component's mood and whether an operator wants it running) and it decides:
+// admit a worker's login (refusing a second process under a connected name), start components
+// when their worker logs in (re-adopting those already running), wire feeds with eat-from /
+// feed-to, mark components sleeping (clean stop) or lost (link gone), and obey admin commands.
+// It supervises one worker avatar per planet worker, each with its component avatars.
 //
 // Moods the manager sets itself: sleeping (configured, not running), lost (worker gone without
 // a clean shutdown, or heartbeat timeout). Everything else is what the component reports.
 // Sad is sticky: a sad component is not started again until an operator says so.
+// Its record lives outside the mailbox: a crash resets the actor (and respawns the avatars)
+// from the state it last had.
 
-import { Ref, dispatch, query, spawn } from 'nact';
-import { ComponentSpec, ComponentState, FromManager } from '../../protocol/wire';
+import { Ref, dispatch, spawn } from 'nact';
+import { ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
 import { PlanetConfig, feedRefMode, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
+import { WsChannel } from '../../transport/ws-channel';
 import { COMPONENT_TYPES } from '../components/registry';
 import { Mood } from '../component/mood';
-import { ComponentAvatarMsg, WorkerAvatarMsg, spawnComponentAvatar } from './avatars';
+import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
+import { ComponentLive, WorkerInfo, WorkerLive, componentLive, spawnWorkerAvatar, workerLive } from './avatars';
+import { StatusJson, planetStatus } from './status';
 
-export interface WorkerInfo {
-  host?: string;
-  pid?: number;
-  feedHost?: string;
-  feedPort?: number;
+export interface PlanetRecord extends SupervisedRecord {
+  readonly planet: PlanetConfig;
+  readonly workers: Map<string, WorkerLive>;
+  readonly components: Map<string, ComponentLive>;
+  ref: Ref<PlanetMsg> | null;
 }
 
-interface WorkerLive {
-  name: string;
-  connected: boolean;
-  info: WorkerInfo;
-  avatar: Ref<WorkerAvatarMsg> | null;
-  /** The first components report after a login has been handled (adoption done). */
-  adopted: boolean;
-  cleanShutdown: boolean;
+export interface PlanetDeps {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  log(line: string): void;
+  /** Restart counts of the manager actor, for the status. */
+  managerRestarts(): number;
 }
 
-interface ComponentLive {
-  spec: ComponentSpec;
-  flow: string;
-  name: string;
-  worker: string;
-  /** Eater feed → mode, for wiring. */
-  feedModes: Map<string, 'eat-from' | 'feed-to'>;
-  mood: Mood;
-  wanted: boolean;
-  avatar: Ref<ComponentAvatarMsg>;
-  lastReport: ComponentState | null;
-}
-
-export interface StatusJson {
-  planet: string;
-  workers: Array<{ name: string; connected: boolean; host: string | null; pid: number | null; feedPort: number | null }>;
-  components: Array<{
-    id: string; flow: string; name: string; type: string; worker: string; mood: Mood; pid: number | null;
-    eaters: ComponentState['eaters']; feeders: ComponentState['feeders']; messages: ComponentState['messages'];
-  }>;
-}
+export type CommandResult = { ok: boolean; message: string; code?: string };
 
 export type PlanetMsg =
-  | { type: 'worker-login'; name: string; info: WorkerInfo; avatar: Ref<WorkerAvatarMsg> }
-  | { type: 'worker-gone'; name: string; avatar: Ref<WorkerAvatarMsg>; reason: string }
-  | { type: 'worker-shutdown'; name: string }
-  | { type: 'components'; name: string; components: ComponentState[] }
+  | { type: 'worker-login'; name: string; instance: string | null; info: WorkerInfo; channel: WsChannel<ToManager, FromManager>; connId: number }
+  | { type: 'worker-gone'; name: string; connId: number; reason: string }
+  | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
   | { type: 'status'; replyTo: Ref<StatusJson> }
-  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<{ ok: boolean; message: string }> };
+  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<CommandResult> };
 
-interface State {
-  workers: Map<string, WorkerLive>;
-  components: Map<string, ComponentLive>;
-}
+type ComponentPlan = Omit<ComponentLive, 'mood' | 'wanted' | 'lastReport' | 'ref' | keyof SupervisedRecord>;
 
 /** Resolves the planet into component specs (full feed ids, feeders from the type). */
-export function planetSpecs(planet: PlanetConfig): Array<Omit<ComponentLive, 'avatar' | 'mood' | 'wanted' | 'lastReport'>> {
+export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
   const groups = [{ flow: 'atmosphere', components: planet.atmosphere.components }, ...planet.flows.map((f) => ({ flow: f.name, components: f.components }))];
-  const out: Array<Omit<ComponentLive, 'avatar' | 'mood' | 'wanted' | 'lastReport'>> = [];
+  const out: ComponentPlan[] = [];
   for (const g of groups) {
     for (const c of g.components) {
       const t = COMPONENT_TYPES.get(c.type);
@@ -83,8 +64,9 @@ export function planetSpecs(planet: PlanetConfig): Array<Omit<ComponentLive, 'av
           return id;
         });
       }
+      const pushed = [...feedModes].filter(([, m]) => m === 'feed-to').map(([f]) => f);
       out.push({
-        spec: { id: `/${g.flow}/${c.name}`, type: c.type, properties: c.properties, eaters, feeders: [...(t?.feeders ?? [])] },
+        spec: { id: `/${g.flow}/${c.name}`, type: c.type, properties: c.properties, eaters, pushed, feeders: [...(t?.feeders ?? [])] },
         flow: g.flow,
         name: c.name,
         worker: c.worker,
@@ -95,23 +77,29 @@ export function planetSpecs(planet: PlanetConfig): Array<Omit<ComponentLive, 'av
   return out;
 }
 
-export function spawnPlanetActor(parent: Ref<unknown>, planet: PlanetConfig, log: (line: string) => void): Ref<PlanetMsg> {
-  let seq = 0;
+export function planetRecord(planet: PlanetConfig): PlanetRecord {
+  const workers = new Map(planet.workers.map((w) => [w.name, workerLive(w.name)]));
+  const components = new Map(planetSpecs(planet).map((c) => [c.spec.id, componentLive(c)]));
+  return { ...supervisedRecord(CONTROL_POLICY), planet, workers, components, ref: null };
+}
+
+export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: PlanetDeps): Ref<PlanetMsg> {
+  const log = deps.log;
   const send = (w: WorkerLive | undefined, msg: FromManager) => {
-    if (w?.connected && w.avatar) dispatch(w.avatar, { type: 'send', msg });
+    if (w?.state === 'connected' && w.ref) dispatch(w.ref, { type: 'send', msg });
   };
+  const connected = (name: string) => s.workers.get(name)?.state === 'connected';
 
   /** Tells every connected worker where its components eat from / feed to. Repeats are ignored there. */
-  const wire = (s: State) => {
+  const wire = () => {
     for (const c of s.components.values()) {
       if (!c.wanted) continue;
       const down = s.workers.get(c.worker);
       for (const [eater, feeds] of Object.entries(c.spec.eaters)) {
         for (const feed of feeds) {
-          const upId = feed.slice(0, feed.lastIndexOf(':'));
-          const up = s.components.get(upId);
+          const up = s.components.get(feed.slice(0, feed.lastIndexOf(':')));
           const upWorker = up && s.workers.get(up.worker);
-          if (!up || !upWorker?.connected || !down?.connected) continue;
+          if (!up || !upWorker || !down || !connected(upWorker.name) || !connected(down.name)) continue;
           if (c.feedModes.get(feed) === 'feed-to') {
             if (down.info.feedPort) send(upWorker, { type: 'feed-to', id: up.spec.id, feeder: feed.slice(feed.lastIndexOf(':') + 1), feed, host: down.info.feedHost ?? '127.0.0.1', port: down.info.feedPort });
           } else if (upWorker.info.feedPort) {
@@ -122,138 +110,143 @@ export function spawnPlanetActor(parent: Ref<unknown>, planet: PlanetConfig, log
     }
   };
 
-  const startOn = (s: State, c: ComponentLive) => {
+  const startOn = (c: ComponentLive) => {
     const w = s.workers.get(c.worker);
-    if (!w?.connected) return;
+    if (w?.state !== 'connected') return;
     c.mood = 'waking';
     send(w, { type: 'start', spec: c.spec });
   };
 
-  const status = async (s: State): Promise<StatusJson> => {
-    const components = await Promise.all(
-      [...s.components.values()].map(async (c) => {
-        const r = c.lastReport ?? (await query(c.avatar, (replyTo: Ref<ComponentState | null>) => ({ type: 'get' as const, replyTo }), 1000).catch(() => null));
-        const w = s.workers.get(c.worker);
-        return {
-          id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood: c.mood, pid: w?.connected ? w.info.pid ?? null : null,
-          eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
-        };
-      }),
-    );
-    return {
-      planet: planet.name,
-      workers: [...s.workers.values()].map((w) => ({ name: w.name, connected: w.connected, host: w.info.host ?? null, pid: w.info.pid ?? null, feedPort: w.info.feedPort ?? null })),
-      components,
+  const placedOn = (worker: string) => [...s.components.values()].filter((c) => c.worker === worker);
+
+  const login = (msg: Extract<PlanetMsg, { type: 'worker-login' }>) => {
+    const w = s.workers.get(msg.name);
+    const refuse = (code: string, reason: string) => {
+      log(`manager: refused login of worker '${msg.name}': ${reason}`);
+      msg.channel.send({ type: 'refused', code, reason });
+      setTimeout(() => msg.channel.close(), 50);
     };
+    if (!w) return refuse(E.UNKNOWN_WORKER, `the planet has no worker '${msg.name}'`);
+    if (w.state === 'connected' && w.channel?.isOpen) {
+      if (!msg.instance || msg.instance !== w.instance) {
+        return refuse(E.DUPLICATE_WORKER, `a worker named '${msg.name}' is already connected (pid ${w.info.pid ?? '?'} on ${w.info.host ?? '?'})`);
+      }
+      w.channel.close(); // the same process again: its old link is stale
+    }
+    Object.assign(w, { state: 'connected', info: msg.info, channel: msg.channel, connId: msg.connId, instance: msg.instance, adopted: false, cleanShutdown: false });
+    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs });
+    msg.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
+    log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
   };
 
-  return spawn(
+  const gone = (w: WorkerLive, reason: string) => {
+    w.state = w.cleanShutdown ? 'stopped' : 'lost';
+    w.channel = null;
+    w.connId = null;
+    const mood: Mood = w.cleanShutdown ? 'sleeping' : 'lost';
+    log(`manager: worker ${w.name} ${w.cleanShutdown ? 'stopped' : `lost (${reason})`}`);
+    for (const c of placedOn(w.name)) {
+      if (c.mood !== 'sad' && c.mood !== 'sleeping') c.mood = mood;
+      if (c.mood === 'sad' && mood === 'sleeping') c.mood = 'sleeping';
+    }
+  };
+
+  const reported = (w: WorkerLive, list: ComponentState[]) => {
+    const byId = new Map(list.map((c) => [c.id, c]));
+    for (const r of list) {
+      const c = s.components.get(r.id);
+      if (!c || c.worker !== w.name) continue;
+      c.mood = r.mood;
+      c.lastReport = r;
+      if (c.ref) dispatch(c.ref, { type: 'report', state: r });
+    }
+    if (!w.adopted) {
+      w.adopted = true;
+      for (const c of placedOn(w.name)) {
+        if (byId.has(c.spec.id)) {
+          if (!c.wanted) send(w, { type: 'stop', id: c.spec.id });
+          else log(`manager: re-adopted ${c.spec.id} (${c.mood})`);
+        } else if (c.wanted && c.mood !== 'sad') {
+          startOn(c);
+        } else if (c.mood === 'lost' || c.mood === 'waking') {
+          c.mood = 'sleeping';
+        }
+      }
+      wire();
+    } else {
+      for (const c of placedOn(w.name)) {
+        if (!byId.has(c.spec.id) && c.mood !== 'waking' && c.mood !== 'sad') c.mood = 'sleeping';
+      }
+    }
+  };
+
+  const command = (msg: Extract<PlanetMsg, { type: 'command' }>): CommandResult => {
+    const c = s.components.get(msg.id);
+    if (!c) return { ok: false, code: 'FLUX_MANAGER_NO_SUCH_COMPONENT', message: `no component ${msg.id}` };
+    const w = s.workers.get(c.worker);
+    if (msg.action === 'start' && c.mood !== 'sleeping' && c.mood !== 'sad' && c.mood !== 'lost') {
+      return { ok: false, code: 'FLUX_MANAGER_BAD_STATE', message: `${msg.id} is ${c.mood}; start is allowed from sleeping (or sad/lost)` };
+    }
+    if (msg.action === 'stop' || msg.action === 'restart') {
+      c.wanted = msg.action === 'restart';
+      send(w, { type: 'stop', id: c.spec.id });
+      c.mood = 'sleeping';
+      c.lastReport = null;
+    }
+    if (msg.action === 'start' || msg.action === 'restart') {
+      if (c.mood === 'sad') send(w, { type: 'stop', id: c.spec.id });
+      c.wanted = true;
+      if (w?.state !== 'connected') return { ok: true, message: `${msg.id} will start when worker ${c.worker} logs in` };
+      startOn(c);
+      wire();
+    }
+    return { ok: true, message: `${msg.action} ${msg.id}: done` };
+  };
+
+  s.ref = spawn(
     parent,
-    async (s: State, msg: PlanetMsg): Promise<State> => {
+    (st: null, msg: PlanetMsg): null => {
       switch (msg.type) {
-        case 'worker-login': {
-          const w = s.workers.get(msg.name) as WorkerLive;
-          if (w.avatar && w.avatar !== msg.avatar) dispatch(w.avatar, { type: 'close' }); // a stale link is replaced
-          Object.assign(w, { connected: true, info: msg.info, avatar: msg.avatar, adopted: false, cleanShutdown: false });
-          log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
-          return s;
-        }
-        case 'worker-shutdown': {
-          const w = s.workers.get(msg.name);
-          if (w) w.cleanShutdown = true;
-          return s;
-        }
+        case 'worker-login':
+          login(msg);
+          return st;
         case 'worker-gone': {
           const w = s.workers.get(msg.name);
-          if (!w || w.avatar !== msg.avatar) return s; // an older link of a worker that logged in again
-          w.connected = false;
-          w.avatar = null;
-          const mood: Mood = w.cleanShutdown ? 'sleeping' : 'lost';
-          log(`manager: worker ${msg.name} ${w.cleanShutdown ? 'stopped' : `lost (${msg.reason})`}`);
-          for (const c of s.components.values()) {
-            if (c.worker === msg.name && c.mood !== 'sad' && c.mood !== 'sleeping') c.mood = mood;
-            if (c.worker === msg.name && c.mood === 'sad' && mood === 'sleeping') c.mood = 'sleeping';
-          }
-          return s;
+          if (w && w.connId === msg.connId && w.state === 'connected') gone(w, msg.reason); // else an older link of a worker that logged in again
+          return st;
         }
-        case 'components': {
+        case 'from-worker': {
           const w = s.workers.get(msg.name);
-          if (!w?.connected) return s;
-          const reported = new Map(msg.components.map((c) => [c.id, c]));
-          for (const r of msg.components) {
-            const c = s.components.get(r.id);
-            if (!c || c.worker !== msg.name) continue;
-            c.lastReport = r;
-            c.mood = r.mood;
-            dispatch(c.avatar, { type: 'update', state: r });
+          if (!w || w.connId !== msg.connId || w.state !== 'connected') return st;
+          if (msg.msg.type === 'components') {
+            if (msg.msg.worker) w.process = msg.msg.worker;
+            reported(w, msg.msg.components);
+          } else if (msg.msg.type === 'shutdown') {
+            w.cleanShutdown = true;
           }
-          if (!w.adopted) {
-            w.adopted = true;
-            for (const c of s.components.values()) {
-              if (c.worker !== msg.name) continue;
-              if (reported.has(c.spec.id)) {
-                if (!c.wanted) send(w, { type: 'stop', id: c.spec.id });
-                else log(`manager: re-adopted ${c.spec.id} (${c.mood})`);
-              } else if (c.wanted && c.mood !== 'sad') {
-                startOn(s, c);
-              } else if (c.mood === 'lost' || c.mood === 'waking') {
-                c.mood = 'sleeping';
-              }
-            }
-            wire(s);
-          } else {
-            for (const c of s.components.values()) {
-              if (c.worker === msg.name && !reported.has(c.spec.id) && c.mood !== 'waking' && c.mood !== 'sad') c.mood = 'sleeping';
-            }
-          }
-          return s;
+          return st;
         }
         case 'status':
-          dispatch(msg.replyTo, await status(s));
-          return s;
-        case 'command': {
-          const c = s.components.get(msg.id);
-          if (!c) {
-            dispatch(msg.replyTo, { ok: false, message: `no component ${msg.id}` });
-            return s;
-          }
-          const w = s.workers.get(c.worker);
-          if (msg.action === 'stop' || msg.action === 'restart') {
-            c.wanted = msg.action === 'restart';
-            send(w, { type: 'stop', id: c.spec.id });
-            c.mood = 'sleeping';
-            c.lastReport = null;
-          }
-          if (msg.action === 'start' || msg.action === 'restart') {
-            if (msg.action === 'start' && c.mood !== 'sleeping' && c.mood !== 'sad' && c.mood !== 'lost') {
-              dispatch(msg.replyTo, { ok: false, message: `${msg.id} is ${c.mood}; start is allowed from sleeping (or sad/lost)` });
-              return s;
-            }
-            if (c.mood === 'sad') send(w, { type: 'stop', id: c.spec.id });
-            c.wanted = true;
-            if (!w?.connected) {
-              dispatch(msg.replyTo, { ok: true, message: `${msg.id} will start when worker ${c.worker} logs in` });
-              return s;
-            }
-            c.mood = 'waking';
-            startOn(s, c);
-            wire(s);
-          }
-          dispatch(msg.replyTo, { ok: true, message: `${msg.action} ${msg.id}: done` });
-          return s;
-        }
+          dispatch(msg.replyTo, planetStatus(s, deps.managerRestarts()));
+          return st;
+        case 'command':
+          dispatch(msg.replyTo, command(msg));
+          return st;
+        default:
+          throw new UnknownMessageError('planet', msg);
       }
     },
     'planet',
     {
       initialStateFunc: (ctx) => {
-        const workers = new Map<string, WorkerLive>(planet.workers.map((w) => [w.name, { name: w.name, connected: false, info: {}, avatar: null, adopted: false, cleanShutdown: false }]));
-        const components = new Map<string, ComponentLive>();
-        for (const c of planetSpecs(planet)) {
-          components.set(c.spec.id, { ...c, mood: 'sleeping', wanted: true, avatar: spawnComponentAvatar(ctx.self, ++seq), lastReport: null });
-        }
-        return { workers, components };
+        // Started, or reset after a crash: one avatar per planet worker, from the kept records.
+        for (const w of s.workers.values()) spawnWorkerAvatar(ctx.self, w, () => placedOn(w.name));
+        return null;
       },
+      onCrash: supervise<PlanetMsg>(s, { crashed: (err) => log(`manager: planet actor crashed, restarting from its state: ${err?.message}`) }),
     },
   );
+  return s.ref;
 }
+
+export type { StatusJson };

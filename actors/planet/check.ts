@@ -39,9 +39,6 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
     if (workers.has(w.name)) issues.push({ path: `workers[${i}].name`, message: `duplicate worker '${w.name}'` });
     workers.add(w.name);
   });
-  if (!planet.manager.secret && !planet.manager['secret-file']) {
-    issues.push({ path: 'manager', message: 'set secret (at least 8 characters) or secret-file' });
-  }
   const groups: Array<{ flow: string; prefix: (string | number)[]; components: PlanetConfig['flows'][number]['components'] }> = [
     { flow: 'atmosphere', prefix: ['atmosphere'], components: planet.atmosphere.components },
     ...planet.flows.map((f, i) => ({ flow: f.name, prefix: ['flows', i] as (string | number)[], components: f.components })),

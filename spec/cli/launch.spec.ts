@@ -30,7 +30,7 @@ describeGst('fluxcast launch with GStreamer components', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await waitFor(() => out.includes('Ctrl-C stops everything'), 20000, 'launch up');
+      await waitFor(() => out.includes(`listen at http://127.0.0.1:${port}/live.ogg`), 20000, "launch up and the streamer happy");
       expect(out).toContain(`listen at http://127.0.0.1:${port}/live.ogg`);
       const dec = await runGstClient(['souphttpsrc', `location=http://127.0.0.1:${port}/live.ogg`, '!', 'oggdemux', '!', 'vorbisdec', '!', 'fakesink', 'silent=false', 'sync=false'], 3500);
       expect(decodedSeconds(dec)).toBeGreaterThanOrEqual(2);

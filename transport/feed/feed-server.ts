@@ -7,6 +7,10 @@ import * as net from 'net';
 import { FluxError } from '../../protocol/errors';
 import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, takeLine, verifyResponse } from '../../protocol/feed-handshake';
 import { readHead } from '../socket-head';
+import { FEED_LISTEN, listenOn } from '../listen';
+
+/** Flumotion's feederports: each worker on a host takes the first free one. */
+export const DEFAULT_FEED_PORTS = { from: 8600, to: 8639 };
 
 /** Takes over an authenticated socket (and any bytes that came after the request line). */
 export type FeedAcceptor = (socket: net.Socket, leftover: Buffer) => void;
@@ -20,7 +24,8 @@ export interface FeedEndpoints {
 
 export interface FeedServerOptions {
   host: string;
-  port: number;
+  /** One port (0 = any free one) or a range whose first free port is taken (default 8600-8639). */
+  port: number | { from: number; to: number };
   secret: string;
   handshakeTimeoutMs: number;
   /** Connections still in their handshake, at most. */
@@ -37,22 +42,20 @@ export class FeedServer {
     options: Partial<FeedServerOptions> & { secret: string },
     private readonly endpoints: FeedEndpoints,
   ) {
-    this.options = { host: '127.0.0.1', port: 8639, handshakeTimeoutMs: 5000, maxPending: 256, ...options };
+    this.options = { host: '127.0.0.1', port: DEFAULT_FEED_PORTS, handshakeTimeoutMs: 5000, maxPending: 256, ...options };
   }
 
   async listen(): Promise<number> {
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listenOn(server, { host: this.options.host, port: this.options.port }, FEED_LISTEN);
     server.on('error', () => undefined);
     this.server = server;
     return this.port;
   }
 
+  /** The bound port (0 before listen()). */
   get port(): number {
-    return (this.server?.address() as net.AddressInfo | null)?.port ?? this.options.port;
+    return (this.server?.address() as net.AddressInfo | null)?.port ?? 0;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
-// A component's feeder: the GDP it produces goes through a multi-client sender to every eater
-// of the feed. Eaters either connect to our feed server (eatFrom; the server hands us their
-// socket) or we connect to theirs (feedTo, for sources behind a firewall), reconnecting with
-// backoff until stopped. New eaters are primed like gdppay's streamheader and start at a keyframe.
+// A component's feeder on the data path: the GDP it produces goes through a multi-client
+// sender to every eater of the feed, whether the eater connected to our feed server (eatFrom)
+// or we connected to its (feedTo). New eaters are primed like gdppay's streamheader and start
+// at a keyframe. No policy about connections lives here: the feeder actor decides who is
+// added and keeps feed-to connections alive; frames arrive by direct calls.
 
 import { EventEmitter } from 'events';
 import * as net from 'net';
@@ -9,18 +10,15 @@ import { GdpFrame } from '../../protocol/gdp';
 import { MultiClientSender } from '../sender/multi-client-sender';
 import { GdpFeedInput } from '../sender/gdp-inputs';
 import { StreamHandle } from '../sender/handles';
-import { openFeed } from './feed-client';
-import { Backoff, FEED_BACKOFF } from './backoff';
 
 export interface FeederEvents {
-  'eater-added': [peer: string];
-  'eater-removed': [peer: string, reason: string];
+  'eater-added': [id: number, peer: string];
+  'eater-removed': [id: number, peer: string, reason: string];
 }
 
 export class Feeder extends EventEmitter<FeederEvents> {
   readonly sender: MultiClientSender;
   readonly input: GdpFeedInput;
-  private readonly pushTargets = new Map<string, { stop: () => void }>();
 
   constructor(
     readonly feed: string,
@@ -35,7 +33,7 @@ export class Feeder extends EventEmitter<FeederEvents> {
       timeoutMs: options.timeoutMs ?? 10000,
     });
     this.input = new GdpFeedInput(this.sender);
-    this.sender.on('client-removed', (_id, reason, stats) => this.emit('eater-removed', stats.peer, reason));
+    this.sender.on('client-removed', (id, reason, stats) => this.emit('eater-removed', id, stats.peer, reason));
   }
 
   get clientCount(): number {
@@ -47,49 +45,16 @@ export class Feeder extends EventEmitter<FeederEvents> {
     this.input.frame(f);
   }
 
-  /** An eater connected to our feed server and asked for this feed. */
-  addEater(socket: net.Socket): void {
+  /** Adds an eater's socket (from our feed server, or a feed-to connection); returns its client id. */
+  addEater(socket: net.Socket): number | null {
     const handle = new StreamHandle(socket, { owned: true });
-    if (this.sender.add(handle) !== null) this.emit('eater-added', handle.describe());
-  }
-
-  /** feedTo: keep a connection to the downstream feed server at host:port; identical repeats are ignored. */
-  feedTo(host: string, port: number, secret: string): void {
-    const key = `${host}:${port}`;
-    if (this.pushTargets.has(key)) return;
-    let stopped = false;
-    let socket: net.Socket | null = null;
-    let timer: NodeJS.Timeout | null = null;
-    const backoff = new Backoff(FEED_BACKOFF);
-    const attempt = async () => {
-      if (stopped) return;
-      try {
-        const r = await openFeed({ host, port, secret, op: 'feed', feed: this.feed });
-        if (stopped) return void r.socket.destroy();
-        socket = r.socket;
-        backoff.reset();
-        socket.once('close', () => {
-          socket = null;
-          if (!stopped) timer = setTimeout(attempt, backoff.next());
-        });
-        this.addEater(socket);
-      } catch {
-        if (!stopped) timer = setTimeout(attempt, backoff.next());
-      }
-    };
-    this.pushTargets.set(key, {
-      stop: () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        socket?.destroy();
-      },
-    });
-    void attempt();
+    socket.resume();
+    const id = this.sender.add(handle);
+    if (id !== null) this.emit('eater-added', id, handle.describe());
+    return id;
   }
 
   close(): void {
-    for (const t of this.pushTargets.values()) t.stop();
-    this.pushTargets.clear();
     this.sender.close();
   }
 }

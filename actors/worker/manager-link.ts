@@ -1,0 +1,117 @@
+// The worker's link to the manager, as a supervised child of the worker actor: one WebSocket,
+// the challenge-response login, heartbeats. Messages from the manager go to the worker actor;
+// the worker's reports go out through this actor. When the link closes (the manager went
+// away, a heartbeat timeout, a refused login) the actor crashes and the link policy dials
+// again after a jittered backoff, forever. A refusal no retry can cure ends the worker: a
+// duplicate name (another worker process is logged in under it) is reported with its code.
+
+import { Ref, dispatch, spawn } from 'nact';
+import * as os from 'os';
+import WebSocket from 'ws';
+import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse } from '../../protocol/wire';
+import { WsChannel } from '../../transport/ws-channel';
+import { LINK_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
+
+export type LinkState = 'connecting' | 'logged-in' | 'backoff' | 'stopped';
+
+export interface LinkRecord extends SupervisedRecord {
+  channel: WsChannel<FromManager, ToManager> | null;
+  state: LinkState;
+  lastReason: string | null;
+}
+
+export interface LinkOptions {
+  managerUrl: string;
+  name: string;
+  secret: string;
+  instance: string;
+  /** What the login tells the manager about our feed server. */
+  feedHost: string;
+  feedPort: () => number;
+  log(line: string): void;
+  /** A refusal no retry can cure: the worker must exit with it. */
+  fatal(code: string, reason: string): void;
+}
+
+/** Sent to the worker actor (the parent). */
+export type LinkEvent = { type: 'link-up' } | { type: 'manager'; msg: FromManager };
+
+export type LinkMsg =
+  | { type: 'send'; msg: ToManager }
+  | { type: 'closed'; reason: string; channel: WsChannel<FromManager, ToManager> }
+  | { type: 'close' };
+
+export function linkRecord(): LinkRecord {
+  return { ...supervisedRecord(LINK_POLICY), channel: null, state: 'connecting', lastReason: null };
+}
+
+export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: LinkOptions): Ref<LinkMsg> {
+  record.alive = true;
+  return spawn(
+    parent,
+    (st: null, msg: LinkMsg): null => {
+      switch (msg.type) {
+        case 'send':
+          if (record.state === 'logged-in') record.channel?.send(msg.msg);
+          return st;
+        case 'closed':
+          if (msg.channel !== record.channel) return st;
+          throw new Error(msg.reason);
+        case 'close':
+          record.alive = false;
+          record.state = 'stopped';
+          record.channel?.close();
+          return st;
+        default:
+          throw new UnknownMessageError('manager link', msg);
+      }
+    },
+    'link',
+    {
+      initialStateFunc: (ctx) => {
+        if (!record.alive) return null;
+        record.state = 'connecting';
+        const ws = new WebSocket(o.managerUrl, { maxPayload: 8 * 1024 * 1024, handshakeTimeout: 5000 });
+        const channel = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
+        record.channel = channel;
+        let reason = 'connection closed';
+        channel.on('message', (msg) => {
+          if (msg.type === 'challenge') {
+            channel.send({
+              type: 'login', role: 'worker', name: o.name, response: loginResponse(o.secret, msg.nonce, 'worker', o.name),
+              pid: process.pid, host: os.hostname(), feedHost: o.feedHost, feedPort: o.feedPort(), instance: o.instance,
+            });
+          } else if (msg.type === 'welcome') {
+            record.state = 'logged-in';
+            record.lastReason = null;
+            channel.heartbeat(msg.heartbeatIntervalMs, msg.heartbeatTimeoutMs);
+            o.log(`logged in to ${o.managerUrl}`);
+            dispatch(parent, { type: 'link-up' });
+          } else if (msg.type === 'refused') {
+            reason = `login refused: ${msg.code}: ${msg.reason}`;
+            o.log(reason);
+            if (msg.code === WIRE_ERROR_CODES.DUPLICATE_WORKER) o.fatal(msg.code, msg.reason);
+          } else if (record.state === 'logged-in') {
+            dispatch(parent, { type: 'manager', msg });
+          }
+        });
+        ws.on('error', (e: NodeJS.ErrnoException) => (reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`));
+        channel.on('bad', (r) => o.log(`bad frame from the manager: ${r}`));
+        channel.on('timeout', () => {
+          reason = 'manager silent, link declared dead';
+          o.log(reason);
+        });
+        channel.on('close', () => dispatch(ctx.self, { type: 'closed', reason, channel }));
+        return null;
+      },
+      onCrash: supervise<LinkMsg>(record, {
+        crashed: (err) => {
+          record.channel?.close();
+          record.channel = null;
+          record.state = 'backoff';
+          record.lastReason = err?.message ?? null;
+        },
+      }),
+    },
+  );
+}

@@ -1,0 +1,119 @@
+// One eater's connection to one feed, from the first byte to its end: a socket (opened by
+// eatFrom through the feed server's handshake, or handed over by the feed server when an
+// upstream feeder pushes to us with feedTo), its GDP decoder and its silence watchdog. Bytes go
+// from the socket straight into the decoder and each frame to a direct callback. It never
+// reconnects: it ends exactly once with a reason (hang-up, EOS, a GDP error, silence, a refused
+// handshake) and the eater actor that owns it is restarted by its supervisor.
+
+import * as net from 'net';
+import { GdpDecoder, GdpFrame } from '../../protocol/gdp';
+import { EVENT_TYPES } from '../../protocol/gst/event-types';
+import { openFeed } from './feed-client';
+
+export interface EaterConnectionOptions {
+  feed: string;
+  /** No data for this long ends the connection (ms). */
+  checkIntervalMs: number;
+  maxPayloadSize?: number;
+  onFrame(frame: GdpFrame): void;
+  /** The first frame arrived: the feed flows. */
+  onFlowing(): void;
+  /** The connection is over (called once, never after close()). */
+  onEnd(reason: string): void;
+}
+
+export class EaterConnection {
+  private socket: net.Socket | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private lastData = 0;
+  private flowingNow = false;
+  private ended = false;
+  /** When the connection was made (ms since the epoch), 0 before. */
+  connectedAt = 0;
+
+  constructor(private readonly o: EaterConnectionOptions) {}
+
+  get flowing(): boolean {
+    return this.flowingNow;
+  }
+
+  get lastDataAgoMs(): number | null {
+    return this.lastData ? Date.now() - this.lastData : null;
+  }
+
+  get peer(): string | null {
+    const s = this.socket;
+    return s ? `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}` : null;
+  }
+
+  /** eatFrom: connects to the upstream worker's feed server; a refused handshake ends with its code. */
+  open(host: string, port: number, secret: string): void {
+    openFeed({ host, port, secret, op: 'eat', feed: this.o.feed }).then(
+      ({ socket, leftover }) => {
+        if (this.ended) socket.destroy();
+        else this.attach(socket, leftover);
+      },
+      (e: Error & { code?: string }) => this.end(`${e.code ? `${e.code}: ` : ''}${e.message}`),
+    );
+  }
+
+  /** feedTo: the feed server handed us a socket an upstream feeder pushes GDP on (paused; resumed here). */
+  attach(socket: net.Socket, leftover: Buffer): void {
+    if (this.ended) {
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    this.connectedAt = Date.now();
+    const decoder = new GdpDecoder({
+      maxPayloadSize: this.o.maxPayloadSize,
+      onFrame: (f) => {
+        if (this.ended) return;
+        this.lastData = Date.now();
+        if (!this.flowingNow) {
+          this.flowingNow = true;
+          this.o.onFlowing();
+        }
+        this.o.onFrame(f);
+        if (f.kind === 'event' && f.eventType === EVENT_TYPES.eos) this.end('EOS');
+      },
+    });
+    const feedBytes = (chunk: Buffer) => {
+      if (this.ended) return;
+      const err = decoder.push(chunk);
+      if (err) this.end(`${err.code}: ${err.message}`);
+    };
+    socket.on('data', feedBytes);
+    socket.on('error', (e: NodeJS.ErrnoException) => this.end(`socket error: ${e.code ?? e.message}`));
+    socket.on('close', () => this.end('hang-up'));
+    this.lastData = Date.now();
+    const every = Math.max(20, Math.min(250, this.o.checkIntervalMs / 4));
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastData > this.o.checkIntervalMs) this.end(`no data for ${this.o.checkIntervalMs} ms`);
+    }, every);
+    this.watchdog.unref();
+    if (leftover.length) feedBytes(leftover);
+    socket.resume();
+  }
+
+  /** Closes without reporting an end (the owner stops on purpose). Idempotent. */
+  close(): void {
+    this.finish();
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.finish();
+    this.o.onEnd(reason);
+  }
+
+  private finish(): void {
+    this.ended = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.flowingNow = false;
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+  }
+}
