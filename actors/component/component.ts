@@ -68,7 +68,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
       await this.setup();
     } catch (e) {
       this.failedPermanently = e instanceof PermanentError;
-      this.fail(`setup failed: ${(e as Error).message}`);
+      const code = (e as { code?: unknown }).code;
+      this.fail(`setup failed: ${typeof code === 'string' && code.startsWith('FLUX_') ? `${code}: ` : ''}${(e as Error).message}`);
       return;
     }
     if ((this.moodValue as Mood) === 'waking') this.setMood(this.allFeedsFlowing() ? 'happy' : 'hungry');

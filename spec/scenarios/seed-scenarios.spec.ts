@@ -106,7 +106,7 @@ describe('seed scenarios', () => {
     worker('worker2');
     const sad = await waitForStatus(managerPort, (s) => moods(s).streamer === 'sad', 30000, 'streamer sad');
     const streamer = sad.components.find((c) => c.name === 'streamer');
-    expect(streamer?.messages.map((m) => m.text).join('\n')).toMatch(/restarted 5 times within 30 s; last error: .*EADDRINUSE/);
+    expect(streamer?.messages.map((m) => m.text).join('\n')).toMatch(/restarted 5 times within 30 s; last error: .*FLUX_HTTP_ADDRESS_IN_USE: 127\.0\.0\.1:\d+ is in use/);
     await new Promise((r) => blocker.close(r));
     const cmd = run(['component', 'restart', '/default/streamer', '--manager', `ws://127.0.0.1:${managerPort}`]);
     expect(await cmd.exited).toBe(0);

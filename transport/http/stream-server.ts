@@ -9,6 +9,7 @@ import { GstCaps } from '../../protocol/gst/caps';
 import { contentTypeForCaps } from '../../protocol/media-types';
 import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/http/request-head';
 import { readHead } from '../socket-head';
+import { HTTP_LISTEN, listenOn } from '../listen';
 import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
 import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
@@ -104,10 +105,8 @@ export class StreamServer {
   async listen(): Promise<number> {
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     server.maxConnections = this.options.maxPendingRequests + Math.max(this.options.clientLimit, 1) * 2 + this.options.maxWaiting;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listenOn(server, { host: this.options.host, port: this.options.port }, HTTP_LISTEN);
+    server.on('error', () => undefined);
     this.server = server;
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();

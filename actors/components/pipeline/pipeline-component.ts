@@ -10,7 +10,7 @@
 //   cleanly, so the pipeline never has to renegotiate mid-stream;
 // - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period.
 
-import { spawnSync } from 'child_process';
+import { execFile } from 'child_process';
 import { GdpFrame, StickyState } from '../../../protocol/gdp';
 import { EVENT_TYPES } from '../../../protocol/gst/event-types';
 import { Component, PermanentError } from '../../component/component';
@@ -36,7 +36,17 @@ const PACKAGES: Record<string, string> = {
   theoraparse: 'gstreamer1.0-plugins-base', flacparse: 'gstreamer1.0-plugins-good', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
 };
 
-const known = new Map<string, boolean>();
+/** Whether each element exists, asked once per element and process (asynchronously: a worker's feeds never wait). */
+const known = new Map<string, Promise<boolean>>();
+
+function elementExists(element: string): Promise<boolean> {
+  let p = known.get(element);
+  if (!p) {
+    p = new Promise((resolve) => execFile('gst-inspect-1.0', ['--exists', element], (err) => resolve(!err)));
+    known.set(element, p);
+  }
+  return p;
+}
 
 /** Elements named in a description (the first word of each `!`-separated link, without properties). */
 export function elementsOf(description: string): string[] {
@@ -46,11 +56,10 @@ export function elementsOf(description: string): string[] {
   return [...out];
 }
 
-export function missingElements(description: string): string[] {
-  return elementsOf(description).filter((e) => {
-    if (!known.has(e)) known.set(e, spawnSync('gst-inspect-1.0', ['--exists', e]).status === 0);
-    return !known.get(e);
-  });
+export async function missingElements(description: string): Promise<string[]> {
+  const elements = elementsOf(description);
+  const exists = await Promise.all(elements.map(elementExists));
+  return elements.filter((_, i) => !exists[i]);
 }
 
 export abstract class PipelineComponent<P> extends Component<P> {
@@ -92,7 +101,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
   protected async setup(): Promise<void> {
     const eaters = this.eaterMap();
     const layout = this.layout(eaters, this.feederNames, new Map());
-    const missing = missingElements(layout.description);
+    const missing = await missingElements(layout.description);
     if (missing.length) {
       throw new PermanentError(`GStreamer element(s) not installed: ${missing.map((m) => `${m} (apt-get install ${PACKAGES[m] ?? 'the GStreamer plugin package that provides it'})`).join(', ')}`);
     }

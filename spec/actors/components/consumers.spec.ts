@@ -61,7 +61,7 @@ describe('http-streamer component', () => {
     const b = httpStreamerType.create('b', httpStreamerType.properties.parse({ port }));
     await b.start();
     expect(b.mood).toBe('sad');
-    expect(b.messages.at(-1)?.text).toMatch(/EADDRINUSE/);
+    expect(b.messages.at(-1)?.text).toMatch(/FLUX_HTTP_ADDRESS_IN_USE: 127\.0\.0\.1:\d+ is in use/);
     await a.stop();
     await b.stop();
   });

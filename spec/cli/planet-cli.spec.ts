@@ -1,0 +1,116 @@
+// The planet commands as a new user meets them: busy ports give one coded line, two workers
+// share a host with default flags, a closed stdout ends `status` quietly, `up` stops with its
+// manager's error, a planet without a secret runs with --secret, and launch prints a
+// streamer's URL only once it is happy (and a sad one's reason instead).
+import { execFile } from 'child_process';
+import * as net from 'net';
+import { CLI, runCli } from '../helpers/cli';
+import { waitFor } from '../helpers/net';
+import { Proc, SECRET, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
+import { advertisedAddress } from '../../actors/worker/worker';
+import { FeedServer } from '../../transport/feed/feed-server';
+
+jest.setTimeout(60000);
+
+const procs: Proc[] = [];
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+});
+const start = (args: string[], env: Record<string, string> = {}) => {
+  const p = run(args, env);
+  procs.push(p);
+  return p;
+};
+
+async function busyPort(): Promise<{ port: number; close: () => void }> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return { port: (s.address() as net.AddressInfo).port, close: () => s.close() };
+}
+
+describe('fluxcast planet commands', () => {
+  it('reports a busy manager port as one coded line and exits 1', async () => {
+    const busy = await busyPort();
+    const planet = writePlanet(seedPlanet(busy.port, await freePort()));
+    const r = runCli(['manager', '--planet', planet]);
+    busy.close();
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error FLUX_MANAGER_ADDRESS_IN_USE: 127.0.0.1:${busy.port} is in use (another manager?)`);
+  });
+
+  it('reports a busy pinned feed port, and an exhausted range, naming the flag', async () => {
+    const busy = await busyPort();
+    const r = runCli(['worker', '--name', 'w', '--feed-port', String(busy.port), '--secret', SECRET]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error FLUX_FEED_ADDRESS_IN_USE: 127.0.0.1:${busy.port} is in use (another worker? choose one with --feed-port)`);
+    const server = new FeedServer({ port: { from: busy.port, to: busy.port }, secret: SECRET }, { eat: () => null, feed: () => null });
+    await expect(server.listen()).rejects.toMatchObject({ code: 'FLUX_FEED_NO_FREE_PORT', message: `no free port in ${busy.port}-${busy.port} on 127.0.0.1 (pin one with --feed-port)` });
+    busy.close();
+  });
+
+  it('runs two workers on one host with default flags: each takes the first free feed port of 8600-8639', async () => {
+    const managerPort = await freePort();
+    const planet = writePlanet(seedPlanet(managerPort, await freePort()));
+    start(['manager', '--planet', planet]);
+    start(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`]);
+    start(['worker', '--name', 'worker2', '--manager', `ws://127.0.0.1:${managerPort}`]);
+    const s = await waitForStatus(managerPort, (x) => x.workers.every((w) => w.connected) && x.components.every((c) => c.mood === 'happy'), 15000, 'both workers in, all happy');
+    const ports = s.workers.map((w) => w.feedPort!);
+    expect(new Set(ports).size).toBe(2);
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(8600);
+      expect(p).toBeLessThanOrEqual(8639);
+    }
+  });
+
+  it('ends `status | head -1` quietly', async () => {
+    const managerPort = await freePort();
+    // Enough components that the status outgrows the pipe's buffer, so head really closes it early.
+    const many = Array.from({ length: 1500 }, (_, i) => `      - { name: tone${i}, type: test-audio, worker: worker1 }`).join('\n');
+    start(['manager', '--planet', writePlanet(seedPlanet(managerPort, await freePort()) + many + '\n')]);
+    await waitForStatus(managerPort, () => true, 10000, 'manager up');
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" status --manager ws://127.0.0.1:${managerPort} --secret ${SECRET} | head -1`], (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
+    });
+    expect(r.stdout).toBe('planet seed\n');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('runs a planet without a secret when --secret or FLUXCAST_SECRET gives one, and says so when none does', async () => {
+    const managerPort = await freePort();
+    const planet = writePlanet(seedPlanet(managerPort, await freePort()).replace(`, secret: ${SECRET}`, ''));
+    expect(runCli(['check', planet]).status).toBe(0);
+    const none = runCli(['manager', '--planet', planet]);
+    expect(none.stderr).toMatch(/^error FLUX_CLI_NO_SECRET: no secret: use --secret, --secret-file or FLUXCAST_SECRET/);
+    start(['manager', '--planet', planet, '--secret', SECRET]);
+    await waitForStatus(managerPort, () => true, 10000, 'manager up with --secret');
+  });
+
+  it('`up` stops with its manager\'s error when the manager cannot start, and starts no worker', async () => {
+    const busy = await busyPort();
+    const r = runCli(['up', writePlanet(seedPlanet(busy.port, await freePort()))]);
+    busy.close();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^error FLUX_MANAGER_ADDRESS_IN_USE: 127\\.0\\.0\\.1:${busy.port} is in use \\(another manager\\?\\)$`, 'm'));
+    expect(r.stdout).not.toMatch(/listen at/);
+    expect(r.stderr).not.toMatch(/\[worker1\]/);
+  });
+
+  it('launch prints a sad streamer\'s reason and never its URL', async () => {
+    const busy = await busyPort();
+    const p = start(['launch', `test-audio ! mulaw-encoder ! wav-muxer ! http-streamer port=${busy.port}`]);
+    await waitFor(() => /http-streamer\d*: sad \(restarted 5 times within 30 s; last error: .*FLUX_HTTP_ADDRESS_IN_USE/.test(p.log.join('')), 30000, 'the streamer sad');
+    busy.close();
+    expect(p.log.join('')).not.toMatch(/listen at/);
+    expect(p.log.join('')).toMatch(/test-audio\d*: happy/);
+  });
+
+  it('advertises a real address when the feed server listens on every interface', () => {
+    expect(advertisedAddress('127.0.0.1')).toBe('127.0.0.1');
+    expect(advertisedAddress('0.0.0.0', 'feeds.example.org')).toBe('feeds.example.org');
+    const a = advertisedAddress('0.0.0.0');
+    expect(a).not.toBe('0.0.0.0');
+    expect(a).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,201 @@
+// The supervision trees with real processes: a throw injected at every level of the manager's
+// tree and of a worker's tree is survived (status, logins and admin commands still work, moods
+// come back as they were), a feed's TCP connection killed from outside the process is one
+// supervised restart of its eater while the HTTP listener stays connected, the trees are drawn
+// by `status --tree`, a second worker under a connected name is refused and exits, and an
+// avatar's life is the worker's place in the planet (logins leave no actors behind).
+import { execFileSync } from 'child_process';
+import { Ref, dispatch } from 'nact';
+import WebSocket from 'ws';
+import { Manager } from '../../actors/manager/manager';
+import { Worker } from '../../actors/worker/worker';
+import { checkPlanetText } from '../../actors/planet/check';
+import { COMPONENT_TYPES } from '../../actors/components/registry';
+import { StatusJson } from '../../actors/manager/status';
+import { FromManager, ToManager, fromManagerSchema, loginResponse } from '../../protocol/wire';
+import { WsChannel } from '../../transport/ws-channel';
+import { get, rawRequest, RawResponse } from '../helpers/http';
+import { waitFor } from '../helpers/net';
+import { Proc, SECRET, allHappy, freePort, moods, run, seedPlanet, status, waitForStatus, writePlanet } from '../helpers/planet';
+import { runCliAsync } from '../helpers/cli';
+
+jest.setTimeout(60000);
+
+const bogus = { type: 'bogus' };
+const inject = (ref: Ref<unknown> | null | undefined) => dispatch(ref as Ref<unknown>, bogus);
+
+/** Every actor under a nact system, by walking nact's own tree. */
+function countActors(ref: Ref<unknown>): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const systemMap = require('nact/lib/system-map') as { find(name: string): { children: Map<string, { children: Map<string, unknown> }> } };
+  const system = systemMap.find((ref as unknown as { system: { name: string } }).system.name);
+  const walk = (children: Map<string, unknown>): number => [...children.values()].reduce((n: number, c) => n + 1 + walk((c as { children: Map<string, unknown> }).children), 0);
+  return walk(system.children);
+}
+
+describe('supervision trees', () => {
+  let managerPort: number;
+  let httpPort: number;
+  const procs: Proc[] = [];
+  const listeners: RawResponse[] = [];
+  let manager: Manager | null = null;
+  let worker: Worker | null = null;
+  const logs: string[] = [];
+
+  afterEach(async () => {
+    for (const l of listeners.splice(0)) l.socket.destroy();
+    await worker?.shutdown();
+    worker = null;
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await manager?.close();
+    manager = null;
+  });
+
+  const startWorker = (name: string, extra: string[] = []) => {
+    const p = run(['worker', '--name', name, '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0', '--check-interval', '1000', ...extra]);
+    procs.push(p);
+    return p;
+  };
+
+  async function inProcessManager(): Promise<Manager> {
+    managerPort = await freePort();
+    httpPort = await freePort();
+    const { planet } = checkPlanetText(seedPlanet(managerPort, httpPort), COMPONENT_TYPES);
+    manager = new Manager(planet!, { host: '127.0.0.1', port: managerPort, secret: SECRET, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2500, log: (l) => logs.push(l) });
+    await manager.listen();
+    return manager;
+  }
+
+  async function listen(): Promise<RawResponse> {
+    const r = await rawRequest(httpPort, get('/live.wav'));
+    listeners.push(r);
+    await waitFor(() => r.body().length > 1000, 10000, 'listener data');
+    return r;
+  }
+
+  /** Status, an admin command and moods all answer as before. */
+  async function stillServing(before: Record<string, string>): Promise<StatusJson> {
+    const after = await waitForStatus(managerPort, (s) => JSON.stringify(moods(s)) === JSON.stringify(before), 10000, 'moods as before');
+    const refused = await runCliAsync(['component', 'start', '/default/source', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', SECRET]);
+    expect(refused.stderr).toMatch(/is happy; start is allowed from sleeping/);
+    return after;
+  }
+
+  it('survives a throw at every level of the manager tree, from the state each actor had', async () => {
+    const m = await inProcessManager();
+    startWorker('worker1');
+    startWorker('worker2');
+    const before = moods(await waitForStatus(managerPort, allHappy, 15000, 'all happy'));
+    const p = m.record.planet;
+    const levels: Array<[string, () => Ref<unknown> | null, () => number]> = [
+      ['manager', () => m.ref, () => m.record.intensity.restarts],
+      ['planet', () => p.ref, () => p.intensity.restarts],
+      ['worker avatar', () => p.workers.get('worker2')!.ref, () => p.workers.get('worker2')!.intensity.restarts],
+      ['component avatar', () => p.components.get('/default/muxer')!.ref, () => p.components.get('/default/muxer')!.intensity.restarts],
+    ];
+    for (const [level, ref, restarts] of levels) {
+      inject(ref());
+      await waitFor(() => restarts() === 1, 5000, `the restart of the ${level}`);
+      await stillServing(before).catch((e) => {
+        throw new Error(`after a throw in the ${level}: ${e.message}`);
+      });
+    }
+    expect(logs.join('\n')).toMatch(/planet actor crashed, restarting from its state: planet: unknown message "bogus"/);
+    // Logins still work: a killed worker comes back and everything is happy again.
+    procs[1].child.kill('SIGKILL');
+    await waitForStatus(managerPort, (s) => moods(s).muxer === 'lost', 10000, 'muxer lost');
+    startWorker('worker2');
+    const after = await waitForStatus(managerPort, allHappy, 15000, 'all happy after a new login');
+    expect(after.manager).toEqual({ restarts: 1, planetRestarts: 1 });
+    expect(after.workers.find((w) => w.name === 'worker2')?.restarts).toBe(1);
+    const tree = await runCliAsync(['status', '--tree', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', SECRET]);
+    expect(tree.status).toBe(0);
+    expect(tree.stdout.split('\n')[0]).toBe('manager restarts=1');
+    expect(tree.stdout).toMatch(/^└─ planet seed restarts=1$/m);
+    expect(tree.stdout).toMatch(/[├└]─ worker worker2 connected pid=\d+ host=\S+ feed-port=\d+ restarts=1/);
+    expect(tree.stdout).toMatch(/eater default ← \/default\/muxer:default flowing restarts=\d+/);
+  });
+
+  it('survives a throw at every level of a worker tree; a feed killed from outside is one eater restart', async () => {
+    managerPort = await freePort();
+    httpPort = await freePort();
+    const planetFile = writePlanet(seedPlanet(managerPort, httpPort));
+    const mp = run(['manager', '--planet', planetFile]);
+    procs.push(mp);
+    await waitFor(() => mp.log.join('').includes('manager: planet'), 10000, 'manager up');
+    worker = new Worker({ name: 'worker1', managerUrl: `ws://127.0.0.1:${managerPort}`, secret: SECRET, feedHost: '127.0.0.1', feedPort: 0, checkIntervalMs: 1000, log: (l) => logs.push(l) });
+    await worker.start();
+    startWorker('worker2');
+    const before = moods(await waitForStatus(managerPort, allHappy, 15000, 'all happy'));
+    const listener = await listen();
+
+    // A feed's TCP connection killed from outside the process: the streamer's eater restarts once.
+    const s0 = await status(managerPort);
+    const w2port = s0!.workers.find((w) => w.name === 'worker2')!.feedPort!;
+    const streamer = () => worker!.record.components.get('/default/streamer')!;
+    const eater = () => [...streamer().eaters.values()][0];
+    expect(eater().intensity.restarts).toBe(0);
+    execFileSync('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${w2port}`]);
+    const killed = Date.now();
+    await waitFor(() => eater().intensity.restarts === 1, 3000, 'the eater restart');
+    await waitFor(() => streamer().component?.mood === 'happy' && eater().state === 'flowing', 2000, 'happy again');
+    expect(Date.now() - killed).toBeLessThan(1000);
+    const seen = listener.data().length;
+    await waitFor(() => listener.data().length > seen + 2000, 5000, 'listener data after the kill');
+    expect(listener.socket.destroyed).toBe(false);
+    const st = await waitForStatus(managerPort, (s) => s.components.find((c) => c.name === 'streamer')?.eaters[0].feeds[0].restarts === 1, 5000, 'restarts=1 in the status');
+    expect(st.components.find((c) => c.name === 'streamer')?.eaters[0].feeds[0].state).toBe('flowing');
+
+    // A throw at each level of the worker's tree.
+    const w = worker.record;
+    const source = () => w.components.get('/default/source')!;
+    const levels: Array<[string, () => Ref<unknown> | null, () => number]> = [
+      ['worker', () => worker!.ref, () => w.intensity.restarts],
+      ['link', () => w.linkRef, () => w.link.intensity.restarts],
+      ['feeder', () => source().feederRefs.get('default')!, () => source().feeders.get('default')!.intensity.restarts],
+      ['eater', () => streamer().eaterRefs.values().next().value!, () => eater().intensity.restarts],
+      ['component', () => w.refs.get('/default/encoder')!, () => w.components.get('/default/encoder')!.intensity.restarts],
+    ];
+    for (const [, ref, restarts] of levels) {
+      const n = restarts();
+      inject(ref());
+      await waitFor(() => restarts() === n + 1, 5000, 'the restart');
+      await stillServing(before);
+    }
+    expect(listener.socket.destroyed).toBe(false);
+    const end = await status(managerPort);
+    expect(end?.workers.find((x) => x.name === 'worker1')?.process).toEqual({ restarts: 1, linkRestarts: 1 });
+    expect(end?.components.find((c) => c.name === 'encoder')?.restarts).toBe(1);
+  });
+
+  it('refuses a second worker under a connected name; the second one exits with the reason', async () => {
+    await inProcessManager();
+    const first = startWorker('worker1');
+    await waitForStatus(managerPort, (s) => s.workers.find((w) => w.name === 'worker1')?.connected === true, 10000, 'worker1 in');
+    const second = startWorker('worker1');
+    expect(await second.exited).toBe(1);
+    expect(second.log.join('')).toMatch(/error FLUX_WIRE_DUPLICATE_WORKER: a worker named 'worker1' is already connected \(pid \d+/);
+    const s = await status(managerPort);
+    expect(s?.workers.find((w) => w.name === 'worker1')?.pid).toBe(first.child.pid);
+  });
+
+  it('keeps one avatar per planet worker however often workers log in', async () => {
+    const m = await inProcessManager();
+    const loginOnce = () =>
+      new Promise<void>((resolve, reject) => {
+        const ch = new WsChannel<FromManager, ToManager>(new WebSocket(`ws://127.0.0.1:${managerPort}`), fromManagerSchema);
+        ch.on('message', (msg) => {
+          if (msg.type === 'challenge') ch.send({ type: 'login', role: 'worker', name: 'worker2', response: loginResponse(SECRET, msg.nonce, 'worker', 'worker2'), feedPort: 1, feedHost: '127.0.0.1' });
+          else if (msg.type === 'welcome') ch.close();
+          else if (msg.type === 'refused') reject(new Error(msg.reason));
+        });
+        ch.on('close', () => resolve());
+      });
+    const actors = countActors(m.ref);
+    expect(actors).toBe(1 + 1 + 2 + 4); // manager, planet, two worker avatars, four component avatars
+    for (let i = 0; i < 200; i++) await loginOnce();
+    await waitForStatus(managerPort, (s) => s.workers.every((w) => !w.connected), 5000, 'all logged out');
+    expect(countActors(m.ref)).toBe(actors);
+    await waitFor(() => m.record.connections.size === 0, 2000, 'every connection forgotten');
+  });
+});
