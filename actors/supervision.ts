@@ -81,6 +81,11 @@ export class RestartIntensity {
     this.startedAt = now;
   }
 
+  /** The backoff starts over from its first delay (a new reason to try soon). */
+  resetBackoff(): void {
+    this.backoff.reset();
+  }
+
   /** Forgets earlier crashes (an operator restarted the child by hand). */
   clear(now = Date.now()): void {
     this.times = [];
@@ -98,6 +103,22 @@ export interface SupervisedRecord {
   readonly intensity: RestartIntensity;
   /** False once the parent stopped the child on purpose: no restart then. */
   alive: boolean;
+  /** Set while the child waits out its backoff: ends the wait at once (see restartNow). */
+  wake?: (() => void) | null;
+  /** The next restart happens without a backoff (set when the reason to wait is gone). */
+  skipBackoff?: boolean;
+}
+
+/**
+ * The child's reason to wait is gone (the upstream it dials has moved): a backoff under way
+ * ends now, the next crash restarts at once, and the backoff starts over from its first delay.
+ */
+export function restartNow(record: SupervisedRecord): void {
+  record.intensity.resetBackoff();
+  const w = record.wake;
+  record.wake = null;
+  if (w) w();
+  else record.skipBackoff = true;
 }
 
 export interface SuperviseHooks {
@@ -118,7 +139,9 @@ type OnCrash<Msg> = (msg: Msg | undefined, err: Error | undefined, ctx: Supervis
 export function supervise<Msg>(record: SupervisedRecord, hooks: SuperviseHooks = {}): OnCrash<Msg> {
   return async (_msg, err, ctx) => {
     if (!record.alive) return ctx.stop as symbol;
-    const delay = record.intensity.crashed();
+    let delay = record.intensity.crashed();
+    if (delay !== null && record.skipBackoff) delay = 0;
+    record.skipBackoff = false;
     if (delay === null) {
       record.alive = false;
       await hooks.crashed?.(err, 0);
@@ -126,7 +149,16 @@ export function supervise<Msg>(record: SupervisedRecord, hooks: SuperviseHooks =
       return ctx.stop as symbol;
     }
     await hooks.crashed?.(err, delay);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        record.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      record.wake = null;
+    }
     if (!record.alive) return ctx.stop as symbol;
     record.intensity.started();
     return (hooks.resume ? ctx.resume : ctx.reset) as symbol;

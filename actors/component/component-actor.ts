@@ -23,7 +23,7 @@ import { COMPONENT_TYPES } from '../components/registry';
 import { Feeder } from '../../transport/feed/feeder';
 import { EaterMsg, EaterRecord, eaterRecord, retireEater, spawnEater } from '../feed/eater-actor';
 import { FeederMsg, FeederRecord, feederRecord, pushRecord, retireFeeder, spawnFeeder } from '../feed/feeder-actor';
-import { COMPONENT_POLICY, SupervisedRecord, SupervisionPolicy, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
+import { COMPONENT_POLICY, SupervisedRecord, SupervisionPolicy, UnknownMessageError, actorName, restartNow, supervise, supervisedRecord } from '../supervision';
 
 export interface ComponentDeps {
   secret: string;
@@ -168,8 +168,13 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
           const e = record.eaters.get(msg.feed);
           if (!e) return st;
           const ref = record.eaterRefs.get(msg.feed);
-          if (ref) dispatch(ref, { type: 'target', host: msg.host, port: msg.port });
-          else e.target = { host: msg.host, port: msg.port };
+          const t = e.target;
+          const moved = !t || t.host !== msg.host || t.port !== msg.port;
+          e.target = { host: msg.host, port: msg.port };
+          if (!ref) return st;
+          // The upstream moved: an eater waiting out its backoff (or about to) dials the new place now.
+          if (moved) restartNow(e);
+          dispatch(ref, { type: 'target', host: msg.host, port: msg.port });
           return st;
         }
         case 'feed-to': {

@@ -23,6 +23,8 @@ export interface EaterRecord extends SupervisedRecord {
   readonly feed: string;
   readonly mode: 'eat-from' | 'feed-to';
   target: { host: string; port: number } | null;
+  /** Where the current connection was dialed (eat-from). */
+  dialed: { host: string; port: number } | null;
   conn: EaterConnection | null;
   state: EaterState;
   /** Why the last connection ended (or failed to start). */
@@ -50,7 +52,7 @@ export type EaterMsg =
   | { type: 'lost'; reason: string; conn: EaterConnection };
 
 export function eaterRecord(eater: string, feed: string, mode: 'eat-from' | 'feed-to'): EaterRecord {
-  return { ...supervisedRecord(FEED_POLICY), eater, feed, mode, target: null, conn: null, state: 'waiting', lastReason: null };
+  return { ...supervisedRecord(FEED_POLICY), eater, feed, mode, target: null, dialed: null, conn: null, state: 'waiting', lastReason: null };
 }
 
 class FeedLost extends Error {}
@@ -86,6 +88,7 @@ export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: Eate
     }
     const c = newConnection(ctx.self);
     connecting(c);
+    record.dialed = { ...t };
     c.open(t.host, t.port, deps.secret);
   };
   const ref = spawn(
@@ -93,10 +96,10 @@ export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: Eate
     (st: null, msg: EaterMsg, ctx): null => {
       switch (msg.type) {
         case 'target': {
-          const t = record.target;
-          if (t && t.host === msg.host && t.port === msg.port && record.conn) return st; // an identical repeat
           record.target = { host: msg.host, port: msg.port };
           if (record.mode !== 'eat-from') return st;
+          const d = record.dialed;
+          if (d && record.conn && d.host === msg.host && d.port === msg.port) return st; // an identical repeat
           if (record.conn) {
             // The upstream moved: this connection is over, for a reason that is no fault.
             const old = record.conn;
