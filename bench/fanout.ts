@@ -1,5 +1,5 @@
 // `npm run bench:fanout -- --clients N --seconds S --bitrate KBITS [--json] [--only a,b]
-//   [--ramp CONNECTIONS_PER_S] [--write-interval MS (fluxcast's writeIntervalMs, default 500)]`
+//   [--ramp CONNECTIONS_PER_S] [--property key=value ... (a tuned http-streamer; default: its default properties)]
 // One live Ogg stream at a fixed bitrate, served to N loopback listeners by three servers in
 // turn, in the same run: fluxcast's http-streamer, GStreamer's tcpserversink and Icecast2.
 // The source is always a separate gst-launch-1.0 process (Vorbis up to 320 kbit/s, Theora
@@ -22,7 +22,8 @@ interface Options {
   json: boolean;
   only: string[];
   ramp: number;
-  writeIntervalMs: number;
+  /** http-streamer properties for a tuned run (key=value); none = the defaults a user gets. */
+  properties: string[];
 }
 
 interface Result {
@@ -103,7 +104,7 @@ interface Served {
 
 async function startFluxcast(o: Options): Promise<Served> {
   const port = await freePort();
-  const server = spawn(process.execPath, [path.join(__dirname, 'fanout-server.js'), '--port', String(port), '--write-interval', String(o.writeIntervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [path.join(__dirname, 'fanout-server.js'), '--port', String(port), ...o.properties.flatMap((p) => ['--property', p])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const source = spawn('gst-launch-1.0', ['-q', ...sourcePipeline(o.kbits), '!', 'gdppay', '!', 'fdsink', 'fd=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   source.stdout?.pipe(server.stdin as NodeJS.WritableStream);
   return { server, source, port, http: true };
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
     json: process.argv.includes('--json'),
     only: option('only', 'fluxcast,gst,icecast').split(','),
     ramp: positive('ramp', 2000),
-    writeIntervalMs: Number(option('write-interval', '500')),
+    properties: process.argv.flatMap((a, i) => (a === '--property' ? [process.argv[i + 1]] : [])),
   };
   if (spawnSync('gst-launch-1.0', ['--version']).status !== 0) throw new Error('gst-launch-1.0 is needed (apt-get install gstreamer1.0-tools)');
   const results: Record<string, Result> = {};
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${name}: ${(e as Error).message}\n`);
     }
   }
-  console.log(`fan-out: ${o.clients} clients, ${o.seconds} s measured, ${o.kbits} kbit/s Ogg, ${os.cpus().length} cores`);
+  console.log(`fan-out: ${o.clients} clients, ${o.seconds} s measured, ${o.kbits} kbit/s Ogg, ${os.cpus().length} cores; fluxcast http-streamer ${o.properties.length ? `TUNED: ${o.properties.join(' ')}` : 'at its default properties'}`);
   console.log('server      served  deliv.  never  stalled dropped  conn50ms conn99ms  cpu%  cpuS/GB   rssMB  kbit/s');
   for (const name of ['fluxcast', 'gst', 'icecast']) console.log(row(name, results[name]));
   const flux = results.fluxcast;

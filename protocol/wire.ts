@@ -19,6 +19,16 @@ export const componentStateSchema = z.object({
   mood,
   /** Supervised restarts of the component actor. */
   restarts,
+  /** A streamer's URL and audience, a porter's routes. */
+  details: z
+    .object({
+      url: z.string().max(2048).optional(),
+      clients: z.number().int().nonnegative().optional(),
+      bitrateOut: z.number().nonnegative().optional(),
+      bytesServed: z.number().nonnegative().optional(),
+      routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
+    })
+    .optional(),
   messages: z.array(message).max(50),
   eaters: z
     .array(

@@ -23,7 +23,10 @@ export function readHead<T>(socket: net.Socket, r: HeadReader<T>): void {
     if (done) return false;
     done = true;
     clearTimeout(timer);
+    // Nothing of the head reader stays attached: a long-lived listener keeps no closure of it.
     socket.removeListener('data', onData);
+    socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
     r.onDone();
     return true;
   };
@@ -39,7 +42,11 @@ export function readHead<T>(socket: net.Socket, r: HeadReader<T>): void {
     }
     if (found && finish()) r.onHead(found.head, found.rest);
   };
+  const onError = () => {
+    if (finish()) socket.destroy();
+  };
+  const onClose = () => finish();
   socket.on('data', onData);
-  socket.on('error', () => finish() && socket.destroy());
-  socket.on('close', () => finish());
+  socket.on('error', onError);
+  socket.on('close', onClose);
 }

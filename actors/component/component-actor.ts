@@ -83,6 +83,7 @@ function create(spec: ComponentSpec): Component {
   if (!t) throw new Error(`unknown component type '${spec.type}'`);
   const props = t.properties.safeParse(spec.properties);
   const c = t.create(spec.id.split('/')[2], props.success ? props.data : {}) as Component;
+  c.flow = spec.id.split('/')[1];
   if (!props.success) {
     c.failedPermanently = true;
     c.fail(`invalid properties: ${props.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -283,6 +284,7 @@ export function componentState(record: ComponentRecord): ComponentState {
     type: record.spec.type,
     mood: record.sadReason ? 'sad' : c?.mood ?? 'sleeping',
     restarts: record.intensity.restarts,
+    details: c?.details(),
     messages: c && c.messages.length ? c.messages.slice(-20) : record.lastMessages,
     eaters: [...eaters.values()],
     feeders: [...record.feeders.values()].map((f) => ({

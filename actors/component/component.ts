@@ -28,6 +28,16 @@ export interface ComponentEvents {
   crash: [error: Error];
 }
 
+/** What a component shows beyond its mood (status, admin): a streamer's URL and audience, a porter's routes. */
+export interface ComponentDetails {
+  url?: string;
+  clients?: number;
+  /** bits per second out to listeners */
+  bitrateOut?: number;
+  bytesServed?: number;
+  routes?: Array<{ mount: string; owner: string }>;
+}
+
 export interface EaterState {
   name: string;
   feeds: Map<string, { connected: boolean; lastData: number }>;
@@ -42,6 +52,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   readonly eaters = new Map<string, EaterState>();
   /** Feeder name → where its frames go (the host connects each declared feeder to a Feeder). */
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
+  /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
+  flow = 'default';
 
   constructor(
     readonly name: string,
@@ -52,6 +64,11 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
 
   get mood(): Mood {
     return this.moodValue;
+  }
+
+  /** What to show beyond the mood; nothing by default. */
+  details(): ComponentDetails | undefined {
+    return undefined;
   }
 
   /** Declares that `eater` eats from `feedId` (disconnected until feedConnected). */

@@ -5,10 +5,14 @@
 import * as fs from 'fs';
 import { z } from 'zod';
 import { GdpFrame } from '../../protocol/gdp';
-import { Component } from '../component/component';
+import { GstCaps } from '../../protocol/gst/caps';
+import { Component, ComponentDetails, PermanentError } from '../component/component';
 import { MultiClientSender } from '../../transport/sender/multi-client-sender';
 import { RawPayloadInput } from '../../transport/sender/gdp-inputs';
-import { StreamServer, StreamServerOptions, StreamServerStats } from '../../transport/http/stream-server';
+import { STREAM_SERVER_DEFAULTS, StreamServer, StreamServerOptions, StreamServerStats } from '../../transport/http/stream-server';
+import { MountOwner, MountTable, mountTable } from '../../transport/http/porter';
+import { PoolStats, SenderPool } from '../../transport/http/sender-pool';
+import { COMPONENT_POLICY, RestartIntensity } from '../supervision';
 import { defineComponentType } from './component-type';
 
 export const httpStreamerProperties = z
@@ -16,7 +20,7 @@ export const httpStreamerProperties = z
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8800),
     'mount-point': z.string().regex(/^\//, 'must start with /').default('/'),
-    'client-limit': z.number().int().nonnegative().default(1000),
+    'client-limit': z.number().int().nonnegative().default(10000),
     /** bits per second, 0 = none */
     'bandwidth-limit': z.number().int().nonnegative().default(0),
     'redirect-on-overflow': z.string().url().optional(),
@@ -33,77 +37,166 @@ export const httpStreamerProperties = z
     'client-timeout': z.number().positive().default(30),
     /** bytes a listener may lag behind before it is dropped as slow */
     'max-lag-bytes': z.number().int().positive().default(8 * 1024 * 1024),
-    /** milliseconds between writes to listeners (batching; 0 = at once) */
-    'write-interval': z.number().nonnegative().default(200),
+    /**
+     * Adaptive batching: listeners are written to once `write-threshold` KiB gathered since the
+     * last write, or `write-interval` ms after it, whichever comes first (0 = write at once).
+     * The interval bounds the latency batching adds.
+     */
+    'write-interval': z.number().nonnegative().max(10000).default(1000),
+    'write-threshold': z.number().int().nonnegative().default(64),
+    /** seconds a listener may wait for the stream to start (its caps) before a 503 */
+    'caps-timeout': z.number().positive().default(10),
     /** file to append access log lines to (Apache combined + seconds connected) */
     'access-log': z.string().optional(),
+    /** serve through this porter (a porter component of the same flow, on the same worker) instead of an own port */
+    porter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional(),
+    /** sender processes: listeners are spread over this many child processes, fed from the one feed */
+    processes: z.number().int().min(1).max(64).default(1),
   })
   .strict()
   .refine((p) => !(p['token-auth'] && p['basic-auth']), { message: 'token-auth and basic-auth cannot both be set' });
 export type HttpStreamerProperties = z.infer<typeof httpStreamerProperties>;
 
+export interface HttpStreamerStats extends StreamServerStats {
+  /** With processes > 1: each sender process's pid, listeners and restarts. */
+  processes?: PoolStats['processes'];
+}
+
 export class HttpStreamer extends Component<HttpStreamerProperties> {
   private sender: MultiClientSender | null = null;
   private input: RawPayloadInput | null = null;
   private server: StreamServer | null = null;
+  private pool: SenderPool | null = null;
+  private capsValue: GstCaps | null = null;
+  private mount: { table: MountTable; owner: MountOwner } | null = null;
   private log: fs.WriteStream | null = null;
+
+  /** The porter's mount table this streamer joins (`porter` names a porter of its flow). */
+  private porterTable(): MountTable | null {
+    const name = this.properties.porter;
+    return name ? mountTable(`/${this.flow}/${name}`) : null;
+  }
 
   get url(): string {
     const p = this.properties;
+    const via = this.porterTable()?.address;
+    if (p.porter) return via ? `http://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
     return `http://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
   }
 
-  stats(): StreamServerStats | null {
-    return this.server?.stats() ?? null;
+  /** The stream's caps once they arrived (its streamheaders among them). */
+  get caps(): GstCaps | null {
+    return this.capsValue;
+  }
+
+  /** The pids of the sender processes (processes > 1). */
+  senderPids(): number[] {
+    return this.pool?.pids() ?? [];
+  }
+
+  stats(): HttpStreamerStats | null {
+    const st = this.server?.stats();
+    if (!st) return null;
+    const pool = this.pool?.stats();
+    if (!pool) return st;
+    return { ...st, currentClients: pool.clients, bytesServed: pool.bytesServed, bitrateOut: pool.bitrateOut, refused: { ...st.refused }, processes: pool.processes };
+  }
+
+  override details(): ComponentDetails {
+    const st = this.stats();
+    return { url: this.url, clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0 };
   }
 
   protected async setup(): Promise<void> {
     const p = this.properties;
-    this.sender = new MultiClientSender({
-      unitFormat: 'bytes',
+    const senderLimits = {
+      unitFormat: 'bytes' as const,
       unitsMax: p['max-lag-bytes'],
       timeoutMs: p['client-timeout'] * 1000,
       writeIntervalMs: p['write-interval'],
-    });
-    this.input = new RawPayloadInput(this.sender);
+      writeThresholdBytes: p['write-threshold'] * 1024,
+    };
+    // With one process the sender lives here; with more, here is only the front (admission).
+    this.sender = new MultiClientSender(p.processes > 1 ? {} : senderLimits);
+    if (p.processes === 1) {
+      this.input = new RawPayloadInput(this.sender);
+      this.input.onCaps((caps) => this.server?.setCaps(caps));
+    }
     if (p['access-log']) this.log = fs.createWriteStream(p['access-log'], { flags: 'a' });
+    const accessLog = this.log ? (line: string) => this.log?.write(line + '\n') : undefined;
     const auth: StreamServerOptions['auth'] = p['token-auth']
       ? { type: 'token', tokens: p['token-auth'] }
       : p['basic-auth']
         ? { type: 'basic', users: p['basic-auth'] }
         : undefined;
-    this.server = new StreamServer(this.sender, {
-      host: p.host,
-      port: p.port,
+    const serverOptions = {
       mountPoint: p['mount-point'],
-      clientLimit: p['client-limit'],
-      bandwidthLimit: p['bandwidth-limit'],
-      redirectOnOverflow: p['redirect-on-overflow'],
       burstOnConnect: p['burst-on-connect'],
       burstSize: p['burst-size'],
       burstTime: p['burst-time'],
+      capsTimeoutMs: p['caps-timeout'] * 1000,
+      maxHeaderBytes: STREAM_SERVER_DEFAULTS.maxHeaderBytes,
+      maxUrlLength: STREAM_SERVER_DEFAULTS.maxUrlLength,
+      maxWaiting: STREAM_SERVER_DEFAULTS.maxWaiting,
+    };
+    if (p.processes > 1) {
+      const pool = new SenderPool({
+        processes: p.processes,
+        child: { sender: senderLimits, server: serverOptions, accessLog: !!accessLog },
+        burst: p['burst-on-connect'] ? (p['burst-time'] !== undefined ? { format: 'time', value: p['burst-time'] * 1000 } : { format: 'bytes', value: p['burst-size'] * 1024 }) : undefined,
+        budget: () => new RestartIntensity(COMPONENT_POLICY),
+        accessLog,
+        log: (line) => this.addMessage('warning', line),
+        gaveUp: (why) => this.crash(new Error(why)),
+      });
+      this.pool = pool;
+      pool.start();
+    }
+    const pool = this.pool;
+    this.server = new StreamServer(this.sender, {
+      ...serverOptions,
+      host: p.host,
+      port: p.port,
+      listen: !p.porter,
+      clientLimit: p['client-limit'],
+      bandwidthLimit: p['bandwidth-limit'],
+      redirectOnOverflow: p['redirect-on-overflow'],
       auth,
       headerTimeoutMs: p['header-timeout'] * 1000,
-      accessLog: this.log ? (line) => this.log?.write(line + '\n') : undefined,
+      accessLog,
+      handOff: pool ? (socket, head) => pool.handOff(socket, head) : undefined,
+      externalClients: pool ? () => pool.clients : undefined,
     });
     const server = this.server;
-    this.input.onCaps((caps) => server.setCaps(caps));
     await server.listen();
-    this.addMessage('info', `streaming at ${this.url}`);
+    const table = this.porterTable();
+    if (table) {
+      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw) };
+      if (!table.add(p['mount-point'], owner)) throw new PermanentError(`porter ${p.porter} already has a streamer at ${p['mount-point']}`);
+      this.mount = { table, owner };
+    }
+    this.addMessage('info', `streaming at ${this.url}${p.processes > 1 ? ` with ${p.processes} sender processes` : ''}`);
   }
 
   protected async teardown(): Promise<void> {
+    if (this.mount) this.mount.table.remove(this.properties['mount-point'], this.mount.owner);
+    this.mount = null;
+    // Sender processes first: a server that handed sockets to them waits for their word on close.
+    await this.pool?.close();
     await this.server?.close();
     this.sender?.close();
     await new Promise<void>((resolve) => (this.log ? this.log.end(() => resolve()) : resolve()));
     this.server = null;
+    this.pool = null;
     this.sender = null;
     this.input = null;
     this.log = null;
   }
 
   protected override onFrame(_eater: string, _feedId: string, frame: GdpFrame): void {
-    this.input?.frame(frame);
+    if (frame.kind === 'caps') this.capsValue = GstCaps.parse(frame.text ?? '');
+    if (this.pool) this.pool.frame(frame);
+    else this.input?.frame(frame);
   }
 }
 

@@ -6,8 +6,9 @@ import { testAudioType } from './test-audio';
 import { mulawEncoderType } from './mulaw-encoder';
 import { wavMuxerType } from './wav-muxer';
 import { watchdogType } from './watchdog';
+import { porterType } from './porter';
 import { PIPELINE_TYPES } from './pipeline/pipeline-types';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, diskConsumerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
 );

@@ -28,6 +28,8 @@ export interface StatusJson {
     id: string; flow: string; name: string; type: string; worker: string; mood: Mood; pid: number | null;
     /** Supervised restarts of the component actor on its worker. */
     restarts: number;
+    /** A streamer's URL and audience, a porter's routes (from the worker's last report). */
+    details?: ComponentState['details'];
     eaters: ComponentState['eaters']; feeders: ComponentState['feeders']; messages: ComponentState['messages'];
   }>;
 }
@@ -53,6 +55,7 @@ export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJs
         id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood: c.mood,
         pid: w?.state === 'connected' ? w.info.pid ?? null : null,
         restarts: r?.restarts ?? 0,
+        details: r?.details,
         eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
       };
     }),

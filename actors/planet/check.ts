@@ -89,5 +89,16 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       }
     });
   }
+  // A streamer behind a porter: the porter must be in its flow, on its worker.
+  for (const g of groups) {
+    g.components.forEach((c, ci) => {
+      const porter = (c.properties as Record<string, unknown>).porter;
+      if (c.type !== 'http-streamer' || typeof porter !== 'string') return;
+      const where = formatPath([...g.prefix, 'components', ci, 'properties', 'porter']);
+      const target = g.components.find((x) => x.name === porter);
+      if (!target || target.type !== 'porter') issues.push({ path: where, message: `no porter '${porter}' in flow ${g.flow}` });
+      else if (target.worker !== c.worker) issues.push({ path: where, message: `porter '${porter}' runs on ${target.worker}, not on ${c.worker} with this streamer` });
+    });
+  }
   return { planet: issues.length ? null : planet, issues };
 }

@@ -46,6 +46,7 @@ export class Worker {
   readonly feedServer: FeedServer;
   private actor: Ref<WorkerMsg> | null = null;
   private stopped = false;
+  private periodic: NodeJS.Timeout | null = null;
 
   constructor(readonly options: WorkerOptions) {
     this.feedServer = new FeedServer(
@@ -101,6 +102,10 @@ export class Worker {
       log,
       onReport: o.onReport,
     });
+    // Counters (listeners, data age) change without a mood changing: report every second too.
+    const actor = this.actor;
+    this.periodic = setInterval(() => dispatch(actor, { type: 'changed' }), 1000);
+    this.periodic.unref();
   }
 
   /** Does what a manager would ask (launch runs without one). */
@@ -112,6 +117,7 @@ export class Worker {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.periodic) clearInterval(this.periodic);
     if (this.actor) await query(this.actor, (replyTo: Ref<{ type: 'done' }>) => ({ type: 'shutdown' as const, replyTo }), 10000).catch(() => undefined);
     await this.feedServer.close();
     stopSystem(this.system);

@@ -50,7 +50,7 @@ describeGst('fluxcast launch with GStreamer components', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out.includes('Ctrl-C stops everything'), 30000, 'launch up');
+      await waitFor(() => out.includes(`listen at http://127.0.0.1:${port}/tv.webm`), 30000, 'launch up and the streamer happy');
       // The muxer starts once both feeds flow; wait until the stream carries media.
       const probe = await rawRequest(port, get('/tv.webm'));
       await waitFor(() => probe.body().length > 20000, 30000, 'WebM data');

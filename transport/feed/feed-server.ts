@@ -32,6 +32,8 @@ export interface FeedServerOptions {
   maxPending: number;
 }
 
+const ignore = (): void => undefined;
+
 export class FeedServer {
   private server: net.Server | null = null;
   private pending = 0;
@@ -65,6 +67,7 @@ export class FeedServer {
   }
 
   private accept(socket: net.Socket): void {
+    socket.on('error', ignore); // one shared listener: a socket's late errors are never fatal
     if (this.pending >= this.options.maxPending) {
       socket.destroy();
       return;

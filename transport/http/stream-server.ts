@@ -15,6 +15,7 @@ import { StreamHandle } from '../sender/handles';
 import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
 import { ClientStats } from '../sender/multi-client-sender';
 import { AccessLogEntry, formatAccessLog } from './access-log';
+import { refuse } from './refusal';
 
 export interface StreamServerOptions {
   host: string;
@@ -39,14 +40,27 @@ export interface StreamServerOptions {
   maxPendingRequests: number;
   /** Listeners waiting for the stream's caps, at most (beyond: 503). */
   maxWaiting: number;
+  /** How long a listener may wait for the stream's caps before a 503 (ms). */
+  capsTimeoutMs: number;
   accessLog?: (line: string) => void;
+  /** False behind a porter (or in a sender child): no port of its own, listeners are handed in. */
+  listen: boolean;
+  /**
+   * Serves an admitted listener elsewhere (a sender child): called after the method, mount,
+   * credentials and limits were checked, with the request head's raw bytes. True = taken.
+   */
+  handOff?: (socket: net.Socket, head: Buffer) => boolean;
+  /** Listeners served elsewhere (sender children), counted against client-limit too. */
+  externalClients?: () => number;
+  /** Listeners were admitted already (by the parent process): no credentials or limits again. */
+  trusted?: boolean;
 }
 
 export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port: number } = {
   host: '127.0.0.1',
   port: 8800,
   mountPoint: '/',
-  clientLimit: 1000,
+  clientLimit: 10000,
   bandwidthLimit: 0,
   burstOnConnect: true,
   burstSize: 64,
@@ -55,6 +69,8 @@ export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port:
   maxUrlLength: 2048,
   maxPendingRequests: 1024,
   maxWaiting: 1000,
+  capsTimeoutMs: 10000,
+  listen: true,
 };
 
 export interface StreamServerStats {
@@ -70,16 +86,25 @@ export interface StreamServerStats {
 
 interface Listener {
   head: RequestHead;
+  /** The head as it came (dropped once the listener is served here). */
+  raw: Buffer | null;
   socket: net.Socket;
   user: string;
   status: number;
   startedAt: number;
+  capsTimer?: NodeJS.Timeout;
 }
 
-const REASON_PHRASE: Record<number, string> = {
-  200: 'OK', 302: 'Found', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed',
-  414: 'URI Too Long', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported',
-};
+const ignore = (): void => undefined;
+const NO_HEADERS: Map<string, string> = new Map();
+const NO_QUERY = new URLSearchParams();
+
+/** The parts of a request head an access log line uses; nothing when there is no log. */
+function slim(h: RequestHead, forLog: boolean): RequestHead {
+  const headers = forLog ? new Map([...h.headers].filter(([k]) => k === 'referer' || k === 'user-agent')) : NO_HEADERS;
+  return { method: h.method, target: forLog ? h.target : '', path: '', query: NO_QUERY, version: h.version, headers };
+}
+
 
 export class StreamServer {
   readonly options: StreamServerOptions;
@@ -99,18 +124,22 @@ export class StreamServer {
   ) {
     this.options = { ...STREAM_SERVER_DEFAULTS, ...options };
     sender.on('client-removed', (id, reason, stats) => this.onRemoved(id, reason, stats));
+    // The queue keeps the largest burst a listener can get, reaching back to a keyframe.
+    const b = this.burst();
+    sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
   }
 
-  /** Starts listening; resolves with the bound port. */
+  /** Starts listening (unless behind a porter); resolves with the bound port (0 without one). */
   async listen(): Promise<number> {
+    this.sampler = setInterval(() => this.sample(), 1000);
+    this.sampler.unref();
+    this.sample();
+    if (!this.options.listen) return 0;
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     server.maxConnections = this.options.maxPendingRequests + Math.max(this.options.clientLimit, 1) * 2 + this.options.maxWaiting;
     await listenOn(server, { host: this.options.host, port: this.options.port }, HTTP_LISTEN);
     server.on('error', () => undefined);
     this.server = server;
-    this.sampler = setInterval(() => this.sample(), 1000);
-    this.sampler.unref();
-    this.sample();
     return (server.address() as net.AddressInfo).port;
   }
 
@@ -123,6 +152,7 @@ export class StreamServer {
     this.caps = caps;
     for (const l of [...this.waiting]) {
       this.waiting.delete(l);
+      if (l.capsTimer) clearTimeout(l.capsTimer);
       this.respond(l);
     }
   }
@@ -147,12 +177,19 @@ export class StreamServer {
   async close(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
-    for (const l of this.waiting) l.socket.destroy();
+    for (const l of this.waiting) {
+      if (l.capsTimer) clearTimeout(l.capsTimer);
+      l.socket.destroy();
+    }
     this.waiting.clear();
     for (const id of [...this.listeners.keys()]) this.sender.remove(id, 'removed');
+    // Stop listening at once. Our own listeners were removed above; sockets handed to sender
+    // processes are theirs, so the close does not wait for them (Node's server would, forever,
+    // once those processes are gone).
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    server?.close();
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private sample(): void {
@@ -162,6 +199,7 @@ export class StreamServer {
   }
 
   private accept(socket: net.Socket): void {
+    socket.on('error', ignore); // one shared listener: a socket's late errors are never fatal
     if (this.pending >= this.options.maxPendingRequests) {
       this.count('pending-limit');
       socket.destroy();
@@ -173,9 +211,9 @@ export class StreamServer {
       timeoutMs: this.options.headerTimeoutMs,
       parse: (buffered) => {
         const parsed = parseRequestHead(buffered, this.options);
-        return parsed && { head: parsed.head, rest: buffered.subarray(parsed.length) };
+        return parsed && { head: { head: parsed.head, raw: buffered.subarray(0, parsed.length) }, rest: buffered.subarray(parsed.length) };
       },
-      onHead: (head) => this.route({ head, socket, user: '-', status: 0, startedAt: Date.now() }),
+      onHead: ({ head, raw }) => this.route({ head, raw, socket, user: '-', status: 0, startedAt: Date.now() }),
       onError: (e) => this.reject(socket, (e as HttpRequestError).status ?? 400, e.message),
       onTimeout: () => {
         this.count('header-timeout');
@@ -183,6 +221,26 @@ export class StreamServer {
       },
       onDone: () => this.pending--,
     });
+  }
+
+  /**
+   * A listener whose request head was read by someone else (the porter, or the parent process
+   * of a sender child), handed over with the head's raw bytes.
+   */
+  acceptHanded(socket: net.Socket, raw: Buffer): void {
+    socket.on('error', ignore);
+    let head: RequestHead | undefined;
+    try {
+      head = parseRequestHead(raw, this.options)?.head;
+    } catch (e) {
+      this.reject(socket, (e as HttpRequestError).status ?? 400, (e as Error).message);
+      return;
+    }
+    if (!head) {
+      this.reject(socket, 400, 'incomplete request head');
+      return;
+    }
+    this.route({ head, raw, socket, user: '-', status: 0, startedAt: Date.now() });
   }
 
   private route(l: Listener): void {
@@ -195,7 +253,7 @@ export class StreamServer {
       this.reject(l.socket, 404, `nothing is mounted at ${head.path}`, {}, l);
       return;
     }
-    const who = this.authenticate(head);
+    const who = this.options.trusted ? '-' : this.authenticate(head);
     if (who === null) {
       const realm = this.options.auth?.type === 'basic' ? this.options.auth.realm ?? 'fluxcast' : 'fluxcast';
       const extra: Record<string, string> = this.options.auth?.type === 'basic' ? { 'WWW-Authenticate': `Basic realm="${realm}"` } : {};
@@ -203,11 +261,15 @@ export class StreamServer {
       return;
     }
     l.user = who;
-    const overflow = this.overflow();
+    const overflow = this.options.trusted ? null : this.overflow();
     if (overflow) {
       this.count(overflow);
       if (this.options.redirectOnOverflow) this.reject(l.socket, 302, 'moved', { Location: this.options.redirectOnOverflow }, l);
       else this.reject(l.socket, 503, `${overflow} reached`, { 'Retry-After': '10' }, l);
+      return;
+    }
+    if (this.options.handOff && l.raw && this.options.handOff(l.socket, l.raw)) {
+      this.totalClients++;
       return;
     }
     if (!this.caps) {
@@ -216,7 +278,17 @@ export class StreamServer {
         return;
       }
       this.waiting.add(l);
-      l.socket.once('close', () => this.waiting.delete(l));
+      l.socket.once('close', () => {
+        this.waiting.delete(l);
+        if (l.capsTimer) clearTimeout(l.capsTimer);
+      });
+      // Not forever: a stream that never starts gets a clear refusal.
+      l.capsTimer = setTimeout(() => {
+        if (!this.waiting.delete(l)) return;
+        this.count('caps-timeout');
+        this.reject(l.socket, 503, `the stream did not start within ${this.options.capsTimeoutMs / 1000} s`, { 'Retry-After': '5' }, l);
+      }, this.options.capsTimeoutMs);
+      l.capsTimer.unref();
       return;
     }
     this.respond(l);
@@ -241,10 +313,11 @@ export class StreamServer {
 
   private overflow(): string | null {
     const o = this.options;
-    if (o.clientLimit > 0 && this.listeners.size >= o.clientLimit) return 'client-limit';
+    const current = this.listeners.size + (o.externalClients?.() ?? 0);
+    if (o.clientLimit > 0 && current >= o.clientLimit) return 'client-limit';
     if (o.bandwidthLimit > 0) {
       const rate = this.stats().bitrateIn;
-      if (rate > 0 && rate * (this.listeners.size + 1) > o.bandwidthLimit) return 'bandwidth-limit';
+      if (rate > 0 && rate * (current + 1) > o.bandwidthLimit) return 'bandwidth-limit';
     }
     return null;
   }
@@ -269,15 +342,23 @@ export class StreamServer {
     }
     const id = this.sender.add(new StreamHandle(socket, { owned: true }), this.burst());
     if (id === null) return;
+    // A listener may stay for days: keep of its request only what the access log will need.
+    l.head = slim(l.head, !!this.options.accessLog);
+    l.raw = null;
     this.listeners.set(id, l);
     this.totalClients++;
   }
 
+  /**
+   * Where a new listener starts: the streamheaders, then (burst on connect) the keyframe (a sync
+   * point the muxer marked: an Ogg page, a WebM Cluster) that gives at least the burst, or the
+   * oldest one there is; without a burst, the latest keyframe. Never in the middle of a cluster.
+   */
   private burst(): { syncMethod: SyncMethod; burst?: Amount } {
     const o = this.options;
     if (!o.burstOnConnect) return { syncMethod: 'latest-keyframe' };
-    if (o.burstTime !== undefined) return { syncMethod: 'burst-with-keyframe', burst: { format: 'time', value: o.burstTime * 1000 } };
-    return { syncMethod: 'burst-with-keyframe', burst: { format: 'bytes', value: o.burstSize * 1024 } };
+    if (o.burstTime !== undefined) return { syncMethod: 'burst-keyframe', burst: { format: 'time', value: o.burstTime * 1000 } };
+    return { syncMethod: 'burst-keyframe', burst: { format: 'bytes', value: o.burstSize * 1024 } };
   }
 
   private onRemoved(id: number, _reason: RemoveReason, stats: ClientStats): void {
@@ -289,15 +370,11 @@ export class StreamServer {
 
   private reject(socket: net.Socket, status: number, message: string, extra: Record<string, string> = {}, l?: Listener): void {
     this.count(String(status));
-    const body = `${status} ${REASON_PHRASE[status] ?? ''}: ${message}\n`;
-    const lines = [`HTTP/1.0 ${status} ${REASON_PHRASE[status] ?? 'Error'}`, 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
-    for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${v}`);
-    if (!socket.destroyed) socket.end(lines.join('\r\n') + '\r\n\r\n' + (l?.head.method === 'HEAD' ? '' : body));
+    refuse(socket, status, message, extra, l?.head.method === 'HEAD');
     if (l) {
       l.status = status;
       this.log(l, 0, Date.now());
     }
-    socket.resume();
   }
 
   private count(what: string): void {

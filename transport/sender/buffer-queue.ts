@@ -67,11 +67,14 @@ export interface Batch {
  * 2. Clients still WAITING (just added, or resynced to "latest") get their start position now,
  *    chosen by their sync method; keyframe methods keep waiting until a keyframe qualifies.
  * 3. Every client's lag is compared with the limits: at `unitsMax` (or beyond the queue's byte
- *    bound) it is removed as slow; at `unitsSoftMax` the recover policy moves it forward and the
- *    skipped buffers count as dropped.
+ *    bound) it is removed as slow, but only if the I/O layer says the client is really behind
+ *    (its handle pushes back): a client that lags only because writes are batched, or because
+ *    upstream just sent a large burst, loses nothing. At `unitsSoftMax` the recover policy
+ *    moves it forward and the skipped buffers count as dropped.
  * 4. The queue is trimmed to the oldest position any remaining client still needs, but kept at
- *    least as long as buffersMin/bytesMin/timeMinMs and the longest configured burst, so that
- *    new clients can get their burst.
+ *    least as long as buffersMin/bytesMin/timeMinMs and the longest configured burst reaching
+ *    back to a keyframe, so that every new client can get its whole burst from a point where a
+ *    decoder can start. maxQueueBytes bounds all of it.
  */
 export class BufferQueue {
   private entries: Entry[] = [];
@@ -83,6 +86,11 @@ export class BufferQueue {
   private headerBytes = 0;
   private headerVersionNow = 0;
   private nextId = 1;
+  /**
+   * Batches already built since the queue last changed, by start position and whether the
+   * streamheader leads: 10,000 clients at the same position share one chunk list.
+   */
+  private batches = new Map<string, Batch & { next: number; firstPts: number | null; lastPts: number | null }>();
 
   constructor(public limits: SenderLimits) {}
 
@@ -115,6 +123,7 @@ export class BufferQueue {
   setStreamheader(buffers: readonly Buffer[]): void {
     const same = buffers.length === this.headers.length && buffers.every((b, i) => b.equals(this.headers[i]));
     if (same) return;
+    this.batches.clear();
     this.headers = [...buffers];
     this.headerBytes = buffers.reduce((n, b) => n + b.length, 0);
     this.headerVersionNow++;
@@ -159,9 +168,11 @@ export class BufferQueue {
 
   /**
    * Queues a buffer (steps 1-4 above). Returns the clients that must now be removed, with the
-   * reason, so the I/O layer can close them.
+   * reason, so the I/O layer can close them. `behind(id)` says whether a client over the hard
+   * limit is really behind (default: yes); one that is not is kept.
    */
-  push(buf: SenderBuffer): Array<[Cursor, RemoveReason]> {
+  push(buf: SenderBuffer, behind: (id: number) => boolean = () => true): Array<[Cursor, RemoveReason]> {
+    this.batches.clear();
     this.entries.push({ buf, byteStart: this.bytesTotal });
     this.bytesTotal += buf.size;
     if (buf.ptsMs !== null) this.newestPts = buf.ptsMs;
@@ -172,7 +183,7 @@ export class BufferQueue {
         if (c.flushUntil === null) c.next = this.startFor(c, true);
         continue;
       }
-      if (this.isSlow(c.next)) {
+      if (this.isSlow(c.next) && (this.lag(c.next, 'bytes') > this.limits.maxQueueBytes || behind(c.id))) {
         removed.push([c, 'slow']);
         continue;
       }
@@ -187,7 +198,8 @@ export class BufferQueue {
 
   /**
    * The next batch for a client: the streamheader first when it needs it, then queued buffers
-   * from its position, up to `maxBytes` (at least one buffer). Advances the position.
+   * from its position, up to `maxBytes` (at least one buffer). Advances the position. Clients at
+   * the same position get the same batch object: never change it.
    * Returns null when nothing is ready for this client.
    */
   take(id: number, maxBytes = this.limits.maxBatchBytes): Batch | null {
@@ -195,27 +207,40 @@ export class BufferQueue {
     if (!c || c.next === WAITING) return null;
     const end = c.flushUntil ?? this.nextSeq;
     if (c.next >= end) return null;
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let buffers = 0;
-    if (this.headers.length && c.headerVersion !== this.headerVersionNow && (c.headerVersion < 0 || this.limits.resendStreamheader)) {
-      chunks.push(...this.headers);
-      bytes += this.headerBytes;
-    }
+    const withHeader = this.headers.length > 0 && c.headerVersion !== this.headerVersionNow && (c.headerVersion < 0 || this.limits.resendStreamheader);
     c.headerVersion = this.headerVersionNow;
-    while (c.next < end && (buffers === 0 || bytes < maxBytes)) {
-      const buf = this.entries[c.next - this.firstSeq].buf;
-      for (const chunk of buf.chunks) chunks.push(chunk);
-      bytes += buf.size;
-      buffers++;
-      c.next++;
-      if (buf.ptsMs !== null) {
-        if (c.stats.firstPtsMs === null) c.stats.firstPtsMs = buf.ptsMs;
-        c.stats.lastPtsMs = buf.ptsMs;
+    const key = `${c.next}:${end}:${withHeader ? 1 : 0}:${maxBytes}`;
+    let b = this.batches.get(key);
+    if (!b) {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let buffers = 0;
+      let firstPts: number | null = null;
+      let lastPts: number | null = null;
+      if (withHeader) {
+        chunks.push(...this.headers);
+        bytes += this.headerBytes;
       }
+      let next = c.next;
+      while (next < end && (buffers === 0 || bytes < maxBytes)) {
+        const buf = this.entries[next - this.firstSeq].buf;
+        for (const chunk of buf.chunks) chunks.push(chunk);
+        bytes += buf.size;
+        buffers++;
+        next++;
+        if (buf.ptsMs !== null) {
+          if (firstPts === null) firstPts = buf.ptsMs;
+          lastPts = buf.ptsMs;
+        }
+      }
+      b = { chunks, bytes, buffers, next, firstPts, lastPts };
+      this.batches.set(key, b);
     }
-    c.stats.buffersSent += buffers;
-    return { chunks, bytes, buffers };
+    c.next = b.next;
+    if (b.firstPts !== null && c.stats.firstPtsMs === null) c.stats.firstPtsMs = b.firstPts;
+    if (b.lastPts !== null) c.stats.lastPtsMs = b.lastPts;
+    c.stats.buffersSent += b.buffers;
+    return b;
   }
 
   /** True when a flushing client got everything it was owed. */
@@ -265,6 +290,19 @@ export class BufferQueue {
    */
   private pointFor(amount: Amount, reach: boolean): number {
     const newest = this.nextSeq - 1;
+    if (amount.format !== 'time' && newest >= this.firstSeq) {
+      // Lags in buffers and bytes only grow towards older entries: search instead of walking.
+      let lo = this.firstSeq;
+      let hi = newest;
+      const ok = (seq: number) => (reach ? this.lag(seq, amount.format) >= amount.value : this.lag(seq, amount.format) > amount.value);
+      if (!ok(lo)) return this.firstSeq;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ok(mid)) lo = mid;
+        else hi = mid - 1;
+      }
+      return reach ? lo : lo + 1;
+    }
     for (let s = newest; s >= this.firstSeq; s--) {
       const lag = this.lag(s, amount.format);
       if (reach ? lag >= amount.value : lag > amount.value) return reach ? s : s + 1;
@@ -342,8 +380,13 @@ export class BufferQueue {
     if (L.buffersMin > 0) reserve.push({ format: 'buffers', value: L.buffersMin });
     if (L.bytesMin > 0) reserve.push({ format: 'bytes', value: L.bytesMin });
     if (L.timeMinMs > 0) reserve.push({ format: 'time', value: L.timeMinMs });
-    if (L.burst) reserve.push(L.burstMax ?? L.burst);
     for (const a of reserve) keep = Math.min(keep, this.pointFor(a, true));
+    // The largest burst a new client can ask for, reaching back to the keyframe it must start at.
+    if (L.burst) {
+      const p = this.pointFor(L.burstMax ?? L.burst, true);
+      const kf = this.keyframeBetween(p, this.firstSeq, -1);
+      keep = Math.min(keep, kf !== WAITING ? kf : p);
+    }
     if (L.syncMethod === 'latest-keyframe' || L.syncMethod === 'burst-keyframe') {
       const kf = this.keyframeBetween(this.nextSeq - 1, this.firstSeq, -1);
       if (kf !== WAITING) keep = Math.min(keep, kf);

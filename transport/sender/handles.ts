@@ -6,8 +6,15 @@
 import * as fs from 'fs';
 import { Writable } from 'stream';
 import { Socket } from 'net';
+import { socketKey } from '../tcp-backlog';
 
 export type HandleEnd = { reason: 'closed' | 'error'; error?: Error };
+
+/** Who a handle reports to (the sender), with the token it was given: no closures per client. */
+export interface HandleOwner<T = unknown> {
+  handleDrained(token: T): void;
+  handleEnded(token: T, end: HandleEnd): void;
+}
 
 export interface ClientHandle {
   /** Identity for duplicate detection: the same socket, fd number or path twice is a duplicate. */
@@ -16,24 +23,46 @@ export interface ClientHandle {
   write(chunks: Buffer[], bytes: number): boolean;
   /** Bytes accepted by write() but not yet handed to the kernel. */
   readonly pendingBytes: number;
-  /** Registers the sender's callbacks (called once, when the client is added). */
-  attach(onDrain: () => void, onEnd: (end: HandleEnd) => void): void;
+  /** Registers the sender (called once, when the client is added). */
+  attach<T>(owner: HandleOwner<T>, token: T): void;
   /** Releases the handle: stops listening, and closes what it owns (or everything, with close). Idempotent. */
   release(close?: boolean): void;
   /** Peer address or path, for logs and stats. */
   describe(): string;
+  /** A TCP connection's key and local port, for the kernel backlog probe (transport/tcp-backlog.ts). */
+  readonly tcp?: { key: string; localPort: number } | null;
+}
+
+const OWNER = Symbol('fluxcast.handle');
+
+// Listeners shared by every StreamHandle (`this` is the stream): 10,000 listeners cost no
+// closures. Each finds its handle through a symbol property on the stream.
+function streamDrained(this: Writable): void {
+  (this as unknown as Record<symbol, StreamHandle | undefined>)[OWNER]?.drained();
+}
+function streamErrored(this: Writable, error: Error): void {
+  (this as unknown as Record<symbol, StreamHandle | undefined>)[OWNER]?.ended({ reason: isPeerGone(error) ? 'closed' : 'error', error });
+}
+function streamClosed(this: Writable): void {
+  (this as unknown as Record<symbol, StreamHandle | undefined>)[OWNER]?.ended({ reason: 'closed' });
 }
 
 /** A socket or any Writable stream (child process pipes included). */
 export class StreamHandle implements ClientHandle {
   private released = false;
+  private finished = false;
   private readonly highWater: number;
+  readonly tcp: { key: string; localPort: number } | null;
+  private owner: HandleOwner<unknown> | null = null;
+  private token: unknown = null;
 
   constructor(
     readonly stream: Writable,
     private readonly options: { owned?: boolean; highWaterBytes?: number; label?: string } = {},
   ) {
     this.highWater = options.highWaterBytes ?? 64 * 1024;
+    const key = stream instanceof Socket ? socketKey(stream) : null;
+    this.tcp = key && stream instanceof Socket ? { key, localPort: stream.localPort as number } : null;
   }
 
   get key(): unknown {
@@ -56,31 +85,45 @@ export class StreamHandle implements ClientHandle {
     return s.writableLength < this.highWater;
   }
 
-  attach(onDrain: () => void, onEnd: (end: HandleEnd) => void): void {
+  attach<T>(owner: HandleOwner<T>, token: T): void {
     const s = this.stream;
-    let ended = false;
-    const end = (e: HandleEnd) => {
-      if (!ended && !this.released) {
-        ended = true;
-        onEnd(e);
-      }
-    };
-    s.on('drain', onDrain);
-    s.on('error', (error: Error) => end({ reason: isPeerGone(error) ? 'closed' : 'error', error }));
-    s.on('close', () => end({ reason: 'closed' }));
+    this.owner = owner as HandleOwner<unknown>;
+    this.token = token;
+    (s as unknown as Record<symbol, StreamHandle>)[OWNER] = this;
+    s.on('drain', streamDrained);
+    s.on('error', streamErrored);
+    s.on('close', streamClosed);
     if (s instanceof Socket) {
-      // What clients send is read and discarded (multifdsink's handle-read); EOF means they left.
-      s.on('data', () => undefined);
-      s.on('end', () => end({ reason: 'closed' }));
+      // What clients send is read and discarded (multifdsink's handle-read): a flowing socket
+      // with no data listener drops it. EOF means they left.
+      s.on('end', streamClosed);
+      s.resume();
     }
+  }
+
+  /** @internal from the shared listeners */
+  drained(): void {
+    if (!this.released) this.owner?.handleDrained(this.token);
+  }
+
+  /** @internal from the shared listeners */
+  ended(e: HandleEnd): void {
+    if (this.finished || this.released) return;
+    this.finished = true;
+    this.owner?.handleEnded(this.token, e);
   }
 
   release(close = false): void {
     if (this.released) return;
     this.released = true;
-    this.stream.removeAllListeners('drain');
-    this.stream.on('error', () => undefined); // late errors of a released stream are not ours
-    if (this.options.owned || close) this.stream.destroy();
+    const s = this.stream;
+    s.removeListener('drain', streamDrained);
+    s.removeListener('close', streamClosed);
+    s.removeListener('end', streamClosed);
+    delete (s as unknown as Record<symbol, StreamHandle | undefined>)[OWNER];
+    // streamErrored stays: late errors of a released stream find no handle and are dropped.
+    this.owner = null;
+    if (this.options.owned || close) s.destroy();
   }
 
   describe(): string {
@@ -102,8 +145,8 @@ function isPeerGone(e: Error): boolean {
 export class FdHandle implements ClientHandle {
   private inFlight = 0;
   private released = false;
-  private onDrain: () => void = () => undefined;
-  private onEnd: (end: HandleEnd) => void = () => undefined;
+  private owner: HandleOwner<unknown> | null = null;
+  private token: unknown = null;
   private queue: Buffer[] = [];
 
   constructor(
@@ -139,7 +182,7 @@ export class FdHandle implements ClientHandle {
           return;
         }
         this.inFlight = 0;
-        this.onEnd({ reason: isPeerGone(err) ? 'closed' : 'error', error: err });
+        this.owner?.handleEnded(this.token, { reason: isPeerGone(err) ? 'closed' : 'error', error: err });
         return;
       }
       const rest = skipBytes(chunks, written);
@@ -154,13 +197,13 @@ export class FdHandle implements ClientHandle {
         return;
       }
       this.inFlight = 0;
-      this.onDrain();
+      this.owner?.handleDrained(this.token);
     });
   }
 
-  attach(onDrain: () => void, onEnd: (end: HandleEnd) => void): void {
-    this.onDrain = onDrain;
-    this.onEnd = onEnd;
+  attach<T>(owner: HandleOwner<T>, token: T): void {
+    this.owner = owner as HandleOwner<unknown>;
+    this.token = token;
   }
 
   release(close = false): void {

@@ -6,8 +6,9 @@
 
 import { EventEmitter } from 'events';
 import { BufferQueue, ClientOptions, SenderBuffer } from './buffer-queue';
-import { ClientHandle, HandleEnd } from './handles';
+import { ClientHandle, HandleEnd, HandleOwner } from './handles';
 import { RemoveReason, SenderLimits, SenderLimitsInput, senderLimitsSchema } from './policy';
+import { tcpBacklogs } from '../tcp-backlog';
 
 export interface ClientStats {
   id: number;
@@ -47,6 +48,9 @@ interface Client {
   blocked: boolean;
   bytesSent: number;
   lastActivity: number;
+  /** Bytes the peer has acknowledged as last seen by the backlog probe, and when that grew. */
+  acked: number;
+  ackedAt: number;
   readonly closeOnRemove: boolean;
 }
 
@@ -60,11 +64,13 @@ export interface MultiClientSenderEvents {
   'client-removed': [id: number, reason: RemoveReason, stats: ClientStats];
 }
 
-export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
+export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> implements HandleOwner<Client> {
   readonly queue: BufferQueue;
   private readonly clients = new Map<number, Client>();
   private readonly byKey = new Map<unknown, number>();
   private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private sinceFlush = 0;
   private lastFlush = 0;
   private timer: NodeJS.Timeout | null = null;
   private peak = 0;
@@ -117,17 +123,14 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
       blocked: false,
       bytesSent: 0,
       lastActivity: performance.now(),
+      acked: 0,
+      ackedAt: performance.now(),
       closeOnRemove: options.closeOnRemove ?? false,
     };
     this.clients.set(client.id, client);
     this.byKey.set(handle.key, client.id);
     if (this.clients.size > this.peak) this.peak = this.clients.size;
-    handle.attach(
-      () => this.onDrain(client),
-      (end: HandleEnd) => {
-        if (this.clients.has(client.id)) this.finish(client.id, end.reason, undefined, end.error);
-      },
-    );
+    handle.attach<Client>(this, client);
     this.emit('client-added', client.id);
     this.pump(client);
     return client.id;
@@ -138,14 +141,27 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     if (this.closed) return;
     this.queuedTotal += buf.size;
     this.buffersTotal++;
-    for (const [cursor, reason] of this.queue.push(buf)) this.finish(cursor.id, reason, cursor.stats);
+    this.sinceFlush += buf.size;
+    // Only a client whose handle pushes back is really behind; one that lags because writes are
+    // batched (or upstream sent a large burst at once) is written to at the next flush.
+    const behind = (id: number) => this.clients.get(id)?.blocked ?? true;
+    for (const [cursor, reason] of this.queue.push(buf, behind)) this.finish(cursor.id, reason, cursor.stats);
+    const L = this.queue.limits;
+    if (L.writeThresholdBytes > 0 && this.sinceFlush >= L.writeThresholdBytes) {
+      // Adaptive batching: enough gathered, write now.
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.flushScheduled = true;
+      setImmediate(() => this.flushAll());
+      return;
+    }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    const interval = this.queue.limits.writeIntervalMs;
-    if (interval > 0) {
+    if (L.writeIntervalMs > 0) {
       // Batch: write once the interval since the last flush has passed.
-      const wait = Math.max(0, this.lastFlush + interval - performance.now());
-      setTimeout(() => this.flushAll(), wait).unref();
+      const wait = Math.max(0, this.lastFlush + L.writeIntervalMs - performance.now());
+      this.flushTimer = setTimeout(() => this.flushAll(), wait);
+      this.flushTimer.unref();
     } else {
       setImmediate(() => this.flushAll());
     }
@@ -205,7 +221,11 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
   }
 
   private flushAll(): void {
+    if (!this.flushScheduled) return; // already written by an earlier flush
     this.flushScheduled = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.sinceFlush = 0;
     this.lastFlush = performance.now();
     for (const c of this.clients.values()) if (!c.blocked) this.pump(c);
   }
@@ -226,11 +246,17 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     if (!c.blocked && q.flushDone(c.id)) this.remove(c.id, 'removed');
   }
 
-  private onDrain(c: Client): void {
+  /** @internal a handle took everything it was given */
+  handleDrained(c: Client): void {
     if (!this.clients.has(c.id)) return;
     c.blocked = false;
     c.lastActivity = performance.now();
     this.pump(c);
+  }
+
+  /** @internal a handle's peer went away or its writes failed */
+  handleEnded(c: Client, end: HandleEnd): void {
+    if (this.clients.has(c.id)) this.finish(c.id, end.reason, undefined, end.error);
   }
 
   private finish(id: number, reason: RemoveReason, cursorStats = this.queue.cursor(id)?.stats, error?: Error): void {
@@ -264,20 +290,51 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> {
     };
   }
 
-  /** Checks inactivity: a client with data waiting that accepted nothing for timeoutMs is removed as slow. */
+  /**
+   * Checks inactivity: a client that took none of the data waiting for it for timeoutMs is
+   * removed as slow. "Took" means what its peer acknowledged where the kernel tells us
+   * (Linux, TCP: transport/tcp-backlog.ts), so a listener that stops reading is noticed after
+   * timeoutMs even while the kernel still buffers megabytes for it; elsewhere, what its handle
+   * accepted (the kernel's buffers first, then backpressure).
+   */
   private armTimeout(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const t = this.queue.limits.timeoutMs;
     if (t <= 0 || this.closed) return;
+    let probing = false;
     this.timer = setInterval(() => {
-      const now = performance.now();
-      for (const c of [...this.clients.values()]) {
-        const waiting = c.blocked || this.queue.hasPending(c.id);
-        if (waiting && now - c.lastActivity > t) this.remove(c.id, 'slow');
-        else if (!waiting) c.lastActivity = now;
-      }
-    }, Math.max(10, Math.min(1000, t / 4)));
+      if (probing) return;
+      const ports = new Set<number>();
+      for (const c of this.clients.values()) if (c.handle.tcp) ports.add(c.handle.tcp.localPort);
+      if (ports.size === 0) return this.checkIdle(t, null);
+      probing = true;
+      void tcpBacklogs(ports).then((b) => {
+        probing = false;
+        if (!this.closed) this.checkIdle(t, b);
+      });
+    }, Math.max(10, Math.min(t >= 4000 ? 5000 : 1000, t / 4)));
     this.timer.unref();
+  }
+
+  private checkIdle(t: number, backlogs: Map<string, number> | null): void {
+    const now = performance.now();
+    for (const c of [...this.clients.values()]) {
+      const pending = c.blocked || this.queue.hasPending(c.id);
+      const tcp = c.handle.tcp;
+      if (backlogs && tcp) {
+        const unacked = backlogs.get(tcp.key) ?? 0;
+        const acked = c.bytesSent - c.handle.pendingBytes - unacked;
+        if (acked > c.acked || (!pending && unacked === 0)) {
+          c.acked = Math.max(c.acked, acked);
+          c.ackedAt = now;
+        } else if (now - c.ackedAt > t) {
+          this.remove(c.id, 'slow');
+        }
+        continue;
+      }
+      if (pending && now - c.lastActivity > t) this.remove(c.id, 'slow');
+      else if (!pending) c.lastActivity = now;
+    }
   }
 }

@@ -45,11 +45,13 @@ export const senderLimitsSchema = z.object({
   /** Hard bound on queued bytes whatever the other limits say: clients further behind are removed as slow. */
   maxQueueBytes: z.number().int().positive().default(64 * 1024 * 1024),
   /**
-   * Write to clients at most this often (ms), so each write carries every buffer queued since
-   * the last one: fewer syscalls per byte for many listeners, at the cost of this much latency.
-   * 0 = write as soon as a buffer is queued.
+   * Adaptive batching: queued buffers are written to clients once `writeThresholdBytes` have
+   * gathered since the last write, or `writeIntervalMs` after it, whichever comes first. Each
+   * write then carries every buffer queued since the last one: fewer syscalls per byte for many
+   * listeners. `writeIntervalMs` bounds the added latency; 0 = write as soon as a buffer is queued.
    */
   writeIntervalMs: z.number().nonnegative().default(0),
+  writeThresholdBytes: z.number().int().nonnegative().default(0),
   /** Most bytes handed to one client's handle in one write batch. */
   maxBatchBytes: z.number().int().positive().default(256 * 1024),
 });

@@ -1,5 +1,5 @@
 import * as net from 'net';
-import { GdpFrame } from '../../../protocol/gdp';
+import { BUFFER_FLAG, GdpFrame, toFrame } from '../../../protocol/gdp';
 import { buffer, caps, streamStart } from '../../helpers/frames';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { openFeed } from '../../../transport/feed/feed-client';
@@ -48,6 +48,21 @@ describe('feed connections between a feeder and an eater', () => {
     expect(e.got[0].eventName).toBe('stream-start');
     expect(e.got[1].text).toContain('rate=(int)8000');
     expect(e.events).toEqual(['flowing']);
+  });
+
+  it('gives an eater that connects late the sticky events, then everything since the last keyframe', async () => {
+    const delta = (i: number) => toFrame({ kind: 'buffer', pts: i * 1e7, dts: null, duration: 1e7, offset: null, offsetEnd: null, flags: BUFFER_FLAG.DELTA_UNIT, data: Buffer.alloc(160, i) });
+    feeder.frame(streamStart('s1'));
+    feeder.frame(caps(8000));
+    feeder.frame(buffer(0));
+    feeder.frame(delta(1));
+    feeder.frame(buffer(2)); // the last keyframe
+    feeder.frame(delta(3));
+    feeder.frame(delta(4));
+    const e = eater();
+    e.conn.open('127.0.0.1', port, SECRET);
+    await waitFor(() => e.got.filter((g) => g.kind === 'buffer').length >= 3);
+    expect(e.got.map((g) => (g.kind === 'buffer' ? `b${g.payload[0]}` : g.kind === 'caps' ? 'caps' : g.eventName))).toEqual(['stream-start', 'caps', 'b2', 'b3', 'b4']);
   });
 
   it('refuses a wrong secret, an unknown feed and a silent handshake, with reasons', async () => {

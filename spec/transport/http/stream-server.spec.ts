@@ -159,6 +159,15 @@ const hasVectors = listVectors().length > 0;
     r.socket.destroy();
   });
 
+  it('refuses a listener with 503 when the stream does not start within the caps timeout', async () => {
+    await start({ capsTimeoutMs: 300 }, false);
+    const r = await rawRequest(port, get('/live.ogg'));
+    await r.closed;
+    expect(r.status()).toBe(503);
+    expect(r.body().toString()).toMatch(/the stream did not start within 0\.3 s/);
+    expect(server.stats().refused['caps-timeout']).toBe(1);
+  });
+
   it('counts current and peak clients and bytes served', async () => {
     await start();
     const rs = await Promise.all([1, 2, 3].map(() => rawRequest(port, get('/live.ogg'))));

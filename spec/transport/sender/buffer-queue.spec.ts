@@ -54,19 +54,65 @@ describe('BufferQueue', () => {
     [{ format: 'bytes' as const, value: 25 }, [8, 9, 10]],
     [{ format: 'time' as const, value: 250 }, [7, 8, 9, 10]],
   ])('bursts at least %j on connect', (burst, expected) => {
-    const q = queue({ syncMethod: 'burst', burst, buffersMin: 20 });
+    const q = queue({ syncMethod: 'burst', burst }); // the burst itself keeps enough history
     for (let i = 1; i <= 10; i++) q.push(buf(i));
     expect(drain(q, q.addClient().id)).toEqual(expected);
   });
 
   it('starts burst-keyframe on a keyframe older than the burst, within the maximum', () => {
-    const q = queue({ syncMethod: 'burst-keyframe', burst: { format: 'buffers', value: 2 }, burstMax: { format: 'buffers', value: 6 }, buffersMin: 20 });
+    const q = queue({ syncMethod: 'burst-keyframe', burst: { format: 'buffers', value: 2 }, burstMax: { format: 'buffers', value: 6 } });
     for (let i = 1; i <= 10; i++) q.push(buf(i, { keyframe: i === 1 || i === 6 }));
     expect(drain(q, q.addClient().id)).toEqual([6, 7, 8, 9, 10]);
   });
 
+  it('keeps the whole burst back to its keyframe for clients that join later, and no more', () => {
+    const q = queue({ burst: { format: 'bytes', value: 35 } }); // 10-byte buffers, no client at all
+    for (let i = 1; i <= 30; i++) q.push(buf(i, { keyframe: i % 10 === 1 })); // keyframes 1, 11, 21
+    expect(q.length).toBe(10); // from keyframe 21: the burst point (27) reaches back to it
+    const c = q.addClient({ syncMethod: 'burst-keyframe', burst: { format: 'bytes', value: 35 } });
+    expect(drain(q, c.id)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    q.push(buf(31, { keyframe: true }));
+    for (let i = 32; i <= 40; i++) q.push(buf(i, { keyframe: false }));
+    expect(q.length).toBe(10); // 31..40: keyframe 31 is the one the burst now needs
+  });
+
+  it('starts burst-keyframe at the next keyframe when none is old enough, never mid-way', () => {
+    const q = queue({ burst: { format: 'bytes', value: 1000 }, maxQueueBytes: 50 });
+    for (let i = 1; i <= 10; i++) q.push(buf(i, { keyframe: i === 1 })); // the bound cut keyframe 1 away
+    const c = q.addClient({ syncMethod: 'burst-keyframe', burst: { format: 'bytes', value: 1000 } });
+    expect(q.take(c.id)).toBeNull();
+    q.push(buf(11, { keyframe: false }));
+    expect(q.take(c.id)).toBeNull();
+    q.push(buf(12, { keyframe: true }));
+    q.push(buf(13, { keyframe: false }));
+    expect(drain(q, c.id)).toEqual([12, 13]);
+  });
+
+  it('removes a client past the hard limit only if it is really behind', () => {
+    const q = queue({ unitFormat: 'bytes', unitsMax: 30 });
+    const fast = q.addClient();
+    const stuck = q.addClient();
+    q.push(buf(1));
+    const removed = [2, 3, 4].flatMap((i) => q.push(buf(i), (id) => id === stuck.id)); // one burst from upstream
+    expect(removed.map(([c, r]) => [c.id, r])).toEqual([[stuck.id, 'slow']]);
+    expect(drain(q, fast.id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('shares one batch between clients at the same position', () => {
+    const q = queue();
+    const a = q.addClient();
+    const b = q.addClient();
+    q.push(buf(1));
+    q.push(buf(2));
+    const ba = q.take(a.id);
+    const bb = q.take(b.id);
+    expect(bb).toBe(ba);
+    expect(a.stats.buffersSent).toBe(2);
+    expect(b.stats.buffersSent).toBe(2);
+  });
+
   it('starts burst-with-keyframe at the burst point when no keyframe is in range', () => {
-    const q = queue({ syncMethod: 'burst-with-keyframe', burst: { format: 'buffers', value: 2 }, burstMax: { format: 'buffers', value: 3 }, buffersMin: 20 });
+    const q = queue({ syncMethod: 'burst-with-keyframe', burst: { format: 'buffers', value: 2 }, burstMax: { format: 'buffers', value: 3 } });
     for (let i = 1; i <= 10; i++) q.push(buf(i, { keyframe: i === 1 }));
     expect(drain(q, q.addClient().id)).toEqual([9, 10]);
   });

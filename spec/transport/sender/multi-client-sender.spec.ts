@@ -103,6 +103,25 @@ describe('MultiClientSender over real sockets', () => {
     expect(removed[0][1]).toBe('slow');
   });
 
+  it('removes listeners that stopped reading after the timeout even while the kernel still buffers for them', async () => {
+    // Slow enough that the kernel alone would hold megabytes (minutes of this stream) for each.
+    await setup({ timeoutMs: 1500, writeIntervalMs: 50 });
+    const reading = await client();
+    const stuck: Reader[] = [];
+    for (let i = 0; i < 20; i++) stuck.push(await client());
+    for (const r of stuck) r.socket.pause();
+    const pump = setInterval(() => sender.push(buf(1, 4096)), 20); // 200 KB/s
+    try {
+      await waitFor(() => removed.length === 20, 10000, 'the stuck listeners removed');
+    } finally {
+      clearInterval(pump);
+    }
+    // Within 10 s, where the kernel alone would have absorbed ~4 MB (20 s of this stream) first.
+    expect(removed.every(([, reason]) => reason === 'slow')).toBe(true);
+    expect(sender.clientCount).toBe(1); // the reading one stays
+    expect(reading.bytes).toBeGreaterThan(0);
+  });
+
   it('sends a changed streamheader to connected clients when resend-streamheader is on', async () => {
     await setup();
     sender.setStreamheader([Buffer.from('H1')]);

@@ -1,0 +1,77 @@
+// One sender process of an http-streamer with `processes` > 1 (see sender-pool.ts). Its stdin
+// carries the stream as GDP from the parent; listeners arrive over the IPC channel as sockets
+// with the raw bytes of their request head, already admitted by the parent (method, mount,
+// credentials, limits), and are served here like in a single-process streamer: caps wait,
+// burst on connect, slow-client handling. It reports its counts every second and forwards
+// access log lines; it exits when its parent goes away (the IPC channel closes).
+
+import * as net from 'net';
+import { GdpDecoder } from '../../protocol/gdp';
+import { MultiClientSender } from '../sender/multi-client-sender';
+import { RawPayloadInput } from '../sender/gdp-inputs';
+import { SenderLimitsInput } from '../sender/policy';
+import { StreamServer, StreamServerOptions } from './stream-server';
+
+/** What the parent tells a child (JSON, as its one argument). */
+export interface ChildConfig {
+  sender: SenderLimitsInput;
+  server: Pick<StreamServerOptions, 'mountPoint' | 'burstOnConnect' | 'burstSize' | 'burstTime' | 'capsTimeoutMs' | 'maxHeaderBytes' | 'maxUrlLength' | 'maxWaiting'>;
+  accessLog: boolean;
+}
+
+export interface ChildReport {
+  type: 'report';
+  /** Listeners received from the parent so far (the parent counts those still on their way). */
+  received: number;
+  clients: number;
+  bytesServed: number;
+  bitrateOut: number;
+  removed: Record<string, number>;
+}
+
+function main(): void {
+  const config = JSON.parse(process.argv[2]) as ChildConfig;
+  const sender = new MultiClientSender(config.sender);
+  const input = new RawPayloadInput(sender);
+  const removed: Record<string, number> = {};
+  sender.on('client-removed', (_id, reason) => (removed[reason] = (removed[reason] ?? 0) + 1));
+  const server = new StreamServer(sender, {
+    ...config.server,
+    listen: false,
+    trusted: true,
+    clientLimit: 0,
+    accessLog: config.accessLog ? (line) => process.send?.({ type: 'log', line }) : undefined,
+  });
+  input.onCaps((c) => server.setCaps(c));
+  void server.listen();
+  const decoder = new GdpDecoder({ onFrame: (f) => input.frame(f) });
+  process.stdin.on('data', (chunk: Buffer) => {
+    const err = decoder.push(chunk);
+    if (err) {
+      process.stderr.write(`sender process ${process.pid}: bad GDP from the parent: ${err.code}: ${err.message}\n`);
+      process.exit(1);
+    }
+  });
+  let received = 0;
+  process.on('message', (m: { type?: string; head?: string }, socket?: net.Socket) => {
+    received++;
+    if (m?.type !== 'listener' || !(socket instanceof net.Socket) || typeof m.head !== 'string') {
+      socket?.destroy();
+      return;
+    }
+    server.acceptHanded(socket, Buffer.from(m.head, 'latin1'));
+  });
+  const report = () => {
+    const st = server.stats();
+    const r: ChildReport = { type: 'report', received, clients: st.currentClients, bytesServed: st.bytesServed, bitrateOut: st.bitrateOut, removed };
+    process.send?.(r);
+  };
+  setInterval(report, 1000).unref();
+  report();
+  const bye = () => process.exit(0);
+  process.on('disconnect', bye);
+  process.on('SIGTERM', bye);
+  process.stdin.on('end', bye);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,211 @@
+// An http-streamer on every core: N sender processes (child_process.fork of sender-child.ts),
+// each serving its share of the listeners. The parent eats the feed once and tees it to the
+// children as GDP over their stdin pipes, through a multi-client sender of its own, so a child
+// that (re)starts gets the sticky events and a burst from a keyframe like any late eater.
+// Each admitted listener's socket crosses to the least-loaded child with the raw bytes of its
+// request head (fd passing over the IPC channel, SCM_RIGHTS underneath). A child that dies
+// loses only its own listeners; it is restarted under the component policy (backoff, and
+// past the intensity the pool gives up). Stats, removals and access log lines come back over
+// IPC and are summed here; the client limit is global.
+
+import { ChildProcess, fork } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { GdpFrame } from '../../protocol/gdp';
+import { MultiClientSender } from '../sender/multi-client-sender';
+import { GdpFeedInput } from '../sender/gdp-inputs';
+import { StreamHandle } from '../sender/handles';
+import { Amount } from '../sender/policy';
+import { refuse } from './refusal';
+import type { ChildConfig, ChildReport } from './sender-child';
+
+/** The restart budget of one child: a delay before the restart, or null to give up (the caller's policy). */
+export interface RestartBudget {
+  crashed(): number | null;
+  started(): void;
+  readonly restarts: number;
+}
+
+export interface SenderPoolOptions {
+  processes: number;
+  child: ChildConfig;
+  /** The burst a child's new listeners get: the tee keeps that much history for a restarted child. */
+  burst: Amount | undefined;
+  /** One restart budget per child (the component's supervision policy). */
+  budget(): RestartBudget;
+  accessLog?: (line: string) => void;
+  log(line: string): void;
+  /** The children crash faster than the policy allows: the streamer cannot serve. */
+  gaveUp(error: string): void;
+}
+
+interface Slot {
+  index: number;
+  proc: ChildProcess | null;
+  intensity: RestartBudget;
+  report: ChildReport | null;
+  /** Listeners handed to it in all (those its last report has not counted yet are on their way). */
+  handed: number;
+  restartTimer: NodeJS.Timeout | null;
+}
+
+export interface PoolStats {
+  clients: number;
+  bytesServed: number;
+  bitrateOut: number;
+  removed: Record<string, number>;
+  processes: Array<{ pid: number | null; clients: number; restarts: number }>;
+}
+
+/** The child's entry point: compiled beside this file, or (running from the sources, in tests) in dist/. */
+const CHILD = [path.join(__dirname, 'sender-child.js'), path.resolve(__dirname, '../../dist/transport/http/sender-child.js')].find((f) => fs.existsSync(f)) ?? path.join(__dirname, 'sender-child.js');
+
+export class SenderPool {
+  private readonly tee: MultiClientSender;
+  private readonly input: GdpFeedInput;
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  /** Totals of children that are gone, so sums never go back. */
+  private retiredBytes = 0;
+  private readonly retiredRemoved: Record<string, number> = {};
+
+  constructor(private readonly o: SenderPoolOptions) {
+    this.tee = new MultiClientSender({
+      unitFormat: 'bytes',
+      unitsMax: 64 * 1024 * 1024,
+      maxQueueBytes: 64 * 1024 * 1024,
+      resendStreamheader: false, // sticky packets are queued in order; new children are primed
+      burst: o.burst,
+      timeoutMs: 10000,
+    });
+    this.input = new GdpFeedInput(this.tee);
+    this.tee.on('client-removed', (_id, reason) => {
+      if (reason === 'slow') this.o.log('a sender process fell behind its feed: restarting it');
+    });
+    for (let i = 0; i < o.processes; i++) {
+      this.slots.push({ index: i, proc: null, intensity: o.budget(), report: null, handed: 0, restartTimer: null });
+    }
+  }
+
+  start(): void {
+    for (const s of this.slots) this.spawn(s);
+  }
+
+  /** The data path: one frame to every child (written to their pipes by the tee). */
+  frame(f: GdpFrame): void {
+    this.input.frame(f);
+  }
+
+  get clients(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.proc) n += this.load(s);
+    return n;
+  }
+
+  /** Hands an admitted listener to the least-loaded live child; refuses with 503 when none is up. */
+  handOff(socket: net.Socket, rawHead: Buffer): boolean {
+    let best: Slot | null = null;
+    for (const s of this.slots) {
+      if (!s.proc?.connected) continue;
+      if (!best || this.load(s) < this.load(best)) best = s;
+    }
+    if (!best?.proc) {
+      refuse(socket, 503, 'no sender process is ready', { 'Retry-After': '2' });
+      return true;
+    }
+    best.handed++;
+    best.proc.send({ type: 'listener', head: rawHead.toString('latin1') }, socket, (err) => {
+      if (err) socket.destroy();
+    });
+    return true;
+  }
+
+  stats(): PoolStats {
+    let bytes = this.retiredBytes;
+    let bitrate = 0;
+    const removed: Record<string, number> = { ...this.retiredRemoved };
+    for (const s of this.slots) {
+      const r = s.report;
+      if (!r || !s.proc) continue;
+      bytes += r.bytesServed;
+      bitrate += r.bitrateOut;
+      for (const [k, v] of Object.entries(r.removed)) removed[k] = (removed[k] ?? 0) + v;
+    }
+    return {
+      clients: this.clients,
+      bytesServed: bytes,
+      bitrateOut: bitrate,
+      removed,
+      processes: this.slots.map((s) => ({ pid: s.proc?.pid ?? null, clients: s.proc ? (s.report?.clients ?? 0) : 0, restarts: s.intensity.restarts })),
+    };
+  }
+
+  /** The pids of the live children (tests kill one). */
+  pids(): number[] {
+    return this.slots.flatMap((s) => (s.proc?.pid ? [s.proc.pid] : []));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.tee.close();
+    await Promise.all(
+      this.slots.map((s) => {
+        if (s.restartTimer) clearTimeout(s.restartTimer);
+        const p = s.proc;
+        s.proc = null;
+        if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          p.once('exit', () => resolve());
+          p.kill('SIGTERM');
+          setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+        });
+      }),
+    );
+  }
+
+  private load(s: Slot): number {
+    return (s.report?.clients ?? 0) + s.handed - (s.report?.received ?? 0);
+  }
+
+  private spawn(s: Slot): void {
+    if (this.closed) return;
+    // The child's stdin carries GDP from the tee; stdout is unused; IPC carries sockets and reports.
+    const proc = fork(CHILD, [JSON.stringify(this.o.child)], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    s.proc = proc;
+    s.report = null;
+    s.handed = 0;
+    s.intensity.started();
+    proc.stdin?.on('error', () => undefined);
+    this.tee.add(new StreamHandle(proc.stdin as NodeJS.WritableStream as never, { label: `sender process ${s.index}`, highWaterBytes: 1024 * 1024 }), {
+      syncMethod: 'burst-keyframe',
+      burst: this.o.burst ?? { format: 'buffers', value: 1 },
+    });
+    proc.on('message', (m: ChildReport | { type: 'log'; line: string }) => {
+      if (s.proc !== proc) return;
+      if (m.type === 'log') this.o.accessLog?.(m.line);
+      else if (m.type === 'report') s.report = m;
+    });
+    proc.on('exit', (code, signal) => {
+      if (s.proc !== proc) return;
+      s.proc = null;
+      if (s.report) {
+        this.retiredBytes += s.report.bytesServed;
+        for (const [k, v] of Object.entries(s.report.removed)) this.retiredRemoved[k] = (this.retiredRemoved[k] ?? 0) + v;
+        this.retiredRemoved.closed = (this.retiredRemoved.closed ?? 0) + s.report.clients; // its listeners went with it
+      }
+      if (this.closed) return;
+      const delay = s.intensity.crashed();
+      const why = `sender process ${s.index} (pid ${proc.pid}) exited (${signal ?? `code ${code}`})`;
+      if (delay === null) {
+        this.o.gaveUp(`${why}, and the sender processes crashed too often to restart it again`);
+        return;
+      }
+      this.o.log(`${why}: restarting it in ${delay} ms`);
+      s.restartTimer = setTimeout(() => {
+        s.restartTimer = null;
+        this.spawn(s);
+      }, delay);
+    });
+  }
+}
