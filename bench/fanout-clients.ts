@@ -10,6 +10,7 @@ interface Args {
   rampPerSec: number;
   http: boolean;
   path: string;
+  burstBytes: number;
 }
 
 function parse(): Args {
@@ -24,12 +25,15 @@ function parse(): Args {
     rampPerSec: Number(get('ramp', '2000')),
     http: get('mode', 'http') === 'http',
     path: get('path', '/live.ogg'),
+    burstBytes: Number(get('burst-bytes', '65536')),
   };
 }
 
 interface Client {
   start: number;
   firstByte: number;
+  /** When the body reached the burst size (connect → burst received). */
+  burstDone: number;
   lastData: number;
   bytes: number;
   windowBytes: number;
@@ -44,7 +48,7 @@ const clients: Client[] = [];
 let measuring = false;
 
 function open(): void {
-  const c: Client = { start: performance.now(), firstByte: 0, lastData: 0, bytes: 0, windowBytes: 0, stalled: false, closed: false, headerDone: !args.http };
+  const c: Client = { start: performance.now(), firstByte: 0, burstDone: 0, lastData: 0, bytes: 0, windowBytes: 0, stalled: false, closed: false, headerDone: !args.http };
   clients.push(c);
   const socket = net.connect({
     port: args.port,
@@ -66,6 +70,7 @@ function open(): void {
         if (measuring && c.lastData && now - c.lastData > 2000) c.stalled = true;
         c.lastData = now;
         c.bytes += body;
+        if (!c.burstDone && c.bytes >= args.burstBytes) c.burstDone = now;
         if (measuring) c.windowBytes += body;
         return true;
       },
@@ -101,7 +106,10 @@ async function main(): Promise<void> {
   const sorted = served.map((c) => c.windowBytes).sort((a, b) => a - b);
   const expected = sorted.length ? sorted[Math.floor(sorted.length * 0.9)] : 0;
   const latencies = served.map((c) => c.firstByte - c.start).sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] : NaN);
+  const pctOf = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] : NaN);
+  const pct = (p: number) => pctOf(latencies, p);
+  // Clients that never got the whole burst count as infinitely late.
+  const bursts = clients.map((c) => (c.burstDone ? c.burstDone - c.start : Infinity)).sort((a, b) => a - b);
   const result = {
     clients: args.clients,
     served: served.length,
@@ -114,6 +122,8 @@ async function main(): Promise<void> {
     streamBitrate: (expected * 8) / window,
     connectP50Ms: pct(0.5),
     connectP99Ms: pct(0.99),
+    burstP50Ms: pctOf(bursts, 0.5),
+    burstP99Ms: pctOf(bursts, 0.99),
   };
   process.stdout.write(JSON.stringify(result) + '\n');
   process.exit(0);

@@ -4,6 +4,7 @@
 // its own so its CPU and memory can be measured apart from the load generator.
 import { GdpDecoder } from '../protocol/gdp';
 import { HttpStreamer, httpStreamerType } from '../actors/components/http-streamer';
+import { PorterComponent, porterType } from '../actors/components/porter';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const props: Record<string, unknown> = { port: Number(arg('--port', '0')), 'mount-point': '/live.ogg' };
@@ -12,7 +13,18 @@ for (let i = 0; i < process.argv.length; i++) {
   const [k, v] = process.argv[i + 1].split('=');
   props[k] = /^\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
 }
+const porterMode = process.argv.includes('--porter');
+props.processes = Number(arg('--processes', '1'));
+let porter: PorterComponent | null = null;
+if (porterMode) {
+  // The porter takes the public port; the streamer joins it by name, with no port of its own.
+  porter = porterType.create('front', porterType.properties.parse({ port: props.port })) as PorterComponent;
+  porter.flow = 'bench';
+  props.porter = 'front';
+  props.port = 0;
+}
 const streamer = httpStreamerType.create('streamer', httpStreamerType.properties.parse(props)) as HttpStreamer;
+streamer.flow = 'bench';
 streamer.addFeed('default', '/bench/source:default');
 const decoder = new GdpDecoder({ onFrame: (f) => streamer.eat('default', '/bench/source:default', f) });
 process.stdin.on('data', (chunk: Buffer) => {
@@ -22,7 +34,7 @@ process.stdin.on('data', (chunk: Buffer) => {
     process.exit(1);
   }
 });
-void streamer.start().then(() => {
+void (porter ? porter.start() : Promise.resolve()).then(() => streamer.start()).then(() => {
   if (streamer.mood === 'sad') {
     process.stderr.write(`error: ${streamer.messages.at(-1)?.text}\n`);
     process.exit(1);

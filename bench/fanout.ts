@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { cpuSeconds, rssMB } from './procstat';
+import { treeCpuSeconds, treeRssMB } from './procstat';
 import { freePort } from './free-port';
 
 interface Options {
@@ -24,6 +24,10 @@ interface Options {
   ramp: number;
   /** http-streamer properties for a tuned run (key=value); none = the defaults a user gets. */
   properties: string[];
+  /** Sender processes of the http-streamer (a deployment choice, not a tuning knob). */
+  processes: number;
+  /** Serve through a porter. */
+  porter: boolean;
 }
 
 interface Result {
@@ -36,6 +40,8 @@ interface Result {
   dropped: number;
   connectP50Ms: number;
   connectP99Ms: number;
+  burstP50Ms: number;
+  burstP99Ms: number;
   cpuPct: number;
   cpuSecPerGB: number;
   rssMB: number;
@@ -104,7 +110,9 @@ interface Served {
 
 async function startFluxcast(o: Options): Promise<Served> {
   const port = await freePort();
-  const server = spawn(process.execPath, [path.join(__dirname, 'fanout-server.js'), '--port', String(port), ...o.properties.flatMap((p) => ['--property', p])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const args = [path.join(__dirname, 'fanout-server.js'), '--port', String(port), '--processes', String(o.processes), ...(o.porter ? ['--porter'] : []), ...o.properties.flatMap((p) => ['--property', p])];
+  // Past 10,000 listeners a process needs more descriptors than the default limit.
+  const server = spawn('sh', ['-c', `ulimit -n ${o.clients + 4096}; exec "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')}`], { stdio: ['pipe', 'pipe', 'inherit'] });
   const source = spawn('gst-launch-1.0', ['-q', ...sourcePipeline(o.kbits), '!', 'gdppay', '!', 'fdsink', 'fd=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   source.stdout?.pipe(server.stdin as NodeJS.WritableStream);
   return { server, source, port, http: true };
@@ -153,9 +161,11 @@ async function measure(name: string, start: (o: Options) => Promise<Served>, o: 
   const s = await start(o);
   try {
     await waitForStream(s.port, s.http);
+    // Let every server gather a whole burst of history (64 KiB is 4 s at 128 kbit/s) first.
+    await new Promise((r) => setTimeout(r, Math.max(1000, ((65536 * 8) / (o.kbits * 1000)) * 1000 + 1500)));
     const pid = s.server.pid as number;
-    const loadgen = spawn(process.execPath, [path.join(__dirname, 'fanout-clients.js'), '--port', String(s.port), '--clients', String(o.clients),
-      '--seconds', String(o.seconds), '--mode', s.http ? 'http' : 'tcp', '--ramp', String(o.ramp)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const gen = [path.join(__dirname, 'fanout-clients.js'), '--port', String(s.port), '--clients', String(o.clients), '--seconds', String(o.seconds), '--mode', s.http ? 'http' : 'tcp', '--ramp', String(o.ramp)];
+    const loadgen = spawn('sh', ['-c', `ulimit -n ${o.clients + 4096}; exec "${process.execPath}" ${gen.map((a) => `'${a}'`).join(' ')}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let cpu0 = NaN;
     let maxRss = 0;
@@ -163,14 +173,14 @@ async function measure(name: string, start: (o: Options) => Promise<Served>, o: 
     loadgen.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('measuring\n') && Number.isNaN(cpu0)) {
-        cpu0 = cpuSeconds(pid);
-        sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMB(pid))), 500);
+        cpu0 = treeCpuSeconds(pid);
+        sampler = setInterval(() => (maxRss = Math.max(maxRss, treeRssMB(pid))), 500);
       }
     });
     const code = await new Promise<number | null>((r) => loadgen.on('exit', r));
-    const cpu1 = cpuSeconds(pid);
+    const cpu1 = treeCpuSeconds(pid);
     if (sampler) clearInterval(sampler);
-    maxRss = Math.max(maxRss, rssMB(pid));
+    maxRss = Math.max(maxRss, treeRssMB(pid));
     if (code !== 0) throw new Error(`${name}: load generator failed`);
     const r = JSON.parse(out.trim().split('\n').pop() as string);
     const cpu = cpu1 - cpu0;
@@ -184,6 +194,8 @@ async function measure(name: string, start: (o: Options) => Promise<Served>, o: 
       dropped: r.dropped,
       connectP50Ms: r.connectP50Ms,
       connectP99Ms: r.connectP99Ms,
+      burstP50Ms: r.burstP50Ms ?? Infinity,
+      burstP99Ms: r.burstP99Ms ?? Infinity,
       cpuPct: (cpu / r.windowSeconds) * 100,
       cpuSecPerGB: r.bytesInWindow ? cpu / (r.bytesInWindow / 1e9) : NaN,
       rssMB: maxRss,
@@ -202,6 +214,7 @@ function row(name: string, r: Result | undefined): string {
   return (
     `${name.padEnd(10)} ${String(r.served).padStart(6)}/${r.clients} ${f(r.deliveredRatio, 4).padStart(8)} ${String(r.neverServed).padStart(6)} ` +
     `${String(r.stalled).padStart(7)} ${String(r.dropped).padStart(7)} ${f(r.connectP50Ms).padStart(8)} ${f(r.connectP99Ms).padStart(8)} ` +
+    `${f(r.burstP50Ms, 0).padStart(8)} ${f(r.burstP99Ms, 0).padStart(8)} ` +
     `${f(r.cpuPct).padStart(6)} ${f(r.cpuSecPerGB, 2).padStart(9)} ${f(r.rssMB).padStart(7)} ${f(r.streamKbits, 0).padStart(7)}`
   );
 }
@@ -215,6 +228,8 @@ async function main(): Promise<void> {
     only: option('only', 'fluxcast,gst,icecast').split(','),
     ramp: positive('ramp', 2000),
     properties: process.argv.flatMap((a, i) => (a === '--property' ? [process.argv[i + 1]] : [])),
+    processes: positive('processes', 1),
+    porter: process.argv.includes('--porter'),
   };
   if (spawnSync('gst-launch-1.0', ['--version']).status !== 0) throw new Error('gst-launch-1.0 is needed (apt-get install gstreamer1.0-tools)');
   const results: Record<string, Result> = {};
@@ -227,8 +242,8 @@ async function main(): Promise<void> {
       process.stderr.write(`${name}: ${(e as Error).message}\n`);
     }
   }
-  console.log(`fan-out: ${o.clients} clients, ${o.seconds} s measured, ${o.kbits} kbit/s Ogg, ${os.cpus().length} cores; fluxcast http-streamer ${o.properties.length ? `TUNED: ${o.properties.join(' ')}` : 'at its default properties'}`);
-  console.log('server      served  deliv.  never  stalled dropped  conn50ms conn99ms  cpu%  cpuS/GB   rssMB  kbit/s');
+  console.log(`fan-out: ${o.clients} clients, ${o.seconds} s measured, ${o.kbits} kbit/s Ogg, ${os.cpus().length} cores; fluxcast http-streamer ${o.properties.length ? `TUNED: ${o.properties.join(' ')}` : 'at its default properties'}${o.processes > 1 ? `, processes=${o.processes}` : ''}${o.porter ? ', through a porter' : ''}; burst = connect to 64 KiB received`);
+  console.log('server      served  deliv.  never  stalled dropped  conn50ms conn99ms burst50ms burst99ms  cpu%  cpuS/GB   rssMB  kbit/s');
   for (const name of ['fluxcast', 'gst', 'icecast']) console.log(row(name, results[name]));
   const flux = results.fluxcast;
   for (const peer of ['gst', 'icecast']) {
@@ -240,7 +255,7 @@ async function main(): Promise<void> {
     );
   }
   if (o.json) {
-    const pick = (r?: Result) => r && { clients: r.clients, seconds: r.seconds, deliveredRatio: r.deliveredRatio, stalled: r.stalled, dropped: r.dropped, neverServed: r.neverServed, cpuSecPerGB: r.cpuSecPerGB, cpuPct: r.cpuPct, rssMB: r.rssMB, connectP50Ms: r.connectP50Ms, connectP99Ms: r.connectP99Ms };
+    const pick = (r?: Result) => r && { clients: r.clients, seconds: r.seconds, deliveredRatio: r.deliveredRatio, stalled: r.stalled, dropped: r.dropped, neverServed: r.neverServed, cpuSecPerGB: r.cpuSecPerGB, cpuPct: r.cpuPct, rssMB: r.rssMB, connectP50Ms: r.connectP50Ms, connectP99Ms: r.connectP99Ms, burstP50Ms: r.burstP50Ms, burstP99Ms: r.burstP99Ms };
     console.log(JSON.stringify({ ...pick(flux), gst: pick(results.gst) ?? null, icecast: pick(results.icecast) ?? null }));
   }
 }

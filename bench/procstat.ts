@@ -24,3 +24,29 @@ export function rssMB(pid: number): number {
     return NaN;
   }
 }
+
+/** `pid` and all its descendants (from /proc/PID/task/TID/children). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of fs.readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = fs.readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of a process and its live descendants (a streamer with sender processes). */
+export function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((n, p) => n + (cpuSeconds(p) || 0), 0);
+}
+
+/** Resident memory in MB of a process and its live descendants. */
+export function treeRssMB(pid: number): number {
+  return processTree(pid).reduce((n, p) => n + (rssMB(p) || 0), 0);
+}
