@@ -124,6 +124,15 @@ async function main(): Promise<void> {
     connectP99Ms: pct(0.99),
     burstP50Ms: pctOf(bursts, 0.5),
     burstP99Ms: pctOf(bursts, 0.99),
+    // Raw figures, so that several load generators (past one process's descriptors) can be merged.
+    raw: {
+      connect: latencies,
+      burst: bursts.map((b) => (Number.isFinite(b) ? b : -1)),
+      window: served.map((c) => c.windowBytes),
+      stalled: served.filter((c) => c.stalled).length,
+      dropped: clients.filter((c) => c.closed).length,
+      neverServed: clients.length - served.length,
+    },
   };
   process.stdout.write(JSON.stringify(result) + '\n');
   process.exit(0);

@@ -111,8 +111,8 @@ interface Served {
 async function startFluxcast(o: Options): Promise<Served> {
   const port = await freePort();
   const args = [path.join(__dirname, 'fanout-server.js'), '--port', String(port), '--processes', String(o.processes), ...(o.porter ? ['--porter'] : []), ...o.properties.flatMap((p) => ['--property', p])];
-  // Past 10,000 listeners a process needs more descriptors than the default limit.
-  const server = spawn('sh', ['-c', `ulimit -n ${o.clients + 4096}; exec "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Many listeners need more descriptors than the default soft limit: raise it to the hard one.
+  const server = spawn('sh', ['-c', `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${args.map((a) => `'${a}'`).join(' ')}`], { stdio: ['pipe', 'pipe', 'inherit'] });
   const source = spawn('gst-launch-1.0', ['-q', ...sourcePipeline(o.kbits), '!', 'gdppay', '!', 'fdsink', 'fd=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   source.stdout?.pipe(server.stdin as NodeJS.WritableStream);
   return { server, source, port, http: true };
@@ -164,25 +164,55 @@ async function measure(name: string, start: (o: Options) => Promise<Served>, o: 
     // Let every server gather a whole burst of history (64 KiB is 4 s at 128 kbit/s) first.
     await new Promise((r) => setTimeout(r, Math.max(1000, ((65536 * 8) / (o.kbits * 1000)) * 1000 + 1500)));
     const pid = s.server.pid as number;
-    const gen = [path.join(__dirname, 'fanout-clients.js'), '--port', String(s.port), '--clients', String(o.clients), '--seconds', String(o.seconds), '--mode', s.http ? 'http' : 'tcp', '--ramp', String(o.ramp)];
-    const loadgen = spawn('sh', ['-c', `ulimit -n ${o.clients + 4096}; exec "${process.execPath}" ${gen.map((a) => `'${a}'`).join(' ')}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
+    // One load generator holds at most ~10,000 sockets (the descriptor limit): more clients, more generators.
+    const gens = Math.ceil(o.clients / 10000);
+    let measuringSeen = 0;
     let cpu0 = NaN;
     let maxRss = 0;
     let sampler: NodeJS.Timeout | null = null;
-    loadgen.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('measuring\n') && Number.isNaN(cpu0)) {
-        cpu0 = treeCpuSeconds(pid);
-        sampler = setInterval(() => (maxRss = Math.max(maxRss, treeRssMB(pid))), 500);
-      }
-    });
-    const code = await new Promise<number | null>((r) => loadgen.on('exit', r));
+    const outputs = await Promise.all(
+      Array.from({ length: gens }, (_, g) => {
+        const n = Math.floor(o.clients / gens) + (g < o.clients % gens ? 1 : 0);
+        const gen = [path.join(__dirname, 'fanout-clients.js'), '--port', String(s.port), '--clients', String(n), '--seconds', String(o.seconds), '--mode', s.http ? 'http' : 'tcp', '--ramp', String(o.ramp / gens)];
+        const loadgen = spawn('sh', ['-c', `ulimit -n $(ulimit -Hn); exec "${process.execPath}" ${gen.map((a) => `'${a}'`).join(' ')}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        loadgen.stdout?.on('data', (d: Buffer) => {
+          const before = out.includes('measuring\n');
+          out += d.toString();
+          if (!before && out.includes('measuring\n') && ++measuringSeen === 1) {
+            cpu0 = treeCpuSeconds(pid);
+            sampler = setInterval(() => (maxRss = Math.max(maxRss, treeRssMB(pid))), 500);
+          }
+        });
+        return new Promise<string>((resolve, reject) => loadgen.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${name}: load generator failed`)))));
+      }),
+    );
     const cpu1 = treeCpuSeconds(pid);
     if (sampler) clearInterval(sampler);
     maxRss = Math.max(maxRss, treeRssMB(pid));
-    if (code !== 0) throw new Error(`${name}: load generator failed`);
-    const r = JSON.parse(out.trim().split('\n').pop() as string);
+    type Part = { served: number; windowSeconds: number; raw: { connect: number[]; burst: number[]; window: number[]; stalled: number; dropped: number; neverServed: number } };
+    const parts = outputs.map((out) => JSON.parse(out.trim().split('\n').pop() as string) as Part);
+    const all = <T>(f: (p: Part) => T[]) => parts.flatMap(f);
+    const windows = all((p) => p.raw.window).sort((a, b) => a - b);
+    const expected = windows.length ? windows[Math.floor(windows.length * 0.9)] : 0;
+    const windowSeconds = Math.max(...parts.map((p) => p.windowSeconds));
+    const pctOf = (xs: number[], q: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(xs.length * q))] : NaN);
+    const connect = all((p) => p.raw.connect).sort((a, b) => a - b);
+    const bursts = all((p) => p.raw.burst).map((b) => (b < 0 ? Infinity : b)).sort((a, b) => a - b);
+    const r = {
+      served: parts.reduce((n, p) => n + p.served, 0),
+      neverServed: parts.reduce((n, p) => n + p.raw.neverServed, 0),
+      deliveredRatio: expected ? windows.reduce((n, w) => n + Math.min(w, expected), 0) / (expected * windows.length) : 0,
+      stalled: parts.reduce((n, p) => n + p.raw.stalled, 0),
+      dropped: parts.reduce((n, p) => n + p.raw.dropped, 0),
+      connectP50Ms: pctOf(connect, 0.5),
+      connectP99Ms: pctOf(connect, 0.99),
+      burstP50Ms: pctOf(bursts, 0.5),
+      burstP99Ms: pctOf(bursts, 0.99),
+      windowSeconds,
+      bytesInWindow: windows.reduce((n, w) => n + w, 0),
+      streamBitrate: (expected * 8) / windowSeconds,
+    };
     const cpu = cpu1 - cpu0;
     return {
       clients: o.clients,
@@ -194,8 +224,8 @@ async function measure(name: string, start: (o: Options) => Promise<Served>, o: 
       dropped: r.dropped,
       connectP50Ms: r.connectP50Ms,
       connectP99Ms: r.connectP99Ms,
-      burstP50Ms: r.burstP50Ms ?? Infinity,
-      burstP99Ms: r.burstP99Ms ?? Infinity,
+      burstP50Ms: r.burstP50Ms,
+      burstP99Ms: r.burstP99Ms,
       cpuPct: (cpu / r.windowSeconds) * 100,
       cpuSecPerGB: r.bytesInWindow ? cpu / (r.bytesInWindow / 1e9) : NaN,
       rssMB: maxRss,

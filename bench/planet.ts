@@ -17,6 +17,7 @@ import { cpuSeconds, rssMB } from './procstat';
 import { freePort } from './free-port';
 
 const SECRET = 'bench-planet-secret';
+const ADMIN_SECRET = 'bench-planet-admin-secret';
 const CLI = path.resolve(__dirname, '../cli/main.js');
 
 function num(name: string, fallback: number): number {
@@ -31,12 +32,12 @@ function num(name: string, fallback: number): number {
 
 
 function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FLUXCAST_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FLUXCAST_SECRET: SECRET, FLUXCAST_ADMIN_SECRET: ADMIN_SECRET }, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 async function status(port: number): Promise<StatusJson | null> {
   try {
-    const r = await adminRequest(`ws://127.0.0.1:${port}`, SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
+    const r = await adminRequest(`ws://127.0.0.1:${port}`, ADMIN_SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
     return r.type === 'status' ? (r.status as StatusJson) : null;
   } catch {
     return null;
@@ -112,7 +113,7 @@ async function scaleFigures(workers: number, components: number, seconds: number
   const mport = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxcast-bench-planet-'));
   const perWorker = Math.max(2, Math.floor(components / workers / 2) * 2);
-  const lines = [`name: scale`, `manager: { port: ${mport}, secret: ${SECRET} }`, 'workers:'];
+  const lines = [`name: scale`, `manager: { port: ${mport}, secret: ${SECRET}, admin-secret: ${ADMIN_SECRET} }`, 'workers:'];
   for (let w = 0; w < workers; w++) lines.push(`  - name: w${w}`);
   lines.push('flows:', '  - name: default', '    components:');
   let n = 0;

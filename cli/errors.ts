@@ -8,6 +8,7 @@ export const CLI_ERROR_CODES = {
   CANNOT_CONNECT: 'FLUX_CLI_CANNOT_CONNECT',
   NO_SECRET: 'FLUX_CLI_NO_SECRET',
   CHILD_FAILED: 'FLUX_CLI_CHILD_FAILED',
+  SECRET_TOO_SHORT: 'FLUX_CLI_SECRET_TOO_SHORT',
 } as const;
 
 /** Prints an error the way every fluxcast command does: `error CODE: message` on stderr. */

@@ -70,8 +70,10 @@ export function buildProgram(): Command {
     .requiredOption('--planet <file>', 'planet YAML file')
     .option('--host <host>', 'address to listen on (default: the planet\'s, 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default: the planet\'s, 7531)', port)
-    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
-    .option('--secret-file <file>', 'file holding the shared secret')
+    .option('--secret <secret>', 'the workers\' secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
+    .option('--secret-file <file>', 'file holding the workers\' secret')
+    .option('--admin-secret <secret>', 'the admins\' secret (default: --admin-secret-file, $FLUXCAST_ADMIN_SECRET, the planet\'s)')
+    .option('--admin-secret-file <file>', 'file holding the admins\' secret')
     .action(async (opts) => runManager(opts));
   program
     .command('worker')
@@ -82,8 +84,8 @@ export function buildProgram(): Command {
     .option('--feed-host <host>', 'feed server address', '127.0.0.1')
     .option('--advertise <host>', 'address other workers use to reach this feed server (default: --feed-host; for 0.0.0.0, this host\'s first non-loopback address)')
     .option('--check-interval <ms>', 'an eater with no data for this long is disconnected', positiveInt, 1500)
-    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
-    .option('--secret-file <file>', 'file holding the shared secret')
+    .option('--secret <secret>', 'the workers\' secret (default: --secret-file, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the workers\' secret')
     .action(async (opts) => runWorker(opts));
   program
     .command('status')
@@ -91,8 +93,8 @@ export function buildProgram(): Command {
     .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
     .option('--json', 'print the status as one JSON object')
     .option('--tree', 'draw the live supervision trees of the manager and every connected worker')
-    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
-    .option('--secret-file <file>', 'file holding the shared secret')
+    .option('--secret <secret>', 'the admin secret (default: --secret-file, $FLUXCAST_ADMIN_SECRET, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the admin secret')
     .action(async (opts) => {
       process.exitCode = await status(opts);
     });
@@ -102,8 +104,8 @@ export function buildProgram(): Command {
       .command(action)
       .argument('<id>', 'component id, /flow/name')
       .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
-      .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET)')
-      .option('--secret-file <file>', 'file holding the shared secret')
+      .option('--secret <secret>', 'the admin secret (default: --secret-file, $FLUXCAST_ADMIN_SECRET, $FLUXCAST_SECRET)')
+      .option('--secret-file <file>', 'file holding the admin secret')
       .action(async (id: string, opts) => {
         process.exitCode = await componentCommand(action, id, opts);
       });
@@ -128,8 +130,10 @@ export function buildProgram(): Command {
     .command('up')
     .description('run a planet on this host: its manager and all its workers, until Ctrl-C')
     .argument('<planet>', 'planet YAML file')
-    .option('--secret <secret>', 'shared secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
-    .option('--secret-file <file>', 'file holding the shared secret')
+    .option('--secret <secret>', 'the workers\' secret (default: --secret-file, $FLUXCAST_SECRET, the planet\'s)')
+    .option('--secret-file <file>', 'file holding the workers\' secret')
+    .option('--admin-secret <secret>', 'the admins\' secret (default: --admin-secret-file, $FLUXCAST_ADMIN_SECRET, the planet\'s)')
+    .option('--admin-secret-file <file>', 'file holding the admins\' secret')
     .action(async (file: string, opts) => up(file, opts));
   return program;
 }

@@ -13,6 +13,7 @@ import { Worker } from '../actors/worker/worker';
 import { StatusJson } from '../actors/manager/status';
 import { adminRequest } from '../transport/admin-client';
 import { CLI_ERROR_CODES, reportError } from './errors';
+import { Secret, adminCommandSecret, managerAdminSecret, workerSecret } from './secrets';
 import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 
@@ -34,34 +35,6 @@ export function loadPlanet(file: string): PlanetConfig {
   return planet;
 }
 
-export interface SecretSource {
-  secret: string;
-  /** Where it came from, for messages and hints. */
-  from: 'flag' | 'file' | 'env' | 'planet';
-  file?: string;
-}
-
-/** The shared secret: --secret, --secret-file, $FLUXCAST_SECRET, then the planet's (secret-file, secret). */
-export function findSecret(opts: { secret?: string; secretFile?: string }, planet?: PlanetConfig): SecretSource {
-  if (opts.secret) return { secret: opts.secret, from: 'flag' };
-  const readFile = (file: string, from: SecretSource['from']): SecretSource => {
-    try {
-      return { secret: fs.readFileSync(file, 'utf8').trim(), from, file };
-    } catch (e) {
-      throw new FluxError(CLI_ERROR_CODES.CANNOT_READ, `cannot read secret file '${file}': ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
-  };
-  if (opts.secretFile) return readFile(opts.secretFile, 'file');
-  if (process.env.FLUXCAST_SECRET) return { secret: process.env.FLUXCAST_SECRET, from: 'env' };
-  if (planet?.manager['secret-file']) return readFile(planet.manager['secret-file'], 'planet');
-  if (planet?.manager.secret) return { secret: planet.manager.secret, from: 'planet' };
-  throw new FluxError(CLI_ERROR_CODES.NO_SECRET, 'no secret: use --secret, --secret-file or FLUXCAST_SECRET' + (planet ? ', or set manager.secret in the planet' : ''));
-}
-
-export function resolveSecret(opts: { secret?: string; secretFile?: string }, planet?: PlanetConfig): string {
-  return findSecret(opts, planet).secret;
-}
-
 /** Set by `up` for the processes it starts: they stop when `up` is gone. */
 function stopWithParent(stop: () => void): void {
   if (process.env.FLUXCAST_EXIT_WITH_PARENT === '1') stopWhenOrphaned(stop);
@@ -79,12 +52,13 @@ export function check(file: string): number {
   return 0;
 }
 
-export async function runManager(opts: { planet: string; host?: string; port?: number; secret?: string; secretFile?: string }): Promise<void> {
+export async function runManager(opts: { planet: string; host?: string; port?: number; secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string }): Promise<void> {
   const planet = loadPlanet(opts.planet);
   const m = new Manager(planet, {
     host: opts.host ?? planet.manager.host,
     port: opts.port ?? planet.manager.port,
-    secret: resolveSecret(opts, planet),
+    secret: workerSecret(opts, planet).secret,
+    adminSecret: managerAdminSecret(opts, planet).secret,
     heartbeatIntervalMs: planet.manager['heartbeat-interval'],
     heartbeatTimeoutMs: planet.manager['heartbeat-timeout'],
     log,
@@ -117,7 +91,7 @@ export async function runWorker(opts: { name: string; manager: string; feedPort?
   w = new Worker({
     name: opts.name,
     managerUrl: opts.manager,
-    secret: resolveSecret(opts),
+    secret: workerSecret(opts).secret,
     feedHost: opts.feedHost,
     feedPort: opts.feedPort,
     advertiseHost: opts.advertise,
@@ -157,7 +131,7 @@ function printStatus(s: StatusJson): void {
 }
 
 export async function status(opts: { manager: string; json?: boolean; tree?: boolean; secret?: string; secretFile?: string }): Promise<number> {
-  const r = await adminRequest(opts.manager, resolveSecret(opts), (requestId) => ({ type: 'status-request', requestId }));
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'status-request', requestId }));
   if (r.type !== 'status') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   const s = r.status as StatusJson;
   if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
@@ -168,7 +142,7 @@ export async function status(opts: { manager: string; json?: boolean; tree?: boo
 
 export async function componentCommand(action: 'start' | 'stop' | 'restart', id: string, opts: { manager: string; secret?: string; secretFile?: string }): Promise<number> {
   if (!/^\/[^/\s]+\/[^/\s:]+$/.test(id)) throw new FluxError(CLI_ERROR_CODES.BAD_ARGUMENT, `component ids look like /flow/name, not '${id}'`);
-  const r = await adminRequest(opts.manager, resolveSecret(opts), (requestId) => ({ type: 'component-command', requestId, action, id }));
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'component-command', requestId, action, id }));
   if (r.type !== 'command-result') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   (r.ok ? process.stdout : process.stderr).write(`${r.ok ? '' : 'error FLUX_CLI_COMMAND_FAILED: '}${r.message}\n`);
   return r.ok ? 0 : 1;
@@ -183,8 +157,8 @@ function childError(lines: string[], fallback: string): FluxError {
   return new FluxError(CLI_ERROR_CODES.CHILD_FAILED, fallback);
 }
 
-function secretHint(src: SecretSource): string {
-  if (src.from === 'env') return '';
+function secretHint(src: Secret): string {
+  if (src.source.startsWith('FLUXCAST_')) return '';
   if (src.file) return ` --secret-file ${src.file}`;
   return ` --secret ${src.secret}`;
 }
@@ -198,14 +172,15 @@ function secretHint(src: SecretSource): string {
  */
 export async function up(
   file: string,
-  opts: { secret?: string; secretFile?: string },
+  opts: { secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string },
   options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
 ): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const planet = loadPlanet(file);
-  const src = findSecret(opts, planet);
+  const workers = workerSecret(opts, planet);
+  const admin = managerAdminSecret(opts, planet);
   const cli = path.join(__dirname, 'main.js');
-  const env = { ...process.env, FLUXCAST_SECRET: src.secret, FLUXCAST_EXIT_WITH_PARENT: '1' };
+  const env = { ...process.env, FLUXCAST_SECRET: workers.secret, FLUXCAST_ADMIN_SECRET: admin.secret, FLUXCAST_EXIT_WITH_PARENT: '1' };
   const children: ChildProcess[] = [];
   const url = `ws://${planet.manager.host}:${planet.manager.port}`;
   const run = (args: string[], label: string) => {
@@ -257,12 +232,12 @@ export async function up(
   }
   print(`fluxcast up: planet '${planet.name}', manager ${url}`);
   for (const f of planet.flows) for (const c of f.components) print(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}`);
-  print(`status: npx fluxcast status --manager ${url}${secretHint(src)}`);
+  print(`status: npx fluxcast status --manager ${url}${secretHint(admin)}`);
   print('Ctrl-C stops everything.');
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));
   if (options.stopWhenOrphaned) stopWhenOrphaned(() => stopAll(0));
-  watchMoods(url, src.secret, planet, print, () => stopping);
+  watchMoods(url, admin.secret, planet, print, () => stopping);
 }
 
 /** Prints each streamer's URL once it is happy, and every component that turns sad, with why. */

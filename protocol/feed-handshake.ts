@@ -1,9 +1,12 @@
 // The feed handshake, spoken on a worker's feed server before GDP flows:
 //   server → client  {"v":1,"challenge":HEX}\n
-//   client → server  {"v":1,"op":"eat"|"feed","feed":"/flow/comp:feeder","response":HEX}\n
-//   server → client  {"ok":true}\n   then GDP (eat: server to client; feed: client to server)
+//   client → server  {"v":1,"op":"eat"|"feed","feed":"/flow/comp:feeder","response":HEX,"challenge":HEX}\n
+//   server → client  {"ok":true,"proof":HEX}\n   then GDP (eat: server to client; feed: client to server)
 //                or  {"ok":false,"code":"FLUX_FEED_…","reason":"…"}\n and the server closes.
 // response = HMAC-SHA256(secret, challenge + "\n" + op + "\n" + feed): the secret never travels.
+// Mutual: the client sends a challenge of its own, and the server's proof =
+// HMAC-SHA256(secret, "server\n" + client challenge + "\n" + server challenge + "\n" + op + "\n" + feed);
+// a client takes no GDP from (and pushes none to) a server that cannot prove it knows the secret.
 // Lines are JSON, at most MAX_LINE bytes, validated with zod. Pure: no I/O.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
@@ -18,6 +21,7 @@ export const FEED_ERROR_CODES = {
   UNKNOWN_FEED: C.FEED_UNKNOWN_FEED,
   HANDSHAKE_TIMEOUT: C.FEED_HANDSHAKE_TIMEOUT,
   REFUSED: C.FEED_REFUSED,
+  SERVER_UNVERIFIED: C.FEED_SERVER_UNVERIFIED,
 } as const;
 
 export const challengeSchema = z.object({ v: z.literal(1), challenge: z.string().regex(/^[0-9a-f]{32,128}$/) }).strict();
@@ -27,10 +31,11 @@ export const requestSchema = z
     op: z.enum(['eat', 'feed']),
     feed: z.string().regex(/^\/[^/:\s]+\/[^/:\s]+:[^/:\s]+$/),
     response: z.string().regex(/^[0-9a-f]{64}$/),
+    challenge: z.string().regex(/^[0-9a-f]{32,128}$/),
   })
   .strict();
 export const replySchema = z.union([
-  z.object({ ok: z.literal(true) }).strict(),
+  z.object({ ok: z.literal(true), proof: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   z.object({ ok: z.literal(false), code: z.string(), reason: z.string() }).strict(),
 ]);
 export type FeedRequest = z.infer<typeof requestSchema>;
@@ -47,6 +52,16 @@ export function handshakeResponse(secret: string, challenge: string, op: string,
 export function verifyResponse(secret: string, challenge: string, req: FeedRequest): boolean {
   const expected = Buffer.from(handshakeResponse(secret, challenge, req.op, req.feed), 'hex');
   const got = Buffer.from(req.response, 'hex');
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+export function serverProof(secret: string, serverChallenge: string, req: Pick<FeedRequest, 'challenge' | 'op' | 'feed'>): string {
+  return createHmac('sha256', secret).update(`server\n${req.challenge}\n${serverChallenge}\n${req.op}\n${req.feed}`).digest('hex');
+}
+
+export function verifyServerProof(secret: string, serverChallenge: string, req: Pick<FeedRequest, 'challenge' | 'op' | 'feed'>, proof: string): boolean {
+  const expected = Buffer.from(serverProof(secret, serverChallenge, req), 'hex');
+  const got = Buffer.from(proof, 'hex');
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 

@@ -30,9 +30,12 @@ export const planetSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(1).max(65535).default(7531),
-        /** Shared secret for workers and admins (or secret-file). */
-        secret: z.string().min(8).optional(),
+        /** The workers' secret: worker logins and feeds (or secret-file). */
+        secret: z.string().min(16, 'a secret has at least 16 characters').optional(),
         'secret-file': z.string().optional(),
+        /** The admins' secret: the CLI, the API and the web admin (or admin-secret-file). */
+        'admin-secret': z.string().min(16, 'a secret has at least 16 characters').optional(),
+        'admin-secret-file': z.string().optional(),
         /** Heartbeat interval and dead-link timeout, milliseconds. */
         'heartbeat-interval': z.number().int().positive().default(500),
         'heartbeat-timeout': z.number().int().positive().default(2500),

@@ -93,6 +93,8 @@ export const toManagerSchema = z.discriminatedUnion('type', [
     feedPort: z.number().int().min(0).max(65535).optional(),
     /** Random per worker process: the same process logging in again replaces its stale link. */
     instance: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
+    /** The client's own challenge: the manager proves it knows the secret too (see managerProof). */
+    clientNonce: z.string().regex(/^[0-9a-f]{32}$/),
   }),
   z.object({ type: z.literal('ping'), t: z.number() }),
   z.object({ type: z.literal('pong'), t: z.number() }),
@@ -113,7 +115,13 @@ export type ToManager = z.infer<typeof toManagerSchema>;
 /** Anything that may reach a worker or an admin. */
 export const fromManagerSchema = z.discriminatedUnion('type', [
   challengeMsg,
-  z.object({ type: z.literal('welcome'), heartbeatIntervalMs: z.number().int().positive(), heartbeatTimeoutMs: z.number().int().positive() }),
+  z.object({
+    type: z.literal('welcome'),
+    heartbeatIntervalMs: z.number().int().positive(),
+    heartbeatTimeoutMs: z.number().int().positive(),
+    /** HMAC proving the manager knows the secret of the role that logged in. */
+    proof: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
   z.object({ type: z.literal('refused'), code: z.string(), reason: z.string() }),
   z.object({ type: z.literal('ping'), t: z.number() }),
   z.object({ type: z.literal('pong'), t: z.number() }),
@@ -134,6 +142,9 @@ export const WIRE_ERROR_CODES = {
   DUPLICATE_WORKER: C.WIRE_DUPLICATE_WORKER,
   NOT_LOGGED_IN: C.WIRE_NOT_LOGGED_IN,
   HEARTBEAT_TIMEOUT: C.WIRE_HEARTBEAT_TIMEOUT,
+  MANAGER_UNVERIFIED: C.WIRE_MANAGER_UNVERIFIED,
+  TOO_MANY_ATTEMPTS: C.WIRE_TOO_MANY_ATTEMPTS,
+  FORBIDDEN: C.WIRE_FORBIDDEN,
 } as const;
 
 export function newNonce(): string {
@@ -146,7 +157,24 @@ export function loginResponse(secret: string, nonce: string, role: string, name:
 }
 
 export function verifyLogin(secret: string, nonce: string, role: string, name: string, response: string): boolean {
-  const a = Buffer.from(loginResponse(secret, nonce, role, name), 'hex');
-  const b = Buffer.from(response, 'hex');
+  return sameHex(loginResponse(secret, nonce, role, name), response);
+}
+
+/**
+ * The manager's answer to the client's own challenge: only a manager that knows the secret
+ * can give it, so a fake manager on the right port cannot make a worker obey it.
+ */
+export function managerProof(secret: string, clientNonce: string, nonce: string, role: string, name: string): string {
+  return createHmac('sha256', secret).update(`manager\n${clientNonce}\n${nonce}\n${role}\n${name}`).digest('hex');
+}
+
+export function verifyManagerProof(secret: string, clientNonce: string, nonce: string, role: string, name: string, proof: string): boolean {
+  return sameHex(managerProof(secret, clientNonce, nonce, role, name), proof);
+}
+
+/** Compares two hex digests in constant time. */
+function sameHex(expected: string, got: string): boolean {
+  const a = Buffer.from(expected, 'hex');
+  const b = Buffer.from(got, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -3,7 +3,7 @@
 
 import WebSocket from 'ws';
 import { FluxError } from '../protocol/errors';
-import { FromManager, ToManager, WIRE_ERROR_CODES as E, fromManagerSchema, loginResponse } from '../protocol/wire';
+import { FromManager, ToManager, WIRE_ERROR_CODES as E, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../protocol/wire';
 import { WsChannel } from './ws-channel';
 
 export async function adminRequest(url: string, secret: string, request: (requestId: number) => ToManager, timeoutMs = 5000): Promise<FromManager> {
@@ -21,9 +21,19 @@ export async function adminRequest(url: string, secret: string, request: (reques
       else resolve(v);
     };
     ws.on('error', (e) => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    const clientNonce = newNonce();
+    let nonce: string | null = null;
     ch.on('message', (m) => {
-      if (m.type === 'challenge') ch.send({ type: 'login', role: 'admin', name: 'admin', response: loginResponse(secret, m.nonce, 'admin', 'admin') });
-      else if (m.type === 'welcome') ch.send(request(1));
+      if (m.type === 'challenge') {
+        nonce = m.nonce;
+        ch.send({ type: 'login', role: 'admin', name: 'admin', response: loginResponse(secret, m.nonce, 'admin', 'admin'), clientNonce });
+      } else if (m.type === 'welcome') {
+        if (!nonce || !verifyManagerProof(secret, clientNonce, nonce, 'admin', 'admin', m.proof)) {
+          done(new FluxError(E.MANAGER_UNVERIFIED, `${url} did not prove it knows the admin secret: not our manager`));
+          return;
+        }
+        ch.send(request(1));
+      }
       else if (m.type === 'refused') done(new FluxError(m.code, m.reason));
       else if (m.type === 'status' || m.type === 'command-result') done(m);
       else if (m.type === 'error') done(new FluxError(m.code, m.reason));

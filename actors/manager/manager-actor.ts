@@ -8,7 +8,7 @@
 //   manager ── planet ── worker NAME (avatar, one per planet worker) ── component /flow/name
 
 import { Ref, dispatch, query, spawn } from 'nact';
-import { FromManager, ToManager, WIRE_ERROR_CODES as E, newNonce, verifyLogin } from '../../protocol/wire';
+import { FromManager, ToManager, WIRE_ERROR_CODES as E, managerProof, newNonce, verifyLogin } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 import { CommandResult, PlanetMsg, PlanetRecord, spawnPlanetActor } from './planet-actor';
@@ -31,7 +31,10 @@ export interface ManagerRecord extends SupervisedRecord {
 }
 
 export interface ManagerDeps {
+  /** Workers log in (and feeds authenticate) with this one... */
   secret: string;
+  /** ...and admins with this one: neither opens the other's door. */
+  adminSecret: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   log(line: string): void;
@@ -68,7 +71,8 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
   };
 
   const login = (c: Connection, msg: Extract<ToManager, { type: 'login' }>) => {
-    if (!verifyLogin(deps.secret, c.nonce, msg.role, msg.name, msg.response)) {
+    const secret = msg.role === 'admin' ? deps.adminSecret : deps.secret;
+    if (!verifyLogin(secret, c.nonce, msg.role, msg.name, msg.response)) {
       deps.log(`manager: refused login of ${msg.role} '${msg.name}': wrong secret`);
       c.channel.send({ type: 'refused', code: E.AUTH_FAILED, reason: 'wrong secret' });
       setTimeout(() => c.channel.close(), 50);
@@ -76,14 +80,15 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
     }
     clearTimeout(c.loginTimer);
     c.who = { role: msg.role, name: msg.name };
+    const proof = managerProof(secret, msg.clientNonce, c.nonce, msg.role, msg.name);
     if (msg.role === 'admin') {
-      c.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs });
+      c.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof });
       c.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
       return;
     }
     // The planet admits the worker (or refuses it: unknown, or a duplicate name) and welcomes it.
     dispatch(planet(), {
-      type: 'worker-login', name: msg.name, instance: msg.instance ?? null, channel: c.channel, connId: c.id,
+      type: 'worker-login', name: msg.name, instance: msg.instance ?? null, channel: c.channel, connId: c.id, proof,
       info: { host: msg.host, pid: msg.pid, feedHost: msg.feedHost, feedPort: msg.feedPort },
     });
   };

@@ -18,7 +18,10 @@ import { StatusJson } from './status';
 export interface ManagerOptions {
   host: string;
   port: number;
+  /** The workers' secret (logins, feeds). */
   secret: string;
+  /** The admins' secret (CLI, API, web admin). */
+  adminSecret: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   log: (line: string) => void;
@@ -38,6 +41,7 @@ export class Manager {
     this.record = managerRecord(planetRecord(planet));
     this.ref = spawnManagerActor(this.system, this.record, {
       secret: options.secret,
+      adminSecret: options.adminSecret,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       log: options.log,

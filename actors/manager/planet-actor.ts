@@ -40,7 +40,7 @@ export interface PlanetDeps {
 export type CommandResult = { ok: boolean; message: string; code?: string };
 
 export type PlanetMsg =
-  | { type: 'worker-login'; name: string; instance: string | null; info: WorkerInfo; channel: WsChannel<ToManager, FromManager>; connId: number }
+  | { type: 'worker-login'; name: string; instance: string | null; info: WorkerInfo; channel: WsChannel<ToManager, FromManager>; connId: number; proof: string }
   | { type: 'worker-gone'; name: string; connId: number; reason: string }
   | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
   | { type: 'status'; replyTo: Ref<StatusJson> }
@@ -134,7 +134,7 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
       w.channel.close(); // the same process again: its old link is stale
     }
     Object.assign(w, { state: 'connected', info: msg.info, channel: msg.channel, connId: msg.connId, instance: msg.instance, adopted: false, cleanShutdown: false });
-    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs });
+    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof: msg.proof });
     msg.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
     log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
   };

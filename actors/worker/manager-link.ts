@@ -8,7 +8,7 @@
 import { Ref, dispatch, spawn } from 'nact';
 import * as os from 'os';
 import WebSocket from 'ws';
-import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse } from '../../protocol/wire';
+import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
 import { LINK_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 
@@ -75,13 +75,24 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
         const channel = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
         record.channel = channel;
         let reason = 'connection closed';
+        const clientNonce = newNonce();
+        let nonce: string | null = null;
         channel.on('message', (msg) => {
           if (msg.type === 'challenge') {
+            if (nonce) return; // one challenge per connection
+            nonce = msg.nonce;
             channel.send({
-              type: 'login', role: 'worker', name: o.name, response: loginResponse(o.secret, msg.nonce, 'worker', o.name),
+              type: 'login', role: 'worker', name: o.name, response: loginResponse(o.secret, msg.nonce, 'worker', o.name), clientNonce,
               pid: process.pid, host: os.hostname(), feedHost: o.feedHost, feedPort: o.feedPort(), instance: o.instance,
             });
           } else if (msg.type === 'welcome') {
+            // Mutual: a manager that cannot prove it knows the secret gets nothing from us.
+            if (!nonce || !verifyManagerProof(o.secret, clientNonce, nonce, 'worker', o.name, msg.proof)) {
+              reason = `${WIRE_ERROR_CODES.MANAGER_UNVERIFIED}: ${o.managerUrl} did not prove it knows the secret; not a manager of ours`;
+              o.log(reason);
+              channel.close();
+              return;
+            }
             record.state = 'logged-in';
             record.lastReason = null;
             channel.heartbeat(msg.heartbeatIntervalMs, msg.heartbeatTimeoutMs);

@@ -6,7 +6,7 @@ import { execFile } from 'child_process';
 import * as net from 'net';
 import { CLI, runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/net';
-import { Proc, SECRET, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
+import { ADMIN_SECRET, Proc, SECRET, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
 import { advertisedAddress } from '../../actors/worker/worker';
 import { FeedServer } from '../../transport/feed/feed-server';
 
@@ -70,7 +70,7 @@ describe('fluxcast planet commands', () => {
     start(['manager', '--planet', writePlanet(seedPlanet(managerPort, await freePort()) + many + '\n')]);
     await waitForStatus(managerPort, () => true, 10000, 'manager up');
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" status --manager ws://127.0.0.1:${managerPort} --secret ${SECRET} | head -1`], (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
+      execFile('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" status --manager ws://127.0.0.1:${managerPort} --secret ${ADMIN_SECRET} | head -1`], (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
     });
     expect(r.stdout).toBe('planet seed\n');
     expect(r.stderr).toBe('');

@@ -28,10 +28,10 @@ describe('npm start (examples/bootstrap)', () => {
       await waitFor(() => out.includes('Ctrl-C stops everything'), 15000, 'bootstrap banner');
       // The URL is printed once the streamer is happy, not before.
       await waitFor(() => out.includes('/default/streamer: listen at http://127.0.0.1:8800/live.wav'), 15000, 'the stream URL');
-      // Asked with the demo planet's own secret, as `fluxcast status` would.
+      // Asked with the demo planet's admin secret, as `fluxcast status` would.
       let happy = false;
       await waitFor(() => happy, 20000, 'demo all happy', async () => {
-        const r = await adminRequest('ws://127.0.0.1:7531', 'fluxcast-demo-secret', (requestId) => ({ type: 'status-request', requestId }), 2000).catch(() => null);
+        const r = await adminRequest('ws://127.0.0.1:7531', 'fluxcast-demo-admin', (requestId) => ({ type: 'status-request', requestId }), 2000).catch(() => null);
         happy = r?.type === 'status' && allHappy(r.status as Parameters<typeof allHappy>[0]);
       });
       const r = await rawRequest(8800, get('/live.wav'));

@@ -8,7 +8,9 @@ import { adminRequest } from '../../transport/admin-client';
 import { StatusJson } from '../../actors/manager/planet-actor';
 import { CLI } from './cli';
 
-export const SECRET = 'e2e-test-secret';
+/** The workers' secret and the admins' secret of the test planets (at least 16 characters each). */
+export const SECRET = 'e2e-test-worker-secret';
+export const ADMIN_SECRET = 'e2e-test-admin-secret';
 
 export { freePort } from '../../bench/free-port';
 
@@ -22,7 +24,7 @@ export function run(args: string[], env: Record<string, string> = {}, wrap: stri
   const log: string[] = [];
   const cmd = wrap.length ? wrap[0] : process.execPath;
   const argv = wrap.length ? [...wrap.slice(1), process.execPath, CLI, ...args] : [CLI, ...args];
-  const child = spawn(cmd, argv, { env: { ...process.env, FLUXCAST_SECRET: SECRET, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { env: { ...process.env, FLUXCAST_SECRET: SECRET, FLUXCAST_ADMIN_SECRET: ADMIN_SECRET, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -38,7 +40,7 @@ export function writePlanet(yaml: string): string {
 
 export async function status(managerPort: number, host = '127.0.0.1'): Promise<StatusJson | null> {
   try {
-    const r = await adminRequest(`ws://${host}:${managerPort}`, SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
+    const r = await adminRequest(`ws://${host}:${managerPort}`, ADMIN_SECRET, (requestId) => ({ type: 'status-request', requestId }), 2000);
     return r.type === 'status' ? (r.status as StatusJson) : null;
   } catch {
     return null;
@@ -63,7 +65,7 @@ export async function waitForStatus(managerPort: number, pred: (s: StatusJson) =
 export function seedPlanet(managerPort: number, httpPort: number, extra = ''): string {
   return `
 name: seed
-manager: { host: 127.0.0.1, port: ${managerPort}, secret: ${SECRET}, heartbeat-interval: 500, heartbeat-timeout: 2500 }
+manager: { host: 127.0.0.1, port: ${managerPort}, secret: ${SECRET}, admin-secret: ${ADMIN_SECRET}, heartbeat-interval: 500, heartbeat-timeout: 2500 }
 workers: [ { name: worker1 }, { name: worker2 } ]
 flows:
   - name: default

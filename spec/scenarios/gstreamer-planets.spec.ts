@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { describeGst, decodedSeconds, runGstClient } from '../helpers/gst';
 import { waitFor } from '../helpers/net';
-import { Proc, SECRET, allHappy, freePort, moods, run, waitForStatus, writePlanet } from '../helpers/planet';
+import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, moods, run, waitForStatus, writePlanet } from '../helpers/planet';
 
 jest.setTimeout(120000);
 
@@ -48,7 +48,7 @@ describeGst('GStreamer planets end to end', () => {
     const yaml = fs
       .readFileSync(path.join(EXAMPLES, example), 'utf8')
       .replace('port: 7531', `port: ${managerPort}`)
-      .replace(/secret: fluxcast-demo-secret/, `secret: ${SECRET}`)
+      .replace(/secret: fluxcast-demo-secret/, `secret: ${SECRET}`).replace(/admin-secret: fluxcast-demo-admin/, `admin-secret: ${ADMIN_SECRET}`)
       .replace(/port: 880[01]/, `port: ${httpPort}`)
       .replaceAll('/tmp/fluxcast-recordings', recordings)
       .replace('rotate-time: 3600', 'rotate-time: 2');
@@ -102,7 +102,7 @@ describeGst('GStreamer planets end to end', () => {
     recordings = '';
     // The seed scenario with GStreamer components: encoder and muxer are pipelines.
     const yaml = `
-manager: { port: ${managerPort}, secret: ${SECRET} }
+manager: { port: ${managerPort}, secret: ${SECRET}, admin-secret: ${ADMIN_SECRET} }
 workers: [ { name: worker1 }, { name: worker2 } ]
 flows:
   - name: default

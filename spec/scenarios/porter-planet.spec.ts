@@ -3,7 +3,7 @@
 // and `fluxcast check` refusing a streamer whose porter is on another worker.
 import { get, rawRequest, RawResponse } from '../helpers/http';
 import { waitFor } from '../helpers/net';
-import { Proc, SECRET, allHappy, freePort, run, waitForStatus, writePlanet } from '../helpers/planet';
+import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, run, waitForStatus, writePlanet } from '../helpers/planet';
 import { runCli } from '../helpers/cli';
 
 jest.setTimeout(60000);
@@ -11,7 +11,7 @@ jest.setTimeout(60000);
 function planet(managerPort: number, porterPort: number, porterWorker = 'worker1'): string {
   return `
 name: porter-demo
-manager: { host: 127.0.0.1, port: ${managerPort}, secret: ${SECRET} }
+manager: { host: 127.0.0.1, port: ${managerPort}, secret: ${SECRET}, admin-secret: ${ADMIN_SECRET} }
 workers: [ { name: worker1 }, { name: worker2 } ]
 flows:
   - name: radio
@@ -49,7 +49,7 @@ describe('a planet with a porter', () => {
       { mount: '/big.wav', owner: '/radio/big' },
       { mount: '/small.wav', owner: '/radio/small' },
     ]);
-    const text = runCli(['status', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', SECRET]).stdout;
+    const text = runCli(['status', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', ADMIN_SECRET]).stdout;
     expect(text).toContain(`http://127.0.0.1:${porterPort} routes: /big.wav → /radio/big, /small.wav → /radio/small`);
     expect(text).toMatch(new RegExp(`http://127\\.0\\.0\\.1:${porterPort}/big\\.wav  4 listener\\(s\\)`));
   });

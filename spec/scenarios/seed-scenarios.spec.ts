@@ -116,11 +116,11 @@ describe('seed scenarios', () => {
 
   it('refuses a worker with the wrong secret, with a clear error', async () => {
     await boot();
-    const bad = run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0'], { FLUXCAST_SECRET: 'not the secret' });
+    const bad = run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0'], { FLUXCAST_SECRET: 'not-the-right-secret-at-all' });
     procs.push(bad);
     await waitFor(() => bad.log.join('').includes('login refused: FLUX_WIRE_AUTH_FAILED'), 10000, 'refusal');
     const s = await status(managerPort);
     expect(s?.workers.every((w) => !w.connected)).toBe(true);
-    expect(SECRET).not.toBe('not the secret');
+    expect(SECRET).not.toBe('not-the-right-secret-at-all');
   });
 });

@@ -12,11 +12,11 @@ import { Worker } from '../../actors/worker/worker';
 import { checkPlanetText } from '../../actors/planet/check';
 import { COMPONENT_TYPES } from '../../actors/components/registry';
 import { StatusJson } from '../../actors/manager/status';
-import { FromManager, ToManager, fromManagerSchema, loginResponse } from '../../protocol/wire';
+import { FromManager, ToManager, fromManagerSchema, loginResponse, newNonce } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
 import { get, rawRequest, RawResponse } from '../helpers/http';
 import { waitFor } from '../helpers/net';
-import { Proc, SECRET, allHappy, freePort, moods, run, seedPlanet, status, waitForStatus, writePlanet } from '../helpers/planet';
+import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, moods, run, seedPlanet, status, waitForStatus, writePlanet } from '../helpers/planet';
 import { runCliAsync } from '../helpers/cli';
 
 jest.setTimeout(60000);
@@ -61,7 +61,7 @@ describe('supervision trees', () => {
     managerPort = await freePort();
     httpPort = await freePort();
     const { planet } = checkPlanetText(seedPlanet(managerPort, httpPort), COMPONENT_TYPES);
-    manager = new Manager(planet!, { host: '127.0.0.1', port: managerPort, secret: SECRET, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2500, log: (l) => logs.push(l) });
+    manager = new Manager(planet!, { host: '127.0.0.1', port: managerPort, secret: SECRET, adminSecret: ADMIN_SECRET, heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2500, log: (l) => logs.push(l) });
     await manager.listen();
     return manager;
   }
@@ -76,7 +76,7 @@ describe('supervision trees', () => {
   /** Status, an admin command and moods all answer as before. */
   async function stillServing(before: Record<string, string>): Promise<StatusJson> {
     const after = await waitForStatus(managerPort, (s) => JSON.stringify(moods(s)) === JSON.stringify(before), 10000, 'moods as before');
-    const refused = await runCliAsync(['component', 'start', '/default/source', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', SECRET]);
+    const refused = await runCliAsync(['component', 'start', '/default/source', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', ADMIN_SECRET]);
     expect(refused.stderr).toMatch(/is happy; start is allowed from sleeping/);
     return after;
   }
@@ -108,7 +108,7 @@ describe('supervision trees', () => {
     const after = await waitForStatus(managerPort, allHappy, 15000, 'all happy after a new login');
     expect(after.manager).toEqual({ restarts: 1, planetRestarts: 1 });
     expect(after.workers.find((w) => w.name === 'worker2')?.restarts).toBe(1);
-    const tree = await runCliAsync(['status', '--tree', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', SECRET]);
+    const tree = await runCliAsync(['status', '--tree', '--manager', `ws://127.0.0.1:${managerPort}`, '--secret', ADMIN_SECRET]);
     expect(tree.status).toBe(0);
     expect(tree.stdout.split('\n')[0]).toBe('manager restarts=1');
     expect(tree.stdout).toMatch(/^└─ planet seed restarts=1$/m);
@@ -185,7 +185,7 @@ describe('supervision trees', () => {
       new Promise<void>((resolve, reject) => {
         const ch = new WsChannel<FromManager, ToManager>(new WebSocket(`ws://127.0.0.1:${managerPort}`), fromManagerSchema);
         ch.on('message', (msg) => {
-          if (msg.type === 'challenge') ch.send({ type: 'login', role: 'worker', name: 'worker2', response: loginResponse(SECRET, msg.nonce, 'worker', 'worker2'), feedPort: 1, feedHost: '127.0.0.1' });
+          if (msg.type === 'challenge') ch.send({ type: 'login', role: 'worker', name: 'worker2', response: loginResponse(SECRET, msg.nonce, 'worker', 'worker2'), clientNonce: newNonce(), feedPort: 1, feedHost: '127.0.0.1' });
           else if (msg.type === 'welcome') ch.close();
           else if (msg.type === 'refused') reject(new Error(msg.reason));
         });

@@ -9,9 +9,9 @@ import { waitFor } from '../helpers/net';
 
 describe('manager wire protocol', () => {
   it('answers a bad frame with an error and keeps the connection and process alive', async () => {
-    const { planet } = checkPlanetText('manager: { secret: abcdefgh1 }\nworkers: [ { name: w1 } ]\n', COMPONENT_TYPES);
+    const { planet } = checkPlanetText('manager: { secret: abcdefgh1abcdefgh1 }\nworkers: [ { name: w1 } ]\n', COMPONENT_TYPES);
     const logs: string[] = [];
-    const m = new Manager(planet!, { host: '127.0.0.1', port: 0, secret: 'abcdefgh1', heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000, log: (l) => logs.push(l) });
+    const m = new Manager(planet!, { host: '127.0.0.1', port: 0, secret: 'abcdefgh1abcdefgh1', adminSecret: 'admin-secret-0123456789', heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000, log: (l) => logs.push(l) });
     const port = await m.listen();
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     const got: unknown[] = [];

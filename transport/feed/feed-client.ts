@@ -4,7 +4,7 @@
 
 import * as net from 'net';
 import { FluxError } from '../../protocol/errors';
-import { FEED_ERROR_CODES as E, challengeSchema, handshakeResponse, parseLine, replySchema, takeLine } from '../../protocol/feed-handshake';
+import { FEED_ERROR_CODES as E, challengeSchema, handshakeResponse, newChallenge, parseLine, replySchema, takeLine, verifyServerProof } from '../../protocol/feed-handshake';
 
 export interface OpenFeedOptions {
   host: string;
@@ -20,6 +20,8 @@ export function openFeed(o: OpenFeedOptions): Promise<{ socket: net.Socket; left
     const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
     let buffered: Buffer = Buffer.alloc(0);
     let stage: 'challenge' | 'reply' = 'challenge';
+    const mine = newChallenge();
+    let theirs = '';
     let settled = false;
     const fail = (code: string, message: string) => {
       if (settled) return;
@@ -43,13 +45,17 @@ export function openFeed(o: OpenFeedOptions): Promise<{ socket: net.Socket; left
         if (stage === 'challenge') {
           const c = parseLine(challengeSchema, taken.line);
           if (!c) return fail(E.BAD_HANDSHAKE, 'malformed challenge');
-          socket.write(JSON.stringify({ v: 1, op: o.op, feed: o.feed, response: handshakeResponse(o.secret, c.challenge, o.op, o.feed) }) + '\n');
+          theirs = c.challenge;
+          socket.write(JSON.stringify({ v: 1, op: o.op, feed: o.feed, response: handshakeResponse(o.secret, c.challenge, o.op, o.feed), challenge: mine }) + '\n');
           stage = 'reply';
           continue;
         }
         const r = parseLine(replySchema, taken.line);
         if (!r) return fail(E.BAD_HANDSHAKE, 'malformed reply');
         if (!r.ok) return fail(r.code, r.reason);
+        if (!verifyServerProof(o.secret, theirs, { challenge: mine, op: o.op, feed: o.feed }, r.proof)) {
+          return fail(E.SERVER_UNVERIFIED, `feed server ${o.host}:${o.port} did not prove it knows the secret`);
+        }
         settled = true;
         clearTimeout(timer);
         socket.removeListener('data', onData);

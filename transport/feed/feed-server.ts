@@ -5,7 +5,8 @@
 
 import * as net from 'net';
 import { FluxError } from '../../protocol/errors';
-import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, takeLine, verifyResponse } from '../../protocol/feed-handshake';
+import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, serverProof, takeLine, verifyResponse } from '../../protocol/feed-handshake';
+import { PendingLimiter, peerAddress } from '../pending-limit';
 import { readHead } from '../socket-head';
 import { FEED_LISTEN, listenOn } from '../listen';
 
@@ -28,15 +29,20 @@ export interface FeedServerOptions {
   port: number | { from: number; to: number };
   secret: string;
   handshakeTimeoutMs: number;
-  /** Connections still in their handshake, at most. */
+  /** Connections still in their handshake, at most (the oldest is evicted to make room). */
   maxPending: number;
+  /** Connections still in their handshake from one address, at most. */
+  maxPendingPerAddress: number;
 }
+
+/** How long a refused peer may take to close its side before its socket is destroyed (ms). */
+const REFUSAL_LINGER_MS = 2000;
 
 const ignore = (): void => undefined;
 
 export class FeedServer {
   private server: net.Server | null = null;
-  private pending = 0;
+  private pending!: PendingLimiter;
   readonly refused: Record<string, number> = {};
   readonly options: FeedServerOptions;
 
@@ -44,7 +50,13 @@ export class FeedServer {
     options: Partial<FeedServerOptions> & { secret: string },
     private readonly endpoints: FeedEndpoints,
   ) {
-    this.options = { host: '127.0.0.1', port: DEFAULT_FEED_PORTS, handshakeTimeoutMs: 5000, maxPending: 256, ...options };
+    this.options = { host: '127.0.0.1', port: DEFAULT_FEED_PORTS, handshakeTimeoutMs: 5000, maxPending: 256, maxPendingPerAddress: 32, ...options };
+    this.pending = new PendingLimiter({ maxTotal: this.options.maxPending, maxPerAddress: this.options.maxPendingPerAddress });
+  }
+
+  /** Handshakes evicted to make room for newer ones. */
+  get evicted(): number {
+    return this.pending.evicted;
   }
 
   async listen(): Promise<number> {
@@ -68,16 +80,17 @@ export class FeedServer {
 
   private accept(socket: net.Socket): void {
     socket.on('error', ignore); // one shared listener: a socket's late errors are never fatal
-    if (this.pending >= this.options.maxPending) {
+    const entry = this.pending.admit(peerAddress(socket.remoteAddress), () => {
+      this.refused.evicted = (this.refused.evicted ?? 0) + 1;
       socket.destroy();
-      return;
-    }
-    this.pending++;
+    });
     const challenge = newChallenge();
     const refuse = (code: string, reason: string) => {
       this.refused[code] = (this.refused[code] ?? 0) + 1;
       socket.end(JSON.stringify({ ok: false, code, reason }) + '\n');
       socket.resume();
+      // A refused peer that never closes its side holds nothing for long.
+      setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
     };
     readHead(socket, {
       timeoutMs: this.options.handshakeTimeoutMs,
@@ -91,12 +104,13 @@ export class FeedServer {
         if (!verifyResponse(this.options.secret, challenge, req)) return refuse(E.AUTH_FAILED, 'wrong secret');
         const acceptor = req.op === 'eat' ? this.endpoints.eat(req.feed) : this.endpoints.feed(req.feed);
         if (!acceptor) return refuse(E.UNKNOWN_FEED, `no ${req.op === 'eat' ? 'feeder' : 'eater'} for ${req.feed} here`);
-        socket.write(JSON.stringify({ ok: true }) + '\n'); // before any GDP: writes keep their order
+        // Mutual: we prove we know the secret too, before any GDP (writes keep their order).
+        socket.write(JSON.stringify({ ok: true, proof: serverProof(this.options.secret, challenge, req) }) + '\n');
         acceptor(socket, rest);
       },
       onError: (e) => refuse(E.BAD_HANDSHAKE, e.message),
       onTimeout: () => refuse(E.HANDSHAKE_TIMEOUT, `no feed request within ${this.options.handshakeTimeoutMs} ms`),
-      onDone: () => this.pending--,
+      onDone: () => this.pending.done(entry),
     });
     socket.write(JSON.stringify({ v: 1, challenge }) + '\n');
   }

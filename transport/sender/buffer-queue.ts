@@ -24,6 +24,9 @@ interface Entry {
 
 export const WAITING = -1;
 
+/** From this many clients on, a batch is joined into one buffer that all of them write. */
+const SHARE_CLIENTS = 8;
+
 export interface ClientOptions {
   syncMethod?: SyncMethod;
   burst?: Amount;
@@ -233,7 +236,10 @@ export class BufferQueue {
           lastPts = buf.ptsMs;
         }
       }
-      b = { chunks, bytes, buffers, next, firstPts, lastPts };
+      // Many clients at one position share the batch: joined once into one buffer, each of
+      // their writes is a single write (no per-client chunk lists to build and throw away).
+      const shared = chunks.length > 1 && this.cursors.size >= SHARE_CLIENTS && bytes <= maxBytes + 65536;
+      b = { chunks: shared ? [Buffer.concat(chunks, bytes)] : chunks, bytes, buffers, next, firstPts, lastPts };
       this.batches.set(key, b);
     }
     c.next = b.next;

@@ -2,7 +2,6 @@
 // eater actor (counted), a new upstream stream is passed on, failures keep their reasons, and
 // a feeder pushes with feed-to through a push actor that is restarted the same way.
 import { Ref, dispatch, start as startSystem, stop as stopSystem } from 'nact';
-import * as net from 'net';
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
@@ -10,6 +9,7 @@ import { EaterMsg, EaterRecord, eaterRecord, retireEater, spawnEater } from '../
 import { FeederRecord, feederRecord, retireFeeder, spawnFeeder } from '../../../actors/feed/feeder-actor';
 import { buffer, caps, streamStart } from '../../helpers/frames';
 import { waitFor } from '../../helpers/net';
+import { rawFeedServer } from '../../helpers/feed-server';
 
 const SECRET = 'correct horse battery';
 const FEED = '/default/source:default';
@@ -104,16 +104,9 @@ describe('eater and feeder actors', () => {
   });
 
   it('keeps the reason of a failure before the first frame, and says a repeated failure once', async () => {
-    const raw = net.createServer((s) => {
-      s.write(JSON.stringify({ v: 1, challenge: '0'.repeat(32) }) + '\n');
-      s.once('data', () => {
-        s.write(JSON.stringify({ ok: true }) + '\n');
-        s.write(buffer(0).bytes);
-      });
-    });
-    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const { server: raw, port: rawPort } = await rawFeedServer(SECRET, (s) => s.write(buffer(0).bytes));
     const e = eater();
-    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port: (raw.address() as net.AddressInfo).port });
+    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port: rawPort });
     await waitFor(() => e.events.length >= 2, 5000);
     expect(e.events[0]).toMatch(/^stopped: FLUX_GDP_BUFFER_BEFORE_CAPS/);
     expect(e.events[1]).toMatch(/^stopped \(repeat\): FLUX_GDP_BUFFER_BEFORE_CAPS/);

@@ -6,7 +6,7 @@ import { runCli } from '../../helpers/cli';
 import { writePlanet } from '../../helpers/planet';
 
 const GOOD = `
-manager: { secret: abcdefgh123 }
+manager: { secret: abcdefgh123abcdefgh }
 workers: [ { name: w1 }, { name: w2 } ]
 flows:
   - name: default
@@ -42,7 +42,7 @@ flows:
     expect(lines).toEqual(expect.arrayContaining([
       expect.stringMatching(/^manager\.secret: /),
     ]));
-    const { issues: more } = checkPlanetText(bad.replace('secret: short', 'secret: longenough1'), COMPONENT_TYPES);
+    const { issues: more } = checkPlanetText(bad.replace('secret: short', 'secret: longenough1longenough'), COMPONENT_TYPES);
     const text = more.map((i) => `${i.path}: ${i.message}`);
     expect(text).toEqual(expect.arrayContaining([
       "workers[1].name: duplicate worker 'w1'",

@@ -6,6 +6,7 @@ import { openFeed } from '../../../transport/feed/feed-client';
 import { EaterConnection } from '../../../transport/feed/eater-connection';
 import { Feeder } from '../../../transport/feed/feeder';
 import { waitFor } from '../../helpers/net';
+import { rawFeedServer } from '../../helpers/feed-server';
 
 const SECRET = 'correct horse battery';
 const FEED = '/default/source:default';
@@ -65,6 +66,16 @@ describe('feed connections between a feeder and an eater', () => {
     expect(e.got.map((g) => (g.kind === 'buffer' ? `b${g.payload[0]}` : g.kind === 'caps' ? 'caps' : g.eventName))).toEqual(['stream-start', 'caps', 'b2', 'b3', 'b4']);
   });
 
+  it('takes no GDP from a feed server that cannot prove it knows the secret', async () => {
+    const fake = await rawFeedServer('not the real secret!', (s) => s.write(caps(8000).bytes));
+    const e = eater();
+    e.conn.open('127.0.0.1', fake.port, SECRET);
+    await waitFor(() => e.events.length === 1);
+    expect(e.events[0]).toMatch(/^end: FLUX_FEED_SERVER_UNVERIFIED: feed server 127\.0\.0\.1:\d+ did not prove it knows the secret/);
+    expect(e.got).toEqual([]);
+    fake.server.close();
+  });
+
   it('refuses a wrong secret, an unknown feed and a silent handshake, with reasons', async () => {
     await expect(openFeed({ host: '127.0.0.1', port, secret: 'wrong secret!', op: 'eat', feed: FEED })).rejects.toMatchObject({ code: 'FLUX_FEED_AUTH_FAILED' });
     await expect(openFeed({ host: '127.0.0.1', port, secret: SECRET, op: 'eat', feed: '/default/nope:default' })).rejects.toMatchObject({ code: 'FLUX_FEED_UNKNOWN_FEED' });
@@ -109,16 +120,7 @@ describe('feed connections between a feeder and an eater', () => {
   });
 
   it('ends with the GDP error code when a packet is bad, even before the first frame', async () => {
-    const { server: raw, port: rawPort } = await new Promise<{ server: net.Server; port: number }>((resolve) => {
-      const srv = net.createServer((s) => {
-        s.write(JSON.stringify({ v: 1, challenge: '0'.repeat(32) }) + '\n');
-        s.once('data', () => {
-          s.write(JSON.stringify({ ok: true }) + '\n');
-          s.write(buffer(0).bytes); // a buffer before any caps
-        });
-      });
-      srv.listen(0, '127.0.0.1', () => resolve({ server: srv, port: (srv.address() as net.AddressInfo).port }));
-    });
+    const { server: raw, port: rawPort } = await rawFeedServer(SECRET, (s) => s.write(buffer(0).bytes)); // a buffer before any caps
     const e = eater();
     e.conn.open('127.0.0.1', rawPort, SECRET);
     await waitFor(() => e.events.length === 1);
