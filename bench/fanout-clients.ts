@@ -134,8 +134,8 @@ async function main(): Promise<void> {
       neverServed: clients.length - served.length,
     },
   };
-  process.stdout.write(JSON.stringify(result) + '\n');
-  process.exit(0);
+  // A pipe takes big writes asynchronously: exit once the result is out.
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
 }
 
 main().catch((e) => {

@@ -61,6 +61,8 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     adminSecret: managerAdminSecret(opts, planet).secret,
     heartbeatIntervalMs: planet.manager['heartbeat-interval'],
     heartbeatTimeoutMs: planet.manager['heartbeat-timeout'],
+    loginTimeoutMs: planet.manager['login-timeout'],
+    maxPendingLogins: planet.manager['max-pending-logins'],
     log,
   });
   try {

@@ -21,6 +21,11 @@ export class WsChannel<In extends { type: string }, Out extends { type: string }
   private lastSeen = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Largest frame decoded; bigger ones are bad frames, refused before msgpack sees them. */
+  maxFrameBytes = 8 * 1024 * 1024;
+  /** Bad frames tolerated before the connection is cut (Infinity: never). */
+  maxBadFrames = Infinity;
+  badFrames = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -79,6 +84,7 @@ export class WsChannel<In extends { type: string }, Out extends { type: string }
   private receive(data: Buffer, isBinary: boolean): void {
     this.lastSeen = Date.now();
     if (!isBinary) return this.bad('text frames are not accepted');
+    if (data.length > this.maxFrameBytes) return this.bad(`frame of ${data.length} bytes refused (at most ${this.maxFrameBytes} here)`);
     let raw: unknown;
     try {
       raw = packr.unpack(data);
@@ -100,7 +106,31 @@ export class WsChannel<In extends { type: string }, Out extends { type: string }
   }
 
   private bad(reason: string): void {
+    this.badFrames++;
     this.emit('bad', reason);
+    if (this.badFrames >= this.maxBadFrames) {
+      this.ws.terminate();
+      this.end();
+    }
+  }
+
+  /** Drops the connection at once, without a closing handshake (a refused or hostile peer). */
+  terminate(): void {
+    this.ws.terminate();
+    this.end();
+  }
+
+  /** The peer's address, for per-address limits and logs. */
+  get peer(): string {
+    return (this.ws as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress ?? '?';
+  }
+
+  /** Raises (or lowers) the largest frame the WebSocket layer itself accepts from the peer. */
+  setMaxPayload(bytes: number): void {
+    // ws keeps this per connection in its receiver; the server-wide option is the pre-login bound.
+    const receiver = (this.ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+    if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
+    this.maxFrameBytes = bytes;
   }
 
   private end(): void {

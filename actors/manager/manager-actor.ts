@@ -18,13 +18,30 @@ interface Connection {
   readonly id: number;
   readonly channel: WsChannel<ToManager, FromManager>;
   readonly nonce: string;
+  readonly address: string;
   who: { role: 'worker' | 'admin'; name: string } | null;
+  /** A refused login: nothing more is read from it. */
+  refused: boolean;
+  /** Its one login attempt arrived (it may wait out a backoff). */
+  loginStarted: boolean;
   timedOut: boolean;
   loginTimer: NodeJS.Timeout;
+  /** Its place among the connections not logged in yet (released on login). */
+  release: () => void;
 }
+
+/** Frames before login: a login fits in this, and nothing else is read. */
+export const PRE_LOGIN_FRAME_BYTES = 4096;
+/** Frames a logged-in worker may send (its components' reports), and an admin. */
+export const WORKER_FRAME_BYTES = 8 * 1024 * 1024;
+export const ADMIN_FRAME_BYTES = 1024 * 1024;
+/** Bad frames before login that end the connection. */
+const PRE_LOGIN_BAD_FRAMES = 3;
 
 export interface ManagerRecord extends SupervisedRecord {
   readonly connections: Map<number, Connection>;
+  /** Failed logins per source address and role: the next attempt is checked no sooner than `until`. */
+  readonly failures: Map<string, { count: number; until: number }>;
   readonly planet: PlanetRecord;
   seq: number;
   ref: Ref<ManagerMsg> | null;
@@ -37,18 +54,21 @@ export interface ManagerDeps {
   adminSecret: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** A connection must log in within this (ms). */
+  loginTimeoutMs: number;
   log(line: string): void;
 }
 
 export type ManagerMsg =
-  | { type: 'connection'; channel: WsChannel<ToManager, FromManager> }
+  | { type: 'connection'; channel: WsChannel<ToManager, FromManager>; release: () => void }
   | { type: 'frame'; connId: number; msg: ToManager }
-  | { type: 'bad'; connId: number; reason: string }
+  | { type: 'bad'; connId: number; reason: string; n: number }
   | { type: 'closed'; connId: number }
+  | { type: 'login-due'; connId: number; msg: Extract<ToManager, { type: 'login' }>; at: number }
   | { type: 'status'; replyTo: Ref<StatusJson> };
 
 export function managerRecord(planet: PlanetRecord): ManagerRecord {
-  return { ...supervisedRecord(CONTROL_POLICY), connections: new Map(), planet, seq: 0, ref: null };
+  return { ...supervisedRecord(CONTROL_POLICY), connections: new Map(), failures: new Map(), planet, seq: 0, ref: null };
 }
 
 const STATUS_TIMEOUT_MS = 5000;
@@ -57,28 +77,63 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
   const planet = (): Ref<PlanetMsg> => s.planet.ref as Ref<PlanetMsg>;
   const status = () => query(planet(), (replyTo: Ref<StatusJson>) => ({ type: 'status' as const, replyTo }), STATUS_TIMEOUT_MS);
 
-  const accept = (self: Ref<ManagerMsg>, channel: WsChannel<ToManager, FromManager>) => {
+  const accept = (self: Ref<ManagerMsg>, channel: WsChannel<ToManager, FromManager>, release: () => void) => {
     const id = ++s.seq;
-    // A connection must log in within twice the heartbeat timeout.
-    const loginTimer = setTimeout(() => !c.who && channel.close(), deps.heartbeatTimeoutMs * 2);
-    const c: Connection = { id, channel, nonce: newNonce(), who: null, timedOut: false, loginTimer };
+    const loginTimer = setTimeout(() => !c.who && channel.terminate(), deps.loginTimeoutMs);
+    const c: Connection = { id, channel, nonce: newNonce(), address: channel.peer, who: null, refused: false, loginStarted: false, timedOut: false, loginTimer, release };
     s.connections.set(id, c);
+    // Before login only a login is read: small frames, checked before decoding; a few bad ones end it.
+    channel.maxFrameBytes = PRE_LOGIN_FRAME_BYTES;
+    channel.maxBadFrames = PRE_LOGIN_BAD_FRAMES;
     channel.on('message', (msg) => dispatch(self, { type: 'frame', connId: id, msg }));
-    channel.on('bad', (reason) => dispatch(self, { type: 'bad', connId: id, reason }));
+    channel.on('bad', (reason) => dispatch(self, { type: 'bad', connId: id, reason, n: channel.badFrames }));
     channel.on('timeout', () => (c.timedOut = true));
     channel.on('close', () => dispatch(self, { type: 'closed', connId: id }));
     channel.send({ type: 'challenge', nonce: c.nonce });
   };
 
-  const login = (c: Connection, msg: Extract<ToManager, { type: 'login' }>) => {
-    const secret = msg.role === 'admin' ? deps.adminSecret : deps.secret;
-    if (!verifyLogin(secret, c.nonce, msg.role, msg.name, msg.response)) {
-      deps.log(`manager: refused login of ${msg.role} '${msg.name}': wrong secret`);
-      c.channel.send({ type: 'refused', code: E.AUTH_FAILED, reason: 'wrong secret' });
-      setTimeout(() => c.channel.close(), 50);
+  /** Refuses a login and drops the connection at once: one guess per connection. */
+  const refuse = (c: Connection, code: string, reason: string) => {
+    c.refused = true;
+    c.channel.send({ type: 'refused', code, reason });
+    setTimeout(() => c.channel.terminate(), 20);
+  };
+
+  /**
+   * Failed logins slow down per source address and role: after a failure, the next attempt from
+   * there is checked no sooner than 250 ms later, doubling per failure up to 3 s; attempts queue
+   * one after the other, so parallel guesses gain nothing. One guess per connection (a refusal
+   * drops it), and an attempt that would wait past the login timeout is refused at once.
+   */
+  const login = (self: Ref<ManagerMsg>, c: Connection, msg: Extract<ToManager, { type: 'login' }>, checkedAt?: number) => {
+    const key = `${c.address}|${msg.role}`;
+    const now = Date.now();
+    const f = s.failures.get(key);
+    if (checkedAt === undefined && f && now < f.until) {
+      if (f.until - now > deps.loginTimeoutMs - 500) {
+        refuse(c, E.TOO_MANY_ATTEMPTS, `too many failed logins from ${c.address}: try again in ${Math.ceil((f.until - now) / 1000)} s`);
+        return;
+      }
+      const at = f.until;
+      f.until += Math.min(3000, 250 * 2 ** Math.min(f.count, 10)); // the next one waits behind this one
+      setTimeout(() => dispatch(self, { type: 'login-due', connId: c.id, msg, at }), at - now);
       return;
     }
+    const secret = msg.role === 'admin' ? deps.adminSecret : deps.secret;
+    if (!verifyLogin(secret, c.nonce, msg.role, msg.name, msg.response)) {
+      const count = (f?.count ?? 0) + 1;
+      s.failures.delete(key);
+      s.failures.set(key, { count, until: Math.max(now, f?.until ?? 0) + Math.min(3000, 250 * 2 ** (count - 1)) });
+      if (s.failures.size > 10000) s.failures.delete(s.failures.keys().next().value as string);
+      if (count <= 3 || count % 100 === 0) deps.log(`manager: refused login of ${msg.role} '${msg.name}' from ${c.address}: wrong secret (${count} in a row)`);
+      refuse(c, E.AUTH_FAILED, 'wrong secret');
+      return;
+    }
+    s.failures.delete(key);
     clearTimeout(c.loginTimer);
+    c.release();
+    c.channel.maxBadFrames = Infinity;
+    c.channel.setMaxPayload(msg.role === 'worker' ? WORKER_FRAME_BYTES : ADMIN_FRAME_BYTES);
     c.who = { role: msg.role, name: msg.name };
     const proof = managerProof(secret, msg.clientNonce, c.nonce, msg.role, msg.name);
     if (msg.role === 'admin') {
@@ -112,14 +167,21 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
     (st: null, m: ManagerMsg, ctx): null => {
       switch (m.type) {
         case 'connection':
-          accept(ctx.self, m.channel);
+          accept(ctx.self, m.channel, m.release);
           return st;
         case 'frame': {
           const c = s.connections.get(m.connId);
-          if (!c) return st;
+          if (!c || c.refused) return st;
           if (!c.who) {
-            if (m.msg.type === 'login') login(c, m.msg);
-            else c.channel.send({ type: 'error', code: E.NOT_LOGGED_IN, reason: 'log in first' });
+            if (m.msg.type === 'login') {
+              if (c.loginStarted) return st; // one login per connection
+              c.loginStarted = true;
+              login(ctx.self, c, m.msg);
+            }
+            else {
+              c.channel.send({ type: 'error', code: E.NOT_LOGGED_IN, reason: 'log in first' });
+              if (++c.channel.badFrames >= PRE_LOGIN_BAD_FRAMES) c.channel.terminate();
+            }
           } else if (c.who.role === 'worker') {
             dispatch(planet(), { type: 'from-worker', name: c.who.name, connId: c.id, msg: m.msg });
           } else {
@@ -129,8 +191,11 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
         }
         case 'bad': {
           const c = s.connections.get(m.connId);
-          if (!c) return st;
-          deps.log(`manager: bad frame from ${c.who ? `${c.who.role} ${c.who.name}` : 'a new connection'}: ${m.reason}`);
+          if (!c || c.refused) return st;
+          // One line per connection and a note when it is cut: bad frames cannot flood the log.
+          const n = m.n;
+          if (n === 1) deps.log(`manager: bad frame from ${c.who ? `${c.who.role} ${c.who.name}` : `a new connection from ${c.address}`}: ${m.reason}`);
+          if (!c.who && n >= PRE_LOGIN_BAD_FRAMES) deps.log(`manager: dropped a connection from ${c.address} after ${n} bad frames before login`);
           c.channel.send({ type: 'error', code: E.BAD_FRAME, reason: m.reason });
           return st;
         }
@@ -139,7 +204,13 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
           if (!c) return st;
           s.connections.delete(m.connId);
           clearTimeout(c.loginTimer);
+          c.release();
           if (c.who?.role === 'worker') dispatch(planet(), { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
+          return st;
+        }
+        case 'login-due': {
+          const c = s.connections.get(m.connId);
+          if (c && !c.refused && !c.who) login(ctx.self, c, m.msg, m.at);
           return st;
         }
         case 'status':

@@ -5,13 +5,15 @@
 // (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
 
 import * as http from 'http';
+import * as net from 'net';
 import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import { WebSocketServer } from 'ws';
 import { FromManager, ToManager, toManagerSchema } from '../../protocol/wire';
 import { PlanetConfig } from '../../protocol/planet';
 import { WsChannel } from '../../transport/ws-channel';
 import { MANAGER_LISTEN, listenOn } from '../../transport/listen';
-import { ManagerMsg, ManagerRecord, managerRecord, spawnManagerActor } from './manager-actor';
+import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, spawnManagerActor } from './manager-actor';
+import { PendingEntry, PendingLimiter, peerAddress } from '../../transport/pending-limit';
 import { planetRecord } from './planet-actor';
 import { StatusJson } from './status';
 
@@ -24,8 +26,15 @@ export interface ManagerOptions {
   adminSecret: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** A connection must log in within this (ms; default 5000). */
+  loginTimeoutMs?: number;
+  /** Connections not logged in yet, at most (default 64; per address 16): the oldest is evicted. */
+  maxPendingLogins?: number;
   log: (line: string) => void;
 }
+
+/** Connections on the manager's port at most, logged in or not (beyond: closed at once). */
+const MAX_CONNECTIONS = 4096;
 
 export class Manager {
   private readonly system = startSystem();
@@ -44,9 +53,16 @@ export class Manager {
       adminSecret: options.adminSecret,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      loginTimeoutMs: options.loginTimeoutMs ?? 5000,
       log: options.log,
     });
+    const max = options.maxPendingLogins ?? 64;
+    this.pending = new PendingLimiter({ maxTotal: max, maxPerAddress: Math.max(1, Math.min(16, max)) });
   }
+
+  /** Connections not logged in yet (a ws handshake or login under way), bounded per address and overall. */
+  readonly pending: PendingLimiter;
+  private readonly pendingOf = new WeakMap<net.Socket, PendingEntry>();
 
   async listen(): Promise<number> {
     const server = http.createServer((req, res) => {
@@ -66,10 +82,32 @@ export class Manager {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('fluxcast manager: see /status.json\n');
     });
+    // Slowloris: a request head within 5 s, a whole request within 10 s, checked every second.
+    server.headersTimeout = 5000;
+    server.requestTimeout = 10000;
+    server.keepAliveTimeout = 5000;
+    server.maxConnections = MAX_CONNECTIONS;
+    server.on('connection', (socket: net.Socket) => {
+      socket.on('error', () => undefined);
+      // Until it logs in (ws) or sends its request (HTTP), a connection is pending.
+      const entry = this.pending.admit(peerAddress(socket.remoteAddress), () => socket.destroy());
+      this.pendingOf.set(socket, entry);
+      socket.once('close', () => this.pending.done(entry));
+    });
+    server.on('request', (req) => {
+      const entry = this.pendingOf.get(req.socket);
+      if (entry) this.pending.done(entry);
+    });
     const port = await listenOn(server, { host: this.options.host, port: this.options.port }, MANAGER_LISTEN);
-    const wss = new WebSocketServer({ server, maxPayload: 8 * 1024 * 1024 });
+    // Before login every frame is small: the WebSocket layer refuses big ones before buffering
+    // them; a logged-in worker's limit is raised on its own connection.
+    const wss = new WebSocketServer({ server, maxPayload: PRE_LOGIN_FRAME_BYTES });
     wss.on('error', () => undefined); // the server's own errors are handled below
-    wss.on('connection', (ws) => dispatch(this.ref, { type: 'connection', channel: new WsChannel<ToManager, FromManager>(ws, toManagerSchema) }));
+    wss.on('connection', (ws, req) => {
+      const entry = this.pendingOf.get(req.socket);
+      const channel = new WsChannel<ToManager, FromManager>(ws, toManagerSchema);
+      dispatch(this.ref, { type: 'connection', channel, release: () => entry && this.pending.done(entry) });
+    });
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
     this.wss = wss;
