@@ -12,6 +12,7 @@ import { ComponentSpec, ComponentState } from '../protocol/wire';
 import { COMPONENT_TYPES } from '../actors/components/registry';
 import { HttpStreamer } from '../actors/components/http-streamer';
 import { Worker } from '../actors/worker/worker';
+import { LogFn } from '../actors/log';
 
 export const LAUNCH_FLOW = 'launch';
 
@@ -51,7 +52,7 @@ export interface Launched {
   stop(): Promise<void>;
 }
 
-export async function startLaunch(description: string, print: (line: string) => void): Promise<Launched> {
+export async function startLaunch(description: string, print: (line: string) => void, log: LogFn = () => undefined): Promise<Launched> {
   const specs = launchSpecs(parseLaunch(description));
   const moods = new Map<string, string>();
   const announced = new Set<string>();
@@ -77,7 +78,7 @@ export async function startLaunch(description: string, print: (line: string) => 
     feedHost: '127.0.0.1',
     feedPort: 0,
     checkIntervalMs: 1500,
-    log: () => undefined,
+    log,
     onReport,
   });
   await worker.start();

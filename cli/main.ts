@@ -6,9 +6,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspect, roundtrip } from './gdp';
-import { check, componentCommand, runManager, runWorker, status, up } from './planet';
+import { check, componentCommand, reload, runManager, runWorker, status, up } from './planet';
 import { startLaunch } from './launch';
 import { reportError } from './errors';
+import { LogOptions, logFormat, logLevel, makeLog } from './logging';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -74,6 +75,8 @@ export function buildProgram(): Command {
     .option('--secret-file <file>', 'file holding the workers\' secret')
     .option('--admin-secret <secret>', 'the admins\' secret (default: --admin-secret-file, $FLUXCAST_ADMIN_SECRET, the planet\'s)')
     .option('--admin-secret-file <file>', 'file holding the admins\' secret')
+    .option('--log-level <level>', 'debug, info, warn or error', logLevel, 'info')
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)', logFormat)
     .action(async (opts) => runManager(opts));
   program
     .command('worker')
@@ -86,6 +89,8 @@ export function buildProgram(): Command {
     .option('--check-interval <ms>', 'an eater with no data for this long is disconnected', positiveInt, 1500)
     .option('--secret <secret>', 'the workers\' secret (default: --secret-file, $FLUXCAST_SECRET)')
     .option('--secret-file <file>', 'file holding the workers\' secret')
+    .option('--log-level <level>', 'debug, info, warn or error', logLevel, 'info')
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)', logFormat)
     .action(async (opts) => runWorker(opts));
   program
     .command('status')
@@ -111,11 +116,23 @@ export function buildProgram(): Command {
       });
   }
   program
+    .command('reload')
+    .description('make the manager re-read its planet file (or PLANET) and apply the difference')
+    .argument('[planet]', 'a planet file whose text the manager takes instead of re-reading its own')
+    .option('--manager <url>', 'manager address', wsUrl, 'ws://127.0.0.1:7531')
+    .option('--secret <secret>', 'the admin secret (default: --secret-file, $FLUXCAST_ADMIN_SECRET, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the admin secret')
+    .action(async (file: string | undefined, opts) => {
+      process.exitCode = await reload(file, opts);
+    });
+  program
     .command('launch')
     .description('run components wired directly in this process, e.g. "audiotest-producer ! vorbis-encoder ! ogg-muxer ! http-streamer"')
     .argument('<description...>', 'components with properties (key=value), linked with !')
-    .action(async (words: string[]) => {
-      const launched = await startLaunch(words.join(' '), (l) => process.stdout.write(l + '\n'));
+    .option('--log-level <level>', 'debug, info, warn or error', logLevel, 'info')
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)', logFormat)
+    .action(async (words: string[], opts: LogOptions) => {
+      const launched = await startLaunch(words.join(' '), (l) => process.stdout.write(l + '\n'), makeLog(opts, { worker: 'launch' }));
       process.stdout.write('Ctrl-C stops everything.\n');
       let stopping = false;
       const stop = () => {
@@ -134,6 +151,8 @@ export function buildProgram(): Command {
     .option('--secret-file <file>', 'file holding the workers\' secret')
     .option('--admin-secret <secret>', 'the admins\' secret (default: --admin-secret-file, $FLUXCAST_ADMIN_SECRET, the planet\'s)')
     .option('--admin-secret-file <file>', 'file holding the admins\' secret')
+    .option('--log-level <level>', 'debug, info, warn or error (for the manager and workers)', logLevel)
+    .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)', logFormat)
     .action(async (file: string, opts) => up(file, opts));
   return program;
 }

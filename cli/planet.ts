@@ -11,15 +11,14 @@ import { COMPONENT_TYPES } from '../actors/components/registry';
 import { Manager } from '../actors/manager/manager';
 import { Worker } from '../actors/worker/worker';
 import { StatusJson } from '../actors/manager/status';
+import { reloadSummary } from '../actors/manager/manager-actor';
 import { adminRequest } from '../transport/admin-client';
 import { CLI_ERROR_CODES, reportError } from './errors';
 import { Secret, adminCommandSecret, managerAdminSecret, workerSecret } from './secrets';
 import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
+import { LogOptions, makeLog } from './logging';
 
-function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}
 
 function readText(file: string): string {
   try {
@@ -52,8 +51,9 @@ export function check(file: string): number {
   return 0;
 }
 
-export async function runManager(opts: { planet: string; host?: string; port?: number; secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string }): Promise<void> {
+export async function runManager(opts: { planet: string; host?: string; port?: number; secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string } & LogOptions): Promise<void> {
   const planet = loadPlanet(opts.planet);
+  const log = makeLog(opts, { manager: planet.name });
   const m = new Manager(planet, {
     host: opts.host ?? planet.manager.host,
     port: opts.port ?? planet.manager.port,
@@ -63,6 +63,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     heartbeatTimeoutMs: planet.manager['heartbeat-timeout'],
     loginTimeoutMs: planet.manager['login-timeout'],
     maxPendingLogins: planet.manager['max-pending-logins'],
+    planetFile: opts.planet,
     log,
   });
   try {
@@ -79,10 +80,15 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // SIGHUP re-reads the planet file and applies the difference (as `fluxcast reload`).
+  process.on('SIGHUP', () => {
+    void m.reload().then((r) => log(r.ok ? `manager: SIGHUP: ${reloadSummary(r.result)}` : `manager: SIGHUP: reload refused: ${r.code}: ${r.message}${(r.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join('')}`));
+  });
   stopWithParent(stop);
 }
 
-export async function runWorker(opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number }): Promise<void> {
+export async function runWorker(opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number } & LogOptions): Promise<void> {
+  const log = makeLog(opts);
   let w: Worker | null = null;
   let stopping = false;
   const stop = (code = 0) => {
@@ -142,6 +148,23 @@ export async function status(opts: { manager: string; json?: boolean; tree?: boo
   return 0;
 }
 
+/**
+ * `fluxcast reload [PLANET]`: the manager re-reads its planet file (or takes PLANET's text) and
+ * applies the difference; an invalid planet is refused with every problem and nothing changes.
+ */
+export async function reload(file: string | undefined, opts: { manager: string; secret?: string; secretFile?: string }): Promise<number> {
+  const text = file === undefined ? undefined : readText(file);
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'reload-request', requestId, planet: text }), 15000);
+  if (r.type !== 'reload-result') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
+  if (r.ok) {
+    process.stdout.write(r.message + '\n');
+    return 0;
+  }
+  for (const i of r.issues ?? []) process.stdout.write(`${i.path}: ${i.message}\n`);
+  process.stderr.write(`error ${/^FLUX_[A-Z_]+:/.test(r.message) ? r.message : `FLUX_CLI_COMMAND_FAILED: ${r.message}`}\n`);
+  return 1;
+}
+
 export async function componentCommand(action: 'start' | 'stop' | 'restart', id: string, opts: { manager: string; secret?: string; secretFile?: string }): Promise<number> {
   if (!/^\/[^/\s]+\/[^/\s:]+$/.test(id)) throw new FluxError(CLI_ERROR_CODES.BAD_ARGUMENT, `component ids look like /flow/name, not '${id}'`);
   const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'component-command', requestId, action, id }));
@@ -174,7 +197,7 @@ function secretHint(src: Secret): string {
  */
 export async function up(
   file: string,
-  opts: { secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string },
+  opts: { secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string } & LogOptions,
   options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
 ): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
@@ -186,7 +209,9 @@ export async function up(
   const children: ChildProcess[] = [];
   const url = `ws://${planet.manager.host}:${planet.manager.port}`;
   const run = (args: string[], label: string) => {
-    const c = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+    // The children log as `up` itself would: pretty on a terminal, JSON lines otherwise.
+    const logArgs = ['--log-format', opts.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), '--log-level', opts.logLevel ?? 'info'];
+    const c = spawn(process.execPath, [cli, ...args, ...logArgs], { env, stdio: ['ignore', 'inherit', 'pipe'] });
     const lines: string[] = [];
     c.stderr?.on('data', (d: Buffer) => {
       const text = d.toString();
@@ -213,7 +238,7 @@ export async function up(
   const manager = run(['manager', '--planet', file], 'manager');
   await new Promise<void>((resolve, reject) => {
     const onData = () => {
-      if (manager.lines.some((l) => l.startsWith('manager: planet'))) {
+      if (manager.lines.some((l) => l.includes("manager: planet '"))) {
         manager.child.stderr?.removeListener('data', onData);
         resolve();
       }
@@ -235,6 +260,7 @@ export async function up(
   print(`fluxcast up: planet '${planet.name}', manager ${url}`);
   for (const f of planet.flows) for (const c of f.components) print(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}`);
   print(`status: npx fluxcast status --manager ${url}${secretHint(admin)}`);
+  print(`admin:  http://${planet.manager.host}:${planet.manager.port}/admin/ (log in with the admin secret${admin.file ? ` in ${admin.file}` : admin.source.startsWith('FLUXCAST_') ? ` in ${admin.source}` : `: ${admin.secret}`})`);
   print('Ctrl-C stops everything.');
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));

@@ -43,9 +43,11 @@ export const planetSchema = z
         'max-pending-logins': z.number().int().positive().default(64),
         /** ms a connection has to log in. */
         'login-timeout': z.number().int().positive().default(5000),
+        /** Serve flows, component names, moods and listener counts at /status.json without credentials. */
+        'public-status': z.boolean().default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500, 'max-pending-logins': 64, 'login-timeout': 5000 }),
+      .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500, 'max-pending-logins': 64, 'login-timeout': 5000, 'public-status': false }),
     workers: z.array(z.object({ name, 'feed-port': z.number().int().min(0).max(65535).optional() }).strict()).min(1),
     atmosphere: z.object({ components: z.array(componentConfigSchema).default([]) }).strict().default({ components: [] }),
     flows: z.array(z.object({ name, components: z.array(componentConfigSchema).min(1) }).strict()).default([]),

@@ -27,6 +27,8 @@ export const componentStateSchema = z.object({
       bitrateOut: z.number().nonnegative().optional(),
       bytesServed: z.number().nonnegative().optional(),
       routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
+      /** Listeners that left, by reason (closed, slow, removed, error...). */
+      removed: z.record(z.string().max(32), z.number().int().nonnegative()).optional(),
     })
     .optional(),
   messages: z.array(message).max(50),
@@ -45,6 +47,8 @@ export const componentStateSchema = z.object({
               /** Supervised restarts of the eater actor (each one a reconnection). */
               restarts,
               mode: z.enum(['eat-from', 'feed-to']),
+              /** How its connections ended, by error code (FLUX_GDP_..., FLUX_FEED_...). */
+              errors: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
             }),
           )
           .max(100),
@@ -103,12 +107,14 @@ export const toManagerSchema = z.discriminatedUnion('type', [
     type: z.literal('components'),
     components: z.array(componentStateSchema).max(10000),
     /** Supervised restarts of the worker's own actors. */
-    worker: z.object({ restarts, linkRestarts: restarts }).optional(),
+    worker: z.object({ restarts, linkRestarts: restarts, cpuSeconds: z.number().nonnegative().optional(), rssBytes: z.number().nonnegative().optional() }).optional(),
   }),
   /** A worker stops cleanly: its components are sleeping, not lost. */
   z.object({ type: z.literal('shutdown') }),
   z.object({ type: z.literal('status-request'), requestId: z.number().int() }),
   z.object({ type: z.literal('component-command'), requestId: z.number().int(), action: z.enum(['start', 'stop', 'restart']), id }),
+  /** Re-read the planet (the manager's own file, or this text) and apply the difference. */
+  z.object({ type: z.literal('reload-request'), requestId: z.number().int(), planet: z.string().max(4 * 1024 * 1024).optional() }),
 ]);
 export type ToManager = z.infer<typeof toManagerSchema>;
 
@@ -131,6 +137,7 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('feed-to'), id, feeder: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
   z.object({ type: z.literal('status'), requestId: z.number().int(), status: z.unknown() }),
   z.object({ type: z.literal('command-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string() }),
+  z.object({ type: z.literal('reload-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
   z.object({ type: z.literal('error'), code: z.string(), reason: z.string() }),
 ]);
 export type FromManager = z.infer<typeof fromManagerSchema>;

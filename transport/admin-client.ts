@@ -35,7 +35,7 @@ export async function adminRequest(url: string, secret: string, request: (reques
         ch.send(request(1));
       }
       else if (m.type === 'refused') done(new FluxError(m.code, m.reason));
-      else if (m.type === 'status' || m.type === 'command-result') done(m);
+      else if (m.type === 'status' || m.type === 'command-result' || m.type === 'reload-result') done(m);
       else if (m.type === 'error') done(new FluxError(m.code, m.reason));
     });
     ch.on('close', () => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `the manager at ${url} closed the connection`)));

@@ -19,6 +19,7 @@ import * as net from 'net';
 import { ComponentSpec, ComponentState } from '../../protocol/wire';
 import { Component } from './component';
 import { ComponentMessage, Mood } from './mood';
+import { LogFn, messageLevel } from '../log';
 import { COMPONENT_TYPES } from '../components/registry';
 import { Feeder } from '../../transport/feed/feeder';
 import { EaterMsg, EaterRecord, eaterRecord, retireEater, spawnEater } from '../feed/eater-actor';
@@ -30,8 +31,8 @@ export interface ComponentDeps {
   checkIntervalMs: number;
   /** The component's visible state changed (mood, feeds, messages): report it. */
   changed(): void;
-  /** Log lines about this component (prefixed with its id by the caller). */
-  log?(line: string): void;
+  /** Where this component's messages are logged too (with its id as context). */
+  log?: LogFn;
 }
 
 /** What the worker keeps about one component, outside the component actor's mailbox. */
@@ -212,8 +213,9 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
         }
         record.component = c;
         c.on('mood', () => deps.changed());
+        // One call makes a message: what status shows, and the log line, with the component's id.
         c.on('message', (m) => {
-          deps.log?.(`${m.level}: ${m.text}`);
+          deps.log?.(m.text, messageLevel(m.level), { component: record.spec.id });
           deps.changed();
         });
         c.on('crash', (error) => dispatch(ctx.self, { type: 'crash', error, instance: c }));
@@ -276,6 +278,7 @@ export function componentState(record: ComponentRecord): ComponentState {
       state: e.state,
       restarts: e.intensity.restarts,
       mode: e.mode,
+      errors: e.errors.size ? Object.fromEntries(e.errors) : undefined,
     });
   }
   const running = !!c && c.mood !== 'sleeping' && c.mood !== 'sad';

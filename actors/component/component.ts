@@ -36,6 +36,8 @@ export interface ComponentDetails {
   bitrateOut?: number;
   bytesServed?: number;
   routes?: Array<{ mount: string; owner: string }>;
+  /** Listeners that left, by reason. */
+  removed?: Record<string, number>;
 }
 
 export interface EaterState {

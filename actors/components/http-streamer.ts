@@ -70,6 +70,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   private capsValue: GstCaps | null = null;
   private mount: { table: MountTable; owner: MountOwner } | null = null;
   private log: fs.WriteStream | null = null;
+  /** Listeners that left, by reason (one process; the sender pool counts its own). */
+  private readonly removed: Record<string, number> = {};
 
   /** The porter's mount table this streamer joins (`porter` names a porter of its flow). */
   private porterTable(): MountTable | null {
@@ -104,7 +106,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
 
   override details(): ComponentDetails {
     const st = this.stats();
-    return { url: this.url, clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0 };
+    const removed = this.pool ? this.pool.stats().removed : { ...this.removed };
+    return { url: this.url, clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0, removed };
   }
 
   protected async setup(): Promise<void> {
@@ -118,6 +121,9 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     };
     // With one process the sender lives here; with more, here is only the front (admission).
     this.sender = new MultiClientSender(p.processes > 1 ? {} : senderLimits);
+    this.sender.on('client-removed', (id, reason) => {
+      if (id >= 0) this.removed[reason] = (this.removed[reason] ?? 0) + 1;
+    });
     if (p.processes === 1) {
       this.input = new RawPayloadInput(this.sender);
       this.input.onCaps((caps) => this.server?.setCaps(caps));

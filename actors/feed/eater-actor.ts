@@ -29,6 +29,8 @@ export interface EaterRecord extends SupervisedRecord {
   state: EaterState;
   /** Why the last connection ended (or failed to start). */
   lastReason: string | null;
+  /** How connections ended, by error code (for metrics). */
+  readonly errors: Map<string, number>;
 }
 
 /** How the eater reaches its component: direct calls on the data path. */
@@ -52,7 +54,7 @@ export type EaterMsg =
   | { type: 'lost'; reason: string; conn: EaterConnection };
 
 export function eaterRecord(eater: string, feed: string, mode: 'eat-from' | 'feed-to'): EaterRecord {
-  return { ...supervisedRecord(FEED_POLICY), eater, feed, mode, target: null, dialed: null, conn: null, state: 'waiting', lastReason: null };
+  return { ...supervisedRecord(FEED_POLICY), eater, feed, mode, target: null, dialed: null, conn: null, state: 'waiting', lastReason: null, errors: new Map() };
 }
 
 class FeedLost extends Error {}
@@ -145,6 +147,8 @@ export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: Eate
           const wasFlowing = !!c && (c.flowing || record.state === 'flowing');
           c?.close();
           const reason = err instanceof FeedLost ? err.message : `eater crashed: ${err?.message}`;
+          const code = /^(FLUX_[A-Z_]+)/.exec(reason)?.[1];
+          if (code) record.errors.set(code, (record.errors.get(code) ?? 0) + 1);
           const repeated = reason === record.lastReason;
           record.lastReason = reason;
           record.state = 'backoff';

@@ -32,7 +32,7 @@ export interface WorkerLive extends SupervisedRecord {
   adopted: boolean;
   cleanShutdown: boolean;
   /** Restart counts of the worker process's own actors, from its reports. */
-  process: { restarts: number; linkRestarts: number } | null;
+  process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number } | null;
   ref: Ref<WorkerAvatarMsg> | null;
 }
 

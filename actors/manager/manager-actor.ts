@@ -11,7 +11,8 @@ import { Ref, dispatch, query, spawn } from 'nact';
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, managerProof, newNonce, verifyLogin } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { CommandResult, PlanetMsg, PlanetRecord, spawnPlanetActor } from './planet-actor';
+import { CommandResult, PlanetMsg, PlanetRecord, ReloadResult, spawnPlanetActor } from './planet-actor';
+import type { ReloadOutcome } from '../../admin/api';
 import { StatusJson } from './status';
 
 interface Connection {
@@ -57,6 +58,10 @@ export interface ManagerDeps {
   /** A connection must log in within this (ms). */
   loginTimeoutMs: number;
   log(line: string): void;
+  /** Re-reads the planet (or takes `text`) and applies it (admins' `reload`). */
+  reload(text?: string): Promise<ReloadOutcome>;
+  /** Something visible changed. */
+  changed?(): void;
 }
 
 export type ManagerMsg =
@@ -66,6 +71,12 @@ export type ManagerMsg =
   | { type: 'closed'; connId: number }
   | { type: 'login-due'; connId: number; msg: Extract<ToManager, { type: 'login' }>; at: number }
   | { type: 'status'; replyTo: Ref<StatusJson> };
+
+export function reloadSummary(r: ReloadResult): string {
+  const list = (what: string, ids: string[]) => (ids.length ? `${what} ${ids.join(', ')}` : '');
+  const parts = [list('added', r.added), list('removed', r.removed), list('restarted', r.restarted), list('moved', r.moved), list('workers added', r.workersAdded), list('workers removed', r.workersRemoved)].filter(Boolean);
+  return `planet reloaded: ${parts.length ? parts.join('; ') : 'nothing changed'} (${r.unchanged} unchanged)`;
+}
 
 export function managerRecord(planet: PlanetRecord): ManagerRecord {
   return { ...supervisedRecord(CONTROL_POLICY), connections: new Map(), failures: new Map(), planet, seq: 0, ref: null };
@@ -154,6 +165,16 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
         (st) => c.channel.send({ type: 'status', requestId: msg.requestId, status: st }),
         (e: Error) => c.channel.send({ type: 'error', code: E.BAD_FRAME, reason: `status unavailable: ${e.message}` }),
       );
+    } else if (msg.type === 'reload-request') {
+      deps.reload(msg.planet).then(
+        (r) =>
+          c.channel.send(
+            r.ok
+              ? { type: 'reload-result', requestId: msg.requestId, ok: true, message: reloadSummary(r.result) }
+              : { type: 'reload-result', requestId: msg.requestId, ok: false, message: `${r.code}: ${r.message}`, issues: r.issues },
+          ),
+        (e: Error) => c.channel.send({ type: 'reload-result', requestId: msg.requestId, ok: false, message: e.message }),
+      );
     } else if (msg.type === 'component-command') {
       query(planet(), (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action: msg.action, id: msg.id, replyTo }), STATUS_TIMEOUT_MS).then(
         (r) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: r.ok, message: r.message }),
@@ -229,6 +250,7 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
           heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
           log: deps.log,
           managerRestarts: () => s.intensity.restarts,
+          changed: deps.changed,
         });
         return null;
       },

@@ -1,21 +1,31 @@
 // The manager process: its actor system, its listening port and the manager actor at the root
-// of its tree (manager-actor.ts). This file only starts and stops them: one HTTP server on the
-// planet's port carries the ws endpoint for workers and admins (each connection is handed to
-// the manager actor) and GET /status.json. A port that is taken is a coded error
-// (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
+// of its tree (manager-actor.ts). This file starts and stops them and puts the operator's
+// surface on the same port (admin/api.ts: the HTTP API, its event stream, /metrics,
+// /status.json, the web admin), with the ws endpoint for workers and admins beside it.
+// Connections that have not logged in yet are bounded, per address and overall; a port that
+// is taken is a coded error (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
 
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import { WebSocketServer } from 'ws';
 import { FromManager, ToManager, toManagerSchema } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { PlanetConfig } from '../../protocol/planet';
 import { WsChannel } from '../../transport/ws-channel';
 import { MANAGER_LISTEN, listenOn } from '../../transport/listen';
-import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, spawnManagerActor } from './manager-actor';
 import { PendingEntry, PendingLimiter, peerAddress } from '../../transport/pending-limit';
-import { planetRecord } from './planet-actor';
-import { StatusJson } from './status';
+import { AdminApi, ReloadOutcome } from '../../admin/api';
+import { PlanetEvent, statusEvents } from '../../admin/events';
+import { LogFn } from '../log';
+import { PlanetMetrics } from '../../admin/metrics';
+import { checkPlanetText } from '../planet/check';
+import { COMPONENT_TYPES } from '../components/registry';
+import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, reloadSummary, spawnManagerActor } from './manager-actor';
+import { CommandResult, ReloadResult, planetRecord } from './planet-actor';
+import { StatusJson, planetStatus } from './status';
 
 export interface ManagerOptions {
   host: string;
@@ -30,21 +40,34 @@ export interface ManagerOptions {
   loginTimeoutMs?: number;
   /** Connections not logged in yet, at most (default 64; per address 16): the oldest is evicted. */
   maxPendingLogins?: number;
-  log: (line: string) => void;
+  /** The planet file, re-read by a reload. */
+  planetFile?: string;
+  log: LogFn;
 }
 
 /** Connections on the manager's port at most, logged in or not (beyond: closed at once). */
 const MAX_CONNECTIONS = 4096;
+/** Changes are gathered this long before the operator's surface hears of them (ms). */
+const EVENT_DEBOUNCE_MS = 50;
 
 export class Manager {
   private readonly system = startSystem();
   readonly record: ManagerRecord;
   readonly ref: Ref<ManagerMsg>;
+  /** Connections not logged in yet (a ws handshake or login under way), bounded per address and overall. */
+  readonly pending: PendingLimiter;
+  private readonly pendingOf = new WeakMap<net.Socket, PendingEntry>();
+  /** Mood changes, messages, worker logins and logouts, listener counts, as they happen. */
+  readonly events = new EventEmitter<{ event: [PlanetEvent] }>();
+  private lastStatus: StatusJson | null = null;
+  private eventTimer: NodeJS.Timeout | null = null;
+  readonly metrics: PlanetMetrics;
+  readonly api: AdminApi;
   private server: http.Server | null = null;
   private wss: WebSocketServer | null = null;
 
   constructor(
-    readonly planet: PlanetConfig,
+    public planet: PlanetConfig,
     readonly options: ManagerOptions,
   ) {
     this.record = managerRecord(planetRecord(planet));
@@ -55,33 +78,26 @@ export class Manager {
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       loginTimeoutMs: options.loginTimeoutMs ?? 5000,
       log: options.log,
+      reload: (text) => this.reload(text),
+      changed: () => this.changed(),
     });
     const max = options.maxPendingLogins ?? 64;
     this.pending = new PendingLimiter({ maxTotal: max, maxPerAddress: Math.max(1, Math.min(16, max)) });
+    this.metrics = new PlanetMetrics(() => this.status());
+    this.api = new AdminApi(
+      {
+        status: () => this.status(),
+        command: (action, id) => this.command(action, id),
+        reload: () => this.reload(),
+        events: this.events,
+        metrics: () => this.metrics.render(),
+      },
+      { adminSecret: options.adminSecret, publicStatus: planet.manager['public-status'], secure: false, log: options.log },
+    );
   }
 
-  /** Connections not logged in yet (a ws handshake or login under way), bounded per address and overall. */
-  readonly pending: PendingLimiter;
-  private readonly pendingOf = new WeakMap<net.Socket, PendingEntry>();
-
   async listen(): Promise<number> {
-    const server = http.createServer((req, res) => {
-      if (req.method === 'GET' && req.url === '/status.json') {
-        void this.status().then(
-          (s) => {
-            res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
-            res.end(JSON.stringify(s, null, 2));
-          },
-          () => {
-            res.writeHead(503);
-            res.end();
-          },
-        );
-        return;
-      }
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('fluxcast manager: see /status.json\n');
-    });
+    const server = http.createServer((req, res) => this.api.handle(req, res));
     // Slowloris: a request head within 5 s, a whole request within 10 s, checked every second.
     server.headersTimeout = 5000;
     server.requestTimeout = 10000;
@@ -111,7 +127,7 @@ export class Manager {
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
     this.wss = wss;
-    this.options.log(`manager: planet '${this.planet.name}' on ws://${this.options.host}:${port} (pid ${process.pid})`);
+    this.options.log(`manager: planet '${this.planet.name}' on ws://${this.options.host}:${port} (pid ${process.pid}); admin at http://${this.options.host}:${port}/admin/`);
     return port;
   }
 
@@ -119,14 +135,62 @@ export class Manager {
     return query(this.ref, (replyTo: Ref<StatusJson>) => ({ type: 'status' as const, replyTo }), 5000);
   }
 
+  command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult> {
+    const planet = this.record.planet.ref;
+    if (!planet) return Promise.resolve({ ok: false, message: 'the planet is restarting' });
+    return query(planet, (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action, id, replyTo }), 5000);
+  }
+
+  /**
+   * Re-reads the planet file (or takes `text`) and applies the difference. An invalid planet is
+   * refused with every problem, as `fluxcast check` prints them, and changes nothing.
+   */
+  async reload(text?: string): Promise<ReloadOutcome> {
+    let yaml = text;
+    if (yaml === undefined) {
+      if (!this.options.planetFile) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: 'this manager has no planet file to re-read' };
+      try {
+        yaml = fs.readFileSync(this.options.planetFile, 'utf8');
+      } catch (e) {
+        return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: `cannot read ${this.options.planetFile}: ${(e as NodeJS.ErrnoException).code ?? e}` };
+      }
+    }
+    const { planet, issues } = checkPlanetText(yaml, COMPONENT_TYPES);
+    if (!planet) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: `the planet has ${issues.length} problem(s); nothing was changed`, issues };
+    const ref = this.record.planet.ref;
+    if (!ref) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: 'the planet is restarting; try again' };
+    const result = await query(ref, (replyTo: Ref<ReloadResult>) => ({ type: 'reload' as const, planet, replyTo }), 10000);
+    this.planet = planet;
+    this.events.emit('event', { type: 'reload', message: reloadSummary(result), time: Date.now() });
+    return { ok: true, result };
+  }
+
   /** Stops listening, drops every connection and stops the actors. Idempotent. */
   async close(): Promise<void> {
+    if (this.eventTimer) clearTimeout(this.eventTimer);
+    this.eventTimer = null;
+    this.api.close();
     for (const c of this.wss?.clients ?? []) c.terminate();
     this.wss?.close();
     this.wss = null;
     const s = this.server;
     this.server = null;
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
     stopSystem(this.system);
+  }
+
+  /** Gathers changes for a moment, then tells the operator's surface what changed. */
+  private changed(): void {
+    if (this.eventTimer || !this.events.listenerCount('event')) return;
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = null;
+      const next = planetStatus(this.record.planet, this.record.intensity.restarts);
+      for (const e of statusEvents(this.lastStatus, next)) this.events.emit('event', e);
+      this.lastStatus = next;
+    }, EVENT_DEBOUNCE_MS);
+    this.eventTimer.unref();
   }
 }

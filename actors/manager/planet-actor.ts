@@ -12,18 +12,19 @@
 // Its record lives outside the mailbox: a crash resets the actor (and respawns the avatars)
 // from the state it last had.
 
-import { Ref, dispatch, spawn } from 'nact';
+import { Ref, dispatch, spawn, stop as stopActor } from 'nact';
 import { ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
 import { PlanetConfig, feedRefMode, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
 import { WsChannel } from '../../transport/ws-channel';
 import { COMPONENT_TYPES } from '../components/registry';
 import { Mood } from '../component/mood';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { ComponentLive, WorkerInfo, WorkerLive, componentLive, spawnWorkerAvatar, workerLive } from './avatars';
+import { ComponentLive, WorkerInfo, WorkerLive, componentLive, spawnComponentAvatar, spawnWorkerAvatar, workerLive } from './avatars';
 import { StatusJson, planetStatus } from './status';
 
 export interface PlanetRecord extends SupervisedRecord {
-  readonly planet: PlanetConfig;
+  /** The running planet config (replaced by a reload). */
+  planet: PlanetConfig;
   readonly workers: Map<string, WorkerLive>;
   readonly components: Map<string, ComponentLive>;
   ref: Ref<PlanetMsg> | null;
@@ -35,6 +36,19 @@ export interface PlanetDeps {
   log(line: string): void;
   /** Restart counts of the manager actor, for the status. */
   managerRestarts(): number;
+  /** Something visible changed (moods, workers, reports): the operator's surface takes a look. */
+  changed?(): void;
+}
+
+/** What a reload did, component ids by kind of change. */
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  moved: string[];
+  unchanged: number;
+  workersAdded: string[];
+  workersRemoved: string[];
 }
 
 export type CommandResult = { ok: boolean; message: string; code?: string };
@@ -44,7 +58,8 @@ export type PlanetMsg =
   | { type: 'worker-gone'; name: string; connId: number; reason: string }
   | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
   | { type: 'status'; replyTo: Ref<StatusJson> }
-  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<CommandResult> };
+  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<CommandResult> }
+  | { type: 'reload'; planet: PlanetConfig; replyTo: Ref<ReloadResult> };
 
 type ComponentPlan = Omit<ComponentLive, 'mood' | 'wanted' | 'lastReport' | 'ref' | keyof SupervisedRecord>;
 
@@ -203,9 +218,72 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
     return { ok: true, message: `${msg.action} ${msg.id}: done` };
   };
 
+  /** Same component, same everything that matters to the worker running it. */
+  const sameSpec = (a: ComponentLive, b: ComponentPlan) => JSON.stringify(a.spec) === JSON.stringify(b.spec) && JSON.stringify([...a.feedModes]) === JSON.stringify([...b.feedModes]);
+
+  /**
+   * A new planet: components that appeared start, those that went stop, those whose type,
+   * properties or feeds changed restart (those that only changed worker move); the rest is
+   * left alone. Workers that appeared get an avatar; those that went are let go.
+   */
+  const reload = (self: Ref<PlanetMsg>, planet: PlanetConfig): ReloadResult => {
+    const r: ReloadResult = { added: [], removed: [], restarted: [], moved: [], unchanged: 0, workersAdded: [], workersRemoved: [] };
+    const plans = new Map(planetSpecs(planet).map((c) => [c.spec.id, c]));
+    // Components that went, or that change worker or definition: stopped where they run.
+    for (const [id, c] of [...s.components]) {
+      const next = plans.get(id);
+      if (next && sameSpec(c, next) && next.worker === c.worker) continue;
+      send(s.workers.get(c.worker), { type: 'stop', id });
+      if (c.ref) stopActor(c.ref);
+      s.components.delete(id);
+      if (!next) r.removed.push(id);
+      else if (sameSpec(c, next)) r.moved.push(id);
+      else r.restarted.push(id);
+    }
+    // Workers.
+    const names = new Set(planet.workers.map((w) => w.name));
+    for (const [name, w] of [...s.workers]) {
+      if (names.has(name)) continue;
+      w.alive = false;
+      if (w.channel) w.channel.close();
+      if (w.ref) stopActor(w.ref);
+      s.workers.delete(name);
+      r.workersRemoved.push(name);
+    }
+    for (const w of planet.workers) {
+      if (s.workers.has(w.name)) continue;
+      const rec = workerLive(w.name);
+      s.workers.set(w.name, rec);
+      spawnWorkerAvatar(self, rec, () => placedOn(w.name));
+      r.workersAdded.push(w.name);
+    }
+    // Components that are new (or replaced above): avatars under their worker, started there.
+    for (const [id, plan] of plans) {
+      if (s.components.has(id)) {
+        r.unchanged++;
+        continue;
+      }
+      const c = componentLive(plan);
+      s.components.set(id, c);
+      const w = s.workers.get(plan.worker);
+      if (w?.ref) spawnComponentAvatar(w.ref, c);
+      if (!r.restarted.includes(id) && !r.moved.includes(id)) r.added.push(id);
+      startOn(c);
+    }
+    // Keep the planet's order (status and the web admin list components as the file does).
+    const ordered = [...plans.keys()].map((id) => [id, s.components.get(id) as ComponentLive] as const);
+    s.components.clear();
+    for (const [id, c] of ordered) s.components.set(id, c);
+    s.planet = planet;
+    wire();
+    log(`manager: planet reloaded: ${r.added.length} added, ${r.removed.length} removed, ${r.restarted.length} restarted, ${r.moved.length} moved, ${r.unchanged} unchanged`);
+    return r;
+  };
+
   s.ref = spawn(
     parent,
-    (st: null, msg: PlanetMsg): null => {
+    (st: null, msg: PlanetMsg, ctx): null => {
+      deps.changed?.();
       switch (msg.type) {
         case 'worker-login':
           login(msg);
@@ -231,6 +309,9 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
           return st;
         case 'command':
           dispatch(msg.replyTo, command(msg));
+          return st;
+        case 'reload':
+          dispatch(msg.replyTo, reload(ctx.self, msg.planet));
           return st;
         default:
           throw new UnknownMessageError('planet', msg);

@@ -22,7 +22,7 @@ export interface StatusJson {
     /** Restarts of this worker's avatar on the manager. */
     restarts: number;
     /** Restarts of the worker process's own actors (worker, link), from its last report. */
-    process: { restarts: number; linkRestarts: number } | null;
+    process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number } | null;
   }>;
   components: Array<{
     id: string; flow: string; name: string; type: string; worker: string; mood: Mood; pid: number | null;

@@ -10,6 +10,7 @@ import * as os from 'os';
 import WebSocket from 'ws';
 import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
+import { LogFn } from '../log';
 import { LINK_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 
 export type LinkState = 'connecting' | 'logged-in' | 'backoff' | 'stopped';
@@ -28,7 +29,7 @@ export interface LinkOptions {
   /** What the login tells the manager about our feed server. */
   feedHost: string;
   feedPort: () => number;
-  log(line: string): void;
+  log: LogFn;
   /** A refusal no retry can cure: the worker must exit with it. */
   fatal(code: string, reason: string): void;
 }
@@ -100,7 +101,7 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
             dispatch(parent, { type: 'link-up' });
           } else if (msg.type === 'refused') {
             reason = `login refused: ${msg.code}: ${msg.reason}`;
-            o.log(reason);
+            o.log(reason, 'warn');
             if (msg.code === WIRE_ERROR_CODES.DUPLICATE_WORKER) o.fatal(msg.code, msg.reason);
           } else if (record.state === 'logged-in') {
             dispatch(parent, { type: 'manager', msg });

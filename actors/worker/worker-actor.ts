@@ -12,6 +12,7 @@
 import { Ref, dispatch, query, spawn, stop as stopActor } from 'nact';
 import { ComponentState, FromManager, ToManager } from '../../protocol/wire';
 import { ComponentDeps, ComponentMsg, ComponentRecord, componentRecord, componentState, spawnComponentActor, teardownComponent } from '../component/component-actor';
+import { LogFn } from '../log';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
 import { LinkEvent, LinkMsg, LinkOptions, LinkRecord, linkRecord, spawnManagerLink } from './manager-link';
 
@@ -29,7 +30,7 @@ export interface WorkerActorOptions {
   /** Without a manager (launch), the worker runs what it is told in-process. */
   link: LinkOptions | null;
   componentDeps: Omit<ComponentDeps, 'changed' | 'log'>;
-  log(line: string): void;
+  log: LogFn;
   /** Every report, also without a manager (launch prints moods from it). */
   onReport?(states: ComponentState[]): void;
 }
@@ -52,7 +53,7 @@ export function obey(parent: Ref<unknown>, record: WorkerRecord, o: WorkerActorO
       if (!ref) {
         const rec = componentRecord(msg.spec);
         record.components.set(msg.spec.id, rec);
-        ref = spawnComponentActor(parent, rec, { ...o.componentDeps, changed, log: (l) => o.log(`${msg.spec.id}: ${l}`) }, actorName(`component ${msg.spec.id} #${++record.seq}`));
+        ref = spawnComponentActor(parent, rec, { ...o.componentDeps, changed, log: o.log }, actorName(`component ${msg.spec.id} #${++record.seq}`));
         record.refs.set(msg.spec.id, ref);
       }
       dispatch(ref, { type: 'start' });
@@ -97,7 +98,9 @@ export function spawnWorkerActor(system: Ref<unknown>, record: WorkerRecord, o: 
     const components = [...record.components.entries()].filter(([id]) => record.refs.has(id) || record.stopping).map(([, c]) => componentState(c));
     o.onReport?.(components);
     if (!record.linkRef) return;
-    dispatch(record.linkRef, { type: 'send', msg: { type: 'components', components, worker: { restarts: record.intensity.restarts, linkRestarts: record.link.intensity.restarts } } });
+    const cpu = process.cpuUsage();
+    const worker = { restarts: record.intensity.restarts, linkRestarts: record.link.intensity.restarts, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
+    dispatch(record.linkRef, { type: 'send', msg: { type: 'components', components, worker } });
   };
   const self: Ref<WorkerMsg> = spawn(
     system,
@@ -142,7 +145,7 @@ export function spawnWorkerActor(system: Ref<unknown>, record: WorkerRecord, o: 
         if (o.link && !record.linkRef) record.linkRef = spawnManagerLink(ctx.self as Ref<LinkEvent>, record.link, o.link);
         return null;
       },
-      onCrash: supervise<WorkerMsg>(record, { resume: true, crashed: (err) => o.log(`worker actor crashed (resumed): ${err?.message}`) }),
+      onCrash: supervise<WorkerMsg>(record, { resume: true, crashed: (err) => o.log(`worker actor crashed (resumed): ${err?.message}`, 'error') }),
     },
   );
   const changed = () => dispatch(self, { type: 'changed' });

@@ -10,6 +10,7 @@ import * as os from 'os';
 import { FeedServer, DEFAULT_FEED_PORTS } from '../../transport/feed/feed-server';
 import { acceptEater, acceptPushed } from '../component/component-actor';
 import { FromManager, ComponentState } from '../../protocol/wire';
+import { LogFn } from '../log';
 import { WorkerMsg, WorkerRecord, spawnWorkerActor, workerRecord } from './worker-actor';
 
 export interface WorkerOptions {
@@ -23,7 +24,7 @@ export interface WorkerOptions {
   /** Host name eaters on other workers use to reach our feed server (default: feedHost, or a real address for 0.0.0.0). */
   advertiseHost?: string;
   checkIntervalMs: number;
-  log: (line: string) => void;
+  log: LogFn;
   /** A refusal no retry can cure (a duplicate name): the caller exits with it. */
   fatal?: (code: string, reason: string) => void;
   /** Every report of the components' states (what the manager is sent), debounced. */
@@ -83,7 +84,8 @@ export class Worker {
     const o = this.options;
     const port = await this.feedServer.listen();
     const advertised = advertisedAddress(o.feedHost, o.advertiseHost);
-    const log = (l: string) => o.log(`worker ${o.name}: ${l}`);
+    // Every line says which worker it concerns (and which component, when it does).
+    const log: LogFn = (l, level, ctx) => o.log(`worker ${o.name}: ${l}`, level, { worker: o.name, ...ctx });
     log(`feed server on ${o.feedHost}:${port}${advertised !== o.feedHost ? ` (advertised as ${advertised})` : ''}`);
     this.actor = spawnWorkerActor(this.system, this.record, {
       link: o.managerUrl

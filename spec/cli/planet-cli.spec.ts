@@ -106,6 +106,20 @@ describe('fluxcast planet commands', () => {
     expect(p.log.join('')).toMatch(/test-audio\d*: happy/);
   });
 
+  it('logs JSON lines that say which worker and component each concerns, at the level asked for', async () => {
+    const managerPort = await freePort();
+    start(['manager', '--planet', writePlanet(seedPlanet(managerPort, await freePort())), '--log-format', 'json']);
+    const w = start(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0', '--log-format', 'json']);
+    const quiet = start(['worker', '--name', 'worker2', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0', '--log-format', 'json', '--log-level', 'warn']);
+    await waitFor(() => /"component":"\/default\/streamer"/.test(w.log.join('')), 15000, 'a component line');
+    const lines = w.log.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; worker?: string; component?: string; msg: string });
+    expect(lines.every((l) => l.worker === 'worker1')).toBe(true);
+    expect(lines.find((l) => l.component === '/default/streamer')?.msg).toMatch(/streaming at http:\/\/127\.0\.0\.1:\d+\/live\.wav/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(quiet.log.join('')).toBe(''); // nothing at warn or above happened there
+    expect(runCli(['worker', '--name', 'x', '--log-format', 'xml']).stderr).toMatch(/option '--log-format <format>' argument 'xml' is invalid\. expected one of json, pretty/);
+  });
+
   it('advertises a real address when the feed server listens on every interface', () => {
     expect(advertisedAddress('127.0.0.1')).toBe('127.0.0.1');
     expect(advertisedAddress('0.0.0.0', 'feeds.example.org')).toBe('feeds.example.org');

@@ -28,6 +28,7 @@ describe('npm start (examples/bootstrap)', () => {
       await waitFor(() => out.includes('Ctrl-C stops everything'), 15000, 'bootstrap banner');
       // The URL is printed once the streamer is happy, not before.
       await waitFor(() => out.includes('/default/streamer: listen at http://127.0.0.1:8800/live.wav'), 15000, 'the stream URL');
+      expect(out).toContain('admin:  http://127.0.0.1:7531/admin/ (log in with the admin secret: fluxcast-demo-admin)');
       // Asked with the demo planet's admin secret, as `fluxcast status` would.
       let happy = false;
       await waitFor(() => happy, 20000, 'demo all happy', async () => {

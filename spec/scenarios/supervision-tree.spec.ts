@@ -164,7 +164,7 @@ describe('supervision trees', () => {
     }
     expect(listener.socket.destroyed).toBe(false);
     const end = await status(managerPort);
-    expect(end?.workers.find((x) => x.name === 'worker1')?.process).toEqual({ restarts: 1, linkRestarts: 1 });
+    expect(end?.workers.find((x) => x.name === 'worker1')?.process).toMatchObject({ restarts: 1, linkRestarts: 1 });
     expect(end?.components.find((c) => c.name === 'encoder')?.restarts).toBe(1);
   });
 

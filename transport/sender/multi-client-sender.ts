@@ -64,6 +64,9 @@ export interface MultiClientSenderEvents {
   'client-removed': [id: number, reason: RemoveReason, stats: ClientStats];
 }
 
+/** Clients written per turn of the event loop in one flush. */
+const FLUSH_SLICE = 1000;
+
 export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> implements HandleOwner<Client> {
   readonly queue: BufferQueue;
   private readonly clients = new Map<number, Client>();
@@ -227,7 +230,22 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     this.flushTimer = null;
     this.sinceFlush = 0;
     this.lastFlush = performance.now();
-    for (const c of this.clients.values()) if (!c.blocked) this.pump(c);
+    if (this.clients.size <= FLUSH_SLICE) {
+      for (const c of this.clients.values()) if (!c.blocked) this.pump(c);
+      return;
+    }
+    // Thousands of listeners are written in slices, yielding between them, so that a flush
+    // never holds the process away from new connections and their bursts for long.
+    const all = [...this.clients.values()];
+    const slice = (from: number) => {
+      const end = Math.min(all.length, from + FLUSH_SLICE);
+      for (let i = from; i < end; i++) {
+        const c = all[i];
+        if (!c.blocked && this.clients.has(c.id)) this.pump(c);
+      }
+      if (end < all.length && !this.closed) setImmediate(() => slice(end));
+    };
+    slice(0);
   }
 
   /** Writes batches to one client until it pushes back or has nothing left. */

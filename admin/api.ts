@@ -1,0 +1,276 @@
+// The operator's surface on the manager's port: the HTTP API (/api/v1), its live event stream
+// (Server-Sent Events), Prometheus metrics (/metrics), /status.json and the web admin (/admin/).
+// Everything needs the admin secret: HTTP Basic (user `admin`) for scripts and Prometheus, or
+// the web admin's session cookie, with a CSRF token on every POST from the page. A refusal is
+// JSON `{ "error": { "code": "FLUX_...", "message": "..." } }` with a fitting status code.
+// This file routes and checks; what the planet is and does comes from the ManagerSurface.
+
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { StatusJson } from '../actors/manager/status';
+import { CommandResult, ReloadResult } from '../actors/manager/planet-actor';
+import { PlanetIssue } from '../actors/planet/check';
+import { PlanetEvent } from './events';
+import { AdminSessions, Session } from './sessions';
+import { API_ERROR_CODES as E } from './errors';
+
+export type ReloadOutcome = { ok: true; result: ReloadResult } | { ok: false; code: string; message: string; issues?: PlanetIssue[] };
+
+/** What the manager offers its operators. */
+export interface ManagerSurface {
+  status(): Promise<StatusJson>;
+  command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult>;
+  reload(): Promise<ReloadOutcome>;
+  readonly events: EventEmitter<{ event: [PlanetEvent] }>;
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+export interface ApiOptions {
+  adminSecret: string;
+  /** Serve flows, component names, moods and listener counts at /status.json without credentials. */
+  publicStatus: boolean;
+  /** The manager speaks HTTPS: cookies get `Secure`. */
+  secure: boolean;
+  log(line: string): void;
+}
+
+const PAGE_DIR = [path.join(__dirname, 'page'), path.resolve(__dirname, '../dist/admin/page'), path.resolve(__dirname, '../../admin/page')];
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/admin/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/admin/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/admin/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+const MAX_BODY = 64 * 1024;
+const SSE_KEEPALIVE_MS = 15000;
+
+function findAsset(file: string): string | null {
+  for (const dir of PAGE_DIR) {
+    const f = path.join(dir, file);
+    if (fs.existsSync(f)) return f;
+  }
+  return null;
+}
+
+export class AdminApi {
+  readonly sessions: AdminSessions;
+  private readonly sse = new Set<http.ServerResponse>();
+  private keepAlive: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly m: ManagerSurface,
+    private readonly o: ApiOptions,
+  ) {
+    this.sessions = new AdminSessions(o.adminSecret);
+    m.events.on('event', (e) => this.broadcast(e));
+  }
+
+  /** Ends every event stream (the manager closes). */
+  close(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+    for (const r of this.sse) r.end();
+    this.sse.clear();
+  }
+
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.route(req, res).catch((e: Error) => {
+      this.o.log(`manager: API error on ${req.method} ${req.url}: ${e.message}`);
+      if (!res.headersSent) this.error(res, 500, E.INTERNAL, 'internal error');
+      else res.end();
+    });
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://manager');
+    const p = url.pathname;
+    const method = req.method ?? 'GET';
+    if (p === '/') return this.redirect(res, '/admin/');
+    if (p === '/admin') return this.redirect(res, '/admin/');
+    if (ASSETS[p] && (method === 'GET' || method === 'HEAD')) return this.asset(res, ASSETS[p], method === 'HEAD');
+    if (p === '/admin/login' && method === 'POST') return this.login(req, res);
+    if (p === '/admin/logout' && method === 'POST') return this.logout(req, res);
+
+    const session = this.sessions.fromCookie(req.headers.cookie);
+    const basic = this.sessions.basicOk(req.headers.authorization);
+    const authed = basic || !!session;
+
+    if (p === '/status.json' && method === 'GET') {
+      if (authed) return this.json(res, 200, await this.m.status());
+      if (this.o.publicStatus) return this.json(res, 200, publicStatus(await this.m.status()));
+      return this.unauthorized(req, res);
+    }
+    if (!p.startsWith('/api/v1/') && p !== '/metrics') return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
+    if (!authed) return this.unauthorized(req, res);
+    if (method === 'POST' && !basic && session && !this.sessions.csrfOk(session, headerValue(req.headers['x-csrf-token']))) {
+      return this.error(res, 403, E.FORBIDDEN, 'missing or wrong CSRF token (X-CSRF-Token)');
+    }
+
+    if (p === '/metrics' && method === 'GET') {
+      const { contentType, text } = await this.m.metrics();
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+      res.end(text);
+      return;
+    }
+    if (p === '/api/v1/session' && method === 'GET') return this.json(res, 200, { user: 'admin', csrf: session?.csrf ?? null, expires: session?.expires ?? null });
+    if (p === '/api/v1/planet' && method === 'GET') return this.json(res, 200, await this.m.status());
+    if (p === '/api/v1/events' && method === 'GET') return this.events(req, res);
+    if (p === '/api/v1/planet/reload' && method === 'POST') {
+      await drain(req);
+      const r = await this.m.reload();
+      if (r.ok) return this.json(res, 200, { ok: true, ...r.result });
+      return this.json(res, 422, { error: { code: r.code, message: r.message, issues: r.issues ?? [] } });
+    }
+    const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart))?$/.exec(p);
+    if (cm) {
+      const id = `/${decodeURIComponent(cm[1])}/${decodeURIComponent(cm[2])}`;
+      if (!cm[3] && method === 'GET') {
+        const c = (await this.m.status()).components.find((x) => x.id === id);
+        return c ? this.json(res, 200, c) : this.error(res, 404, E.NO_SUCH_COMPONENT, `no component ${id}`);
+      }
+      if (cm[3] && method === 'POST') {
+        await drain(req);
+        const r = await this.m.command(cm[3] as 'start' | 'stop' | 'restart', id);
+        if (r.ok) return this.json(res, 200, { ok: true, message: r.message });
+        const status = r.code === E.NO_SUCH_COMPONENT ? 404 : 409;
+        return this.error(res, status, r.code ?? E.BAD_STATE, r.message);
+      }
+      return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on ${p}`);
+    }
+    return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
+  }
+
+  private events(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.write(': fluxcast events\n\n');
+    this.sse.add(res);
+    req.socket.setTimeout(0);
+    req.on('close', () => this.sse.delete(res));
+    // The current state first, so a page (or a script) starts from a full picture.
+    void this.m.status().then((st) => res.write(`event: status\ndata: ${JSON.stringify(st)}\n\n`));
+    if (!this.keepAlive) {
+      this.keepAlive = setInterval(() => {
+        for (const r of this.sse) r.write(': keep-alive\n\n');
+      }, SSE_KEEPALIVE_MS);
+      this.keepAlive.unref();
+    }
+  }
+
+  private broadcast(e: PlanetEvent): void {
+    if (!this.sse.size) return;
+    const line = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+    for (const r of this.sse) r.write(line);
+  }
+
+  private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const address = req.socket.remoteAddress ?? '?';
+    const wait = this.sessions.waitFor(address);
+    if (wait > 0) {
+      await drain(req);
+      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+      return this.error(res, 429, E.TOO_MANY_ATTEMPTS, `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`);
+    }
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch (e) {
+      return this.error(res, 413, E.BAD_REQUEST, (e as Error).message);
+    }
+    const secret = new URLSearchParams(body).get('secret') ?? '';
+    const s = this.sessions.login(address, secret);
+    if (!s) {
+      this.o.log(`manager: failed web admin login from ${address}`);
+      return this.error(res, 401, E.UNAUTHORIZED, 'wrong admin secret');
+    }
+    res.writeHead(200, { 'Set-Cookie': this.sessions.cookie(s, this.o.secure), 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify({ ok: true, csrf: s.csrf, expires: s.expires }));
+  }
+
+  private async logout(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    await drain(req);
+    const s: Session | null = this.sessions.fromCookie(req.headers.cookie);
+    if (s && this.sessions.csrfOk(s, headerValue(req.headers['x-csrf-token']))) this.sessions.logout(s);
+    res.writeHead(200, { 'Set-Cookie': AdminSessions.clearCookie(), 'Content-Type': 'application/json' });
+    res.end('{"ok":true}');
+  }
+
+  private asset(res: http.ServerResponse, a: { file: string; type: string }, headOnly: boolean): void {
+    const f = findAsset(a.file);
+    if (!f) return this.error(res, 404, E.NOT_FOUND, `admin page file ${a.file} is missing (npm run build)`);
+    const body = fs.readFileSync(f);
+    res.writeHead(200, {
+      'Content-Type': a.type,
+      'Content-Length': body.length,
+      // The page is small and changes with fluxcast: always revalidate, never store credentials' answers.
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'self'; media-src *; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+    });
+    res.end(headOnly ? undefined : body);
+  }
+
+  private unauthorized(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Scripts are told how to authenticate; the web page (it has a cookie, or asks for JSON) gets no browser dialog.
+    const fromPage = !!req.headers.cookie || /json|event-stream/.test(req.headers.accept ?? '');
+    if (!fromPage) res.setHeader('WWW-Authenticate', 'Basic realm="fluxcast admin", charset="UTF-8"');
+    this.error(res, 401, E.UNAUTHORIZED, 'the admin secret is needed (HTTP Basic user "admin", or log in at /admin/)');
+  }
+
+  private redirect(res: http.ServerResponse, to: string): void {
+    res.writeHead(302, { Location: to });
+    res.end();
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private error(res: http.ServerResponse, status: number, code: string, message: string): void {
+    this.json(res, status, { error: { code, message } });
+  }
+}
+
+/** What anyone may see when `public-status` is on: no hosts, pids, ports or messages. */
+export function publicStatus(s: StatusJson): unknown {
+  const flows = new Map<string, Array<{ name: string; mood: string; listeners?: number }>>();
+  for (const c of s.components) {
+    const list = flows.get(c.flow) ?? [];
+    list.push({ name: c.name, mood: c.mood, ...(c.details?.clients !== undefined ? { listeners: c.details.clients } : {}) });
+    flows.set(c.flow, list);
+  }
+  return { planet: s.planet, flows: [...flows].map(([name, components]) => ({ name, components })) };
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_BODY) {
+        reject(new Error(`request body over ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(d);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function drain(req: http.IncomingMessage): Promise<void> {
+  return readBody(req).then(
+    () => undefined,
+    () => undefined,
+  );
+}

@@ -1,0 +1,113 @@
+// Prometheus metrics for the whole planet, one scrape target on the manager: each scrape reads
+// the planet's status (what the workers last reported over their ws links) and renders it with
+// prom-client, beside the manager process's own CPU and memory. Counters are the workers'
+// running totals (restarts, reconnects, bytes): a restart of a worker starts them over, which
+// Prometheus' rate() handles as a counter reset.
+
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { MOOD_NAMES } from '../actors/component/mood';
+import { StatusJson } from '../actors/manager/status';
+
+/** The catalogue (also in the README): name → help. */
+export const METRICS = {
+  fluxcast_component_mood: 'the component is in this mood (1) or not (0); one series per mood',
+  fluxcast_component_restarts_total: 'supervised restarts of the component on its worker',
+  fluxcast_worker_connected: 'the worker is logged in to the manager (1) or not (0)',
+  fluxcast_eater_reconnects_total: 'supervised restarts of an eater, each one a reconnection of its feed',
+  fluxcast_feed_last_data_age_seconds: 'seconds since an eater last received data on a feed',
+  fluxcast_http_clients: 'listeners of an http-streamer now',
+  fluxcast_http_bytes_sent_total: 'bytes an http-streamer sent to its listeners',
+  fluxcast_http_clients_removed_total: 'listeners that left an http-streamer, by reason',
+  fluxcast_gdp_errors_total: 'feed connections that ended on a GDP error, by code',
+  fluxcast_worker_cpu_seconds_total: 'CPU seconds a worker process used',
+  fluxcast_worker_resident_memory_bytes: 'resident memory of a worker process',
+} as const;
+
+export class PlanetMetrics {
+  readonly registry = new Registry();
+
+  constructor(status: () => Promise<StatusJson>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'fluxcast_manager_' });
+    let snapshot: StatusJson | null = null;
+    // One status per scrape, shared by every metric's collect().
+    const g = (name: keyof typeof METRICS, labelNames: string[], fill: (m: Gauge, s: StatusJson) => void) =>
+      new Gauge({
+        name,
+        help: METRICS[name],
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          if (snapshot) fill(this, snapshot);
+        },
+      });
+    const c = (name: keyof typeof METRICS, labelNames: string[], fill: (m: Counter, s: StatusJson) => void) =>
+      new Counter({
+        name,
+        help: METRICS[name],
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          if (snapshot) fill(this, snapshot);
+        },
+      });
+    this.refresh = async () => {
+      snapshot = await status();
+    };
+    g('fluxcast_component_mood', ['flow', 'component', 'type', 'worker', 'mood'], (m, s) => {
+      for (const x of s.components) for (const mood of MOOD_NAMES) m.set({ flow: x.flow, component: x.name, type: x.type, worker: x.worker, mood }, x.mood === mood ? 1 : 0);
+    });
+    c('fluxcast_component_restarts_total', ['flow', 'component'], (m, s) => {
+      for (const x of s.components) m.inc({ flow: x.flow, component: x.name }, x.restarts);
+    });
+    g('fluxcast_worker_connected', ['worker'], (m, s) => {
+      for (const w of s.workers) m.set({ worker: w.name }, w.connected ? 1 : 0);
+    });
+    c('fluxcast_eater_reconnects_total', ['component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) m.inc({ component: x.id, feed: f.feedId }, f.restarts);
+    });
+    g('fluxcast_feed_last_data_age_seconds', ['component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.lastDataAgoMs !== null) m.set({ component: x.id, feed: f.feedId }, f.lastDataAgoMs / 1000);
+    });
+    const streamers = (s: StatusJson) => s.components.filter((x) => x.type === 'http-streamer' && x.details);
+    const mount = (url: string | undefined) => (url ? url.replace(/^[a-z]+:\/\/[^/]*/, '') || '/' : '');
+    g('fluxcast_http_clients', ['component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.set({ component: x.id, mount: mount(x.details?.url) }, x.details?.clients ?? 0);
+    });
+    c('fluxcast_http_bytes_sent_total', ['component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.bytesServed ?? 0);
+    });
+    c('fluxcast_http_clients_removed_total', ['component', 'reason'], (m, s) => {
+      for (const x of streamers(s)) for (const [reason, n] of Object.entries(x.details?.removed ?? {})) m.inc({ component: x.id, reason }, n);
+    });
+    c('fluxcast_gdp_errors_total', ['component', 'code'], (m, s) => {
+      const sums = new Map<string, number>();
+      for (const x of s.components) {
+        for (const e of x.eaters) {
+          for (const f of e.feeds) {
+            for (const [code, n] of Object.entries(f.errors ?? {})) if (code.startsWith('FLUX_GDP_')) sums.set(`${x.id}\n${code}`, (sums.get(`${x.id}\n${code}`) ?? 0) + n);
+          }
+        }
+      }
+      for (const [k, n] of sums) {
+        const [component, code] = k.split('\n');
+        m.inc({ component, code }, n);
+      }
+    });
+    c('fluxcast_worker_cpu_seconds_total', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.cpuSeconds !== undefined) m.inc({ worker: w.name }, w.process.cpuSeconds);
+    });
+    g('fluxcast_worker_resident_memory_bytes', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.rssBytes !== undefined) m.set({ worker: w.name }, w.process.rssBytes);
+    });
+  }
+
+  /** Takes the status the next render reads. */
+  readonly refresh: () => Promise<void>;
+
+  async render(): Promise<{ contentType: string; text: string }> {
+    await this.refresh();
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}
