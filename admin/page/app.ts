@@ -165,6 +165,18 @@ function drawArrows(graph: HTMLElement, flow: ComponentView[]): void {
   const box = graph.getBoundingClientRect();
   svg.setAttribute('width', String(graph.scrollWidth));
   svg.setAttribute('height', String(graph.scrollHeight));
+  // Arrowheads: green for a flowing feed, grey for one that is down.
+  const defs = document.createElementNS('http://www.w3.org/2000/svg', 'defs');
+  for (const [name, colour] of [['up', '#2e7d32'], ['down', '#bdbdbd']]) {
+    const marker = document.createElementNS('http://www.w3.org/2000/svg', 'marker');
+    for (const [k, v] of Object.entries({ id: `arrow-${name}`, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' })) marker.setAttribute(k, v);
+    const tip = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    tip.setAttribute('d', 'M 0 0 L 10 5 L 0 10 z');
+    tip.setAttribute('fill', colour);
+    marker.append(tip);
+    defs.append(marker);
+  }
+  svg.append(defs);
   const find = (id: string) => graph.querySelector(`[data-id="${CSS.escape(id)}"]`) as HTMLElement | null;
   for (const c of flow) {
     const to = find(c.id);
@@ -180,6 +192,7 @@ function drawArrows(graph: HTMLElement, flow: ComponentView[]): void {
       line.setAttribute('fill', 'none');
       line.setAttribute('stroke', f.connected ? '#2e7d32' : '#bdbdbd');
       line.setAttribute('stroke-width', '2');
+      line.setAttribute('marker-end', `url(#arrow-${f.connected ? 'up' : 'down'})`);
       line.setAttribute('data-feed', f.feedId);
       svg.append(line);
     }

@@ -2,7 +2,11 @@
 // login form's session cookie and CSRF token, slowed failed logins), /status.json (401, or the
 // public subset), the API's reads and actions with coded JSON refusals, the live event stream,
 // and /metrics read by a real Prometheus text parser. Workers are real processes.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
 import { Manager } from '../../actors/manager/manager';
 import { checkPlanetText } from '../../actors/planet/check';
 import { COMPONENT_TYPES } from '../../actors/components/registry';
@@ -139,6 +143,42 @@ describe('the manager\'s HTTP API, events and metrics', () => {
       await waitForStatus(port, allHappy, 15000, 'all happy again');
     } finally {
       sse.destroy();
+    }
+  });
+
+  const PROMETHEUS = ['/usr/bin/prometheus'].find((f) => fs.existsSync(f));
+  (PROMETHEUS || process.env.CI ? it : it.skip)('is scraped by a real Prometheus server with Basic auth', async () => {
+    if (!PROMETHEUS) throw new Error('prometheus is required in CI (apt-get install prometheus)');
+    await boot();
+    workers();
+    await waitForStatus(port, allHappy, 20000, 'all happy');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxcast-prom-'));
+    const webPort = await freePort();
+    fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
+      'global: { scrape_interval: 1s, scrape_timeout: 900ms }',
+      'scrape_configs:',
+      '  - job_name: fluxcast',
+      `    basic_auth: { username: admin, password: ${ADMIN_SECRET} }`,
+      `    static_configs: [ { targets: ["127.0.0.1:${port}"] } ]`,
+      '',
+    ].join('\n'));
+    const prom = spawn(PROMETHEUS, [`--config.file=${dir}/prometheus.yml`, `--storage.tsdb.path=${dir}/data`, `--web.listen-address=127.0.0.1:${webPort}`], { stdio: 'ignore' });
+    try {
+      const query = async (q: string) => {
+        const r = await request(webPort, 'GET', `/api/v1/query?query=${encodeURIComponent(q)}`).catch(() => null);
+        return r?.status === 200 ? (r.json().data.result as Array<{ metric: Record<string, string>; value: [number, string] }>) : [];
+      };
+      let up: Awaited<ReturnType<typeof query>> = [];
+      await waitFor(() => up.length > 0 && up[0].value[1] === '1', 20000, 'a successful scrape', async () => {
+        up = await query('up{job="fluxcast"}');
+      });
+      const happy = await query('fluxcast_component_mood{component="streamer",mood="happy"}');
+      expect(happy[0].value[1]).toBe('1');
+      const connected = await query('fluxcast_worker_connected');
+      expect(connected.map((r) => [r.metric.worker, r.value[1]]).sort()).toEqual([['worker1', '1'], ['worker2', '1']]);
+    } finally {
+      prom.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
