@@ -4,7 +4,10 @@
 // from the page must carry. Secrets and tokens compare in constant time; failed logins slow
 // down per source address. Pure bookkeeping, no I/O.
 
-import { createHash, randomBytes, timingSafeEqual } from 'crypto';
+import { randomBytes } from 'crypto';
+import { sameSecret } from '../protocol/compare';
+
+export { sameSecret };
 
 export const SESSION_COOKIE = 'fluxcast_session';
 
@@ -12,13 +15,6 @@ export interface Session {
   readonly id: string;
   readonly csrf: string;
   readonly expires: number;
-}
-
-/** Constant-time comparison of two strings of any length (over fixed-length digests). */
-export function sameSecret(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
 }
 
 export class AdminSessions {

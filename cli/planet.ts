@@ -18,6 +18,7 @@ import { Secret, adminCommandSecret, managerAdminSecret, workerSecret } from './
 import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
+import { readCa, readTls } from '../transport/tls';
 
 
 function readText(file: string): string {
@@ -32,6 +33,12 @@ export function loadPlanet(file: string): PlanetConfig {
   const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES);
   if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'));
   return planet;
+}
+
+/** The private CA a wss:// manager's certificate is signed by: --ca-file, then $FLUXCAST_CA_FILE. */
+export function caFor(opts: { caFile?: string }): Buffer | undefined {
+  const file = opts.caFile ?? process.env.FLUXCAST_CA_FILE;
+  return file ? readCa(file) : undefined;
 }
 
 /** Set by `up` for the processes it starts: they stop when `up` is gone. */
@@ -64,6 +71,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     loginTimeoutMs: planet.manager['login-timeout'],
     maxPendingLogins: planet.manager['max-pending-logins'],
     planetFile: opts.planet,
+    tls: planet.manager.tls ? readTls({ certFile: planet.manager.tls['cert-file'], keyFile: planet.manager.tls['key-file'], caFile: planet.manager.tls['ca-file'] }) : undefined,
     log,
   });
   try {
@@ -87,7 +95,12 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
   stopWithParent(stop);
 }
 
-export async function runWorker(opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number } & LogOptions): Promise<void> {
+export async function runWorker(
+  opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number; caFile?: string; feedCert?: string; feedKey?: string; feedCa?: string } & LogOptions,
+): Promise<void> {
+  const feedFiles = [opts.feedCert, opts.feedKey, opts.feedCa];
+  if (feedFiles.some(Boolean) && !feedFiles.every(Boolean)) throw new FluxError(CLI_ERROR_CODES.BAD_ARGUMENT, 'feeds over TLS need all of --feed-cert, --feed-key and --feed-ca');
+  const feedTls = opts.feedCert && opts.feedKey && opts.feedCa ? readTls({ certFile: opts.feedCert, keyFile: opts.feedKey, caFile: opts.feedCa }) : undefined;
   const log = makeLog(opts);
   let w: Worker | null = null;
   let stopping = false;
@@ -104,6 +117,8 @@ export async function runWorker(opts: { name: string; manager: string; feedPort?
     feedPort: opts.feedPort,
     advertiseHost: opts.advertise,
     checkIntervalMs: opts.checkInterval,
+    managerCa: caFor(opts),
+    feedTls,
     log,
     fatal: (code, reason) => {
       reportError(new FluxError(code, reason));
@@ -138,8 +153,8 @@ function printStatus(s: StatusJson): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-export async function status(opts: { manager: string; json?: boolean; tree?: boolean; secret?: string; secretFile?: string }): Promise<number> {
-  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'status-request', requestId }));
+export async function status(opts: { manager: string; json?: boolean; tree?: boolean; secret?: string; secretFile?: string; caFile?: string }): Promise<number> {
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'status-request', requestId }), 5000, caFor(opts));
   if (r.type !== 'status') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   const s = r.status as StatusJson;
   if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
@@ -152,9 +167,9 @@ export async function status(opts: { manager: string; json?: boolean; tree?: boo
  * `fluxcast reload [PLANET]`: the manager re-reads its planet file (or takes PLANET's text) and
  * applies the difference; an invalid planet is refused with every problem and nothing changes.
  */
-export async function reload(file: string | undefined, opts: { manager: string; secret?: string; secretFile?: string }): Promise<number> {
+export async function reload(file: string | undefined, opts: { manager: string; secret?: string; secretFile?: string; caFile?: string }): Promise<number> {
   const text = file === undefined ? undefined : readText(file);
-  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'reload-request', requestId, planet: text }), 15000);
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'reload-request', requestId, planet: text }), 15000, caFor(opts));
   if (r.type !== 'reload-result') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   if (r.ok) {
     process.stdout.write(r.message + '\n');
@@ -165,9 +180,9 @@ export async function reload(file: string | undefined, opts: { manager: string; 
   return 1;
 }
 
-export async function componentCommand(action: 'start' | 'stop' | 'restart', id: string, opts: { manager: string; secret?: string; secretFile?: string }): Promise<number> {
+export async function componentCommand(action: 'start' | 'stop' | 'restart', id: string, opts: { manager: string; secret?: string; secretFile?: string; caFile?: string }): Promise<number> {
   if (!/^\/[^/\s]+\/[^/\s:]+$/.test(id)) throw new FluxError(CLI_ERROR_CODES.BAD_ARGUMENT, `component ids look like /flow/name, not '${id}'`);
-  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'component-command', requestId, action, id }));
+  const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'component-command', requestId, action, id }), 5000, caFor(opts));
   if (r.type !== 'command-result') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   (r.ok ? process.stdout : process.stderr).write(`${r.ok ? '' : 'error FLUX_CLI_COMMAND_FAILED: '}${r.message}\n`);
   return r.ok ? 0 : 1;
@@ -207,7 +222,8 @@ export async function up(
   const cli = path.join(__dirname, 'main.js');
   const env = { ...process.env, FLUXCAST_SECRET: workers.secret, FLUXCAST_ADMIN_SECRET: admin.secret, FLUXCAST_EXIT_WITH_PARENT: '1' };
   const children: ChildProcess[] = [];
-  const url = `ws://${planet.manager.host}:${planet.manager.port}`;
+  const tlsCa = planet.manager.tls?.['ca-file'];
+  const url = `ws${planet.manager.tls ? 's' : ''}://${planet.manager.host}:${planet.manager.port}`;
   const run = (args: string[], label: string) => {
     // The children log as `up` itself would: pretty on a terminal, JSON lines otherwise.
     const logArgs = ['--log-format', opts.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), '--log-level', opts.logLevel ?? 'info'];
@@ -254,28 +270,31 @@ export async function up(
   });
   for (const w of planet.workers) {
     const args = ['worker', '--name', w.name, '--manager', url];
+    if (tlsCa) args.push('--ca-file', tlsCa);
+    const f = planet.feeds;
+    if (f.tls && f['cert-file'] && f['key-file'] && f['ca-file']) args.push('--feed-cert', f['cert-file'], '--feed-key', f['key-file'], '--feed-ca', f['ca-file']);
     if (w['feed-port'] !== undefined) args.push('--feed-port', String(w['feed-port']));
     run(args, w.name);
   }
   print(`fluxcast up: planet '${planet.name}', manager ${url}`);
   for (const f of planet.flows) for (const c of f.components) print(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}`);
-  print(`status: npx fluxcast status --manager ${url}${secretHint(admin)}`);
-  print(`admin:  http://${planet.manager.host}:${planet.manager.port}/admin/ (log in with the admin secret${admin.file ? ` in ${admin.file}` : admin.source.startsWith('FLUXCAST_') ? ` in ${admin.source}` : `: ${admin.secret}`})`);
+  print(`status: npx fluxcast status --manager ${url}${secretHint(admin)}${tlsCa ? ` --ca-file ${tlsCa}` : ''}`);
+  print(`admin:  http${planet.manager.tls ? 's' : ''}://${planet.manager.host}:${planet.manager.port}/admin/ (log in with the admin secret${admin.file ? ` in ${admin.file}` : admin.source.startsWith('FLUXCAST_') ? ` in ${admin.source}` : `: ${admin.secret}`})`);
   print('Ctrl-C stops everything.');
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));
   if (options.stopWhenOrphaned) stopWhenOrphaned(() => stopAll(0));
-  watchMoods(url, admin.secret, planet, print, () => stopping);
+  watchMoods(url, admin.secret, planet, print, () => stopping, tlsCa ? readCa(tlsCa) : undefined);
 }
 
 /** Prints each streamer's URL once it is happy, and every component that turns sad, with why. */
-function watchMoods(url: string, secret: string, planet: PlanetConfig, print: (line: string) => void, done: () => boolean): void {
+function watchMoods(url: string, secret: string, planet: PlanetConfig, print: (line: string) => void, done: () => boolean, ca?: Buffer): void {
   const seen = new Map<string, string>();
   const announced = new Set<string>();
   const props = new Map(planet.flows.flatMap((f) => f.components.map((c) => [`/${f.name}/${c.name}`, { type: c.type, p: c.properties as Record<string, unknown> }])));
   const tick = async () => {
     if (done()) return;
-    const r = await adminRequest(url, secret, (requestId) => ({ type: 'status-request', requestId }), 2000).catch(() => null);
+    const r = await adminRequest(url, secret, (requestId) => ({ type: 'status-request', requestId }), 2000, ca).catch(() => null);
     if (r?.type === 'status') {
       for (const c of (r.status as StatusJson).components) {
         if (seen.get(c.id) === c.mood) continue;

@@ -23,6 +23,15 @@ export const componentConfigSchema = z
   .strict();
 export type ComponentConfig = z.infer<typeof componentConfigSchema>;
 
+const tlsFilesSchema = z
+  .object({
+    'cert-file': z.string().min(1),
+    'key-file': z.string().min(1),
+    /** A private CA: workers and the CLI trust it (instead of the system's CAs); for feeds, it signs every worker. */
+    'ca-file': z.string().min(1).optional(),
+  })
+  .strict();
+
 export const planetSchema = z
   .object({
     name: name.default('planet'),
@@ -45,10 +54,18 @@ export const planetSchema = z
         'login-timeout': z.number().int().positive().default(5000),
         /** Serve flows, component names, moods and listener counts at /status.json without credentials. */
         'public-status': z.boolean().default(false),
+        /** wss:// and https:// on the manager's port (and nothing in clear text). */
+        tls: tlsFilesSchema.optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500, 'max-pending-logins': 64, 'login-timeout': 5000, 'public-status': false }),
     workers: z.array(z.object({ name, 'feed-port': z.number().int().min(0).max(65535).optional() }).strict()).min(1),
+    /** Feeds between workers: TLS with mutual verification (every worker's certificate signed by ca-file). */
+    feeds: z
+      .object({ tls: z.boolean().default(false), 'cert-file': z.string().min(1).optional(), 'key-file': z.string().min(1).optional(), 'ca-file': z.string().min(1).optional() })
+      .strict()
+      .refine((f) => !f.tls || (f['cert-file'] && f['key-file'] && f['ca-file']), { message: 'feeds with tls: true need cert-file, key-file and ca-file' })
+      .default({ tls: false }),
     atmosphere: z.object({ components: z.array(componentConfigSchema).default([]) }).strict().default({ components: [] }),
     flows: z.array(z.object({ name, components: z.array(componentConfigSchema).min(1) }).strict()).default([]),
   })

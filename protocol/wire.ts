@@ -127,6 +127,8 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
     heartbeatTimeoutMs: z.number().int().positive(),
     /** HMAC proving the manager knows the secret of the role that logged in. */
     proof: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The planet's feeds run over TLS (workers: feeds: { tls: true }). */
+    feedsTls: z.boolean().optional(),
   }),
   z.object({ type: z.literal('refused'), code: z.string(), reason: z.string() }),
   z.object({ type: z.literal('ping'), t: z.number() }),

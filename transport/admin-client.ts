@@ -6,9 +6,11 @@ import { FluxError } from '../protocol/errors';
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../protocol/wire';
 import { WsChannel } from './ws-channel';
 
-export async function adminRequest(url: string, secret: string, request: (requestId: number) => ToManager, timeoutMs = 5000): Promise<FromManager> {
+export async function adminRequest(url: string, secret: string, request: (requestId: number) => ToManager, timeoutMs = 5000, ca?: Buffer): Promise<FromManager> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, ca });
+    // First: a connection or TLS error (with its code, e.g. CERT_HAS_EXPIRED) is the reason, not the close after it.
+    ws.on('error', (e) => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     const ch = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
     const timer = setTimeout(() => done(new FluxError(E.HEARTBEAT_TIMEOUT, `no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
     let settled = false;
@@ -20,7 +22,6 @@ export async function adminRequest(url: string, secret: string, request: (reques
       if (v instanceof Error) reject(v);
       else resolve(v);
     };
-    ws.on('error', (e) => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     const clientNonce = newNonce();
     let nonce: string | null = null;
     ch.on('message', (m) => {

@@ -18,3 +18,10 @@ export const LISTEN_ERROR_CODES = {
   HTTP_ADDRESS_IN_USE: 'FLUX_HTTP_ADDRESS_IN_USE',
   HTTP_CANNOT_LISTEN: 'FLUX_HTTP_CANNOT_LISTEN',
 } as const;
+
+/** TLS: unreadable or unusable certificates and keys, a mismatch between a worker and its planet. */
+export const TLS_ERROR_CODES = {
+  CANNOT_READ: 'FLUX_TLS_CANNOT_READ',
+  BAD_MATERIAL: 'FLUX_TLS_BAD_MATERIAL',
+  FEEDS_MISMATCH: 'FLUX_TLS_FEEDS_MISMATCH',
+} as const;

@@ -20,6 +20,7 @@ import { ComponentSpec, ComponentState } from '../../protocol/wire';
 import { Component } from './component';
 import { ComponentMessage, Mood } from './mood';
 import { LogFn, messageLevel } from '../log';
+import { TlsMaterial } from '../../transport/tls';
 import { COMPONENT_TYPES } from '../components/registry';
 import { Feeder } from '../../transport/feed/feeder';
 import { EaterMsg, EaterRecord, eaterRecord, retireEater, spawnEater } from '../feed/eater-actor';
@@ -28,6 +29,8 @@ import { COMPONENT_POLICY, SupervisedRecord, SupervisionPolicy, UnknownMessageEr
 
 export interface ComponentDeps {
   secret: string;
+  /** TLS for this worker's feed connections (eaters dialing, feeders pushing). */
+  feedTls?: TlsMaterial;
   checkIntervalMs: number;
   /** The component's visible state changed (mood, feeds, messages): report it. */
   changed(): void;
@@ -137,7 +140,7 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
       feeder.on('eater-added', () => deps.changed());
       feeder.on('eater-removed', () => deps.changed());
       c.connectOutput(f.name, (frame) => feeder.frame(frame));
-      record.feederRefs.set(f.name, spawnFeeder(selfRef, f, { secret: deps.secret, changed: deps.changed }, actorName(`feeder ${f.name}`)));
+      record.feederRefs.set(f.name, spawnFeeder(selfRef, f, { secret: deps.secret, tls: deps.feedTls, changed: deps.changed }, actorName(`feeder ${f.name}`)));
     }
     for (const e of record.eaters.values()) c.addFeed(e.eater, e.feed);
     await c.start();
@@ -148,7 +151,7 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
       throw new Error(last?.text ?? 'setup failed');
     }
     if (mood === 'sad') return;
-    for (const e of record.eaters.values()) record.eaterRefs.set(e.feed, spawnEater(selfRef, e, { secret: deps.secret, checkIntervalMs: deps.checkIntervalMs, sink, changed: deps.changed }, actorName(`eater ${e.eater} ${e.feed}`)));
+    for (const e of record.eaters.values()) record.eaterRefs.set(e.feed, spawnEater(selfRef, e, { secret: deps.secret, tls: deps.feedTls, checkIntervalMs: deps.checkIntervalMs, sink, changed: deps.changed }, actorName(`eater ${e.eater} ${e.feed}`)));
     deps.changed();
   };
 

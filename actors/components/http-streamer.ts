@@ -52,8 +52,13 @@ export const httpStreamerProperties = z
     porter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional(),
     /** sender processes: listeners are spread over this many child processes, fed from the one feed */
     processes: z.number().int().min(1).max(64).default(1),
+    /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
+    'tls-cert-file': z.string().min(1).optional(),
+    'tls-key-file': z.string().min(1).optional(),
   })
   .strict()
+  .refine((p) => !p['tls-cert-file'] === !p['tls-key-file'], { message: 'tls-cert-file and tls-key-file go together' })
+  .refine((p) => !(p['tls-cert-file'] && p.processes > 1), { message: 'HTTPS needs processes: 1 (a TLS session cannot move to another process)' })
   .refine((p) => !(p['token-auth'] && p['basic-auth']), { message: 'token-auth and basic-auth cannot both be set' });
 export type HttpStreamerProperties = z.infer<typeof httpStreamerProperties>;
 
@@ -82,8 +87,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   get url(): string {
     const p = this.properties;
     const via = this.porterTable()?.address;
-    if (p.porter) return via ? `http://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
-    return `http://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
+    if (p.porter) return via ? `${via.scheme}://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
+    return `http${p['tls-cert-file'] ? 's' : ''}://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
   }
 
   /** The stream's caps once they arrived (its streamheaders among them). */
@@ -171,6 +176,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       headerTimeoutMs: p['header-timeout'] * 1000,
       accessLog,
       handOff: pool ? (socket, head) => pool.handOff(socket, head) : undefined,
+      tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
       externalClients: pool ? () => pool.clients : undefined,
     });
     const server = this.server;

@@ -17,8 +17,12 @@ export const porterProperties = z
     'max-pending': z.number().int().positive().default(1024),
     /** seconds a client may take to send its request */
     'header-timeout': z.number().positive().default(10),
+    /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
+    'tls-cert-file': z.string().min(1).optional(),
+    'tls-key-file': z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => !p['tls-cert-file'] === !p['tls-key-file'], { message: 'tls-cert-file and tls-key-file go together' });
 export type PorterProperties = z.infer<typeof porterProperties>;
 
 export class PorterComponent extends Component<PorterProperties> {
@@ -29,7 +33,7 @@ export class PorterComponent extends Component<PorterProperties> {
   }
 
   get url(): string {
-    return `http://${this.properties.host}:${this.porter?.port ?? this.properties.port}`;
+    return `http${this.properties['tls-cert-file'] ? 's' : ''}://${this.properties.host}:${this.porter?.port ?? this.properties.port}`;
   }
 
   routes(): Array<{ mount: string; owner: string }> {
@@ -50,9 +54,10 @@ export class PorterComponent extends Component<PorterProperties> {
       headerTimeoutMs: p['header-timeout'] * 1000,
       maxHeaderBytes: STREAM_SERVER_DEFAULTS.maxHeaderBytes,
       maxUrlLength: STREAM_SERVER_DEFAULTS.maxUrlLength,
+      tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
     });
     const port = await this.porter.listen();
-    table.address = { host: p.host, port };
+    table.address = { scheme: p['tls-cert-file'] ? 'https' : 'http', host: p.host, port };
     this.addMessage('info', `porter at ${this.url}`);
   }
 

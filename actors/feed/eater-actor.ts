@@ -13,6 +13,7 @@ import { ActorContext, Ref, dispatch, spawn } from 'nact';
 import * as net from 'net';
 import { GdpFrame } from '../../protocol/gdp';
 import { EaterConnection } from '../../transport/feed/eater-connection';
+import { TlsMaterial } from '../../transport/tls';
 import { FEED_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 
 export type EaterState = 'waiting' | 'connecting' | 'flowing' | 'backoff' | 'stopped';
@@ -43,6 +44,7 @@ export interface EaterSink {
 
 export interface EaterDeps {
   secret: string;
+  tls?: TlsMaterial;
   checkIntervalMs: number;
   sink: EaterSink;
   changed(): void;
@@ -91,7 +93,7 @@ export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: Eate
     const c = newConnection(ctx.self);
     connecting(c);
     record.dialed = { ...t };
-    c.open(t.host, t.port, deps.secret);
+    c.open(t.host, t.port, deps.secret, deps.tls);
   };
   const ref = spawn(
     parent,

@@ -11,6 +11,7 @@ import { Ref, dispatch, spawn } from 'nact';
 import * as net from 'net';
 import { Feeder } from '../../transport/feed/feeder';
 import { openFeed } from '../../transport/feed/feed-client';
+import { TlsMaterial } from '../../transport/tls';
 import { ClientStats, SenderTotals } from '../../transport/sender/multi-client-sender';
 import { SenderLimitsInput } from '../../transport/sender/policy';
 import { CONTROL_POLICY, FEED_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
@@ -60,6 +61,7 @@ export function pushRecord(host: string, port: number): PushRecord {
 
 export interface FeederDeps {
   secret: string;
+  tls?: TlsMaterial;
   changed(): void;
 }
 
@@ -80,7 +82,7 @@ function spawnPush(parent: Ref<unknown>, feeder: FeederRecord, push: PushRecord,
         if (!push.alive) return null;
         push.state = 'connecting';
         const self = ctx.self;
-        openFeed({ host: push.host, port: push.port, secret: deps.secret, op: 'feed', feed: feeder.feed }).then(
+        openFeed({ host: push.host, port: push.port, secret: deps.secret, op: 'feed', feed: feeder.feed, tls: deps.tls }).then(
           ({ socket }) => {
             if (!push.alive || !feeder.feeder) return void socket.destroy();
             push.socket = socket;

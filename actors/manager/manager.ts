@@ -8,6 +8,7 @@
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import * as net from 'net';
 import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import { WebSocketServer } from 'ws';
@@ -17,6 +18,7 @@ import { PlanetConfig } from '../../protocol/planet';
 import { WsChannel } from '../../transport/ws-channel';
 import { MANAGER_LISTEN, listenOn } from '../../transport/listen';
 import { PendingEntry, PendingLimiter, peerAddress } from '../../transport/pending-limit';
+import { TlsMaterial, serverOptions } from '../../transport/tls';
 import { AdminApi, ReloadOutcome } from '../../admin/api';
 import { PlanetEvent, statusEvents } from '../../admin/events';
 import { LogFn } from '../log';
@@ -42,6 +44,8 @@ export interface ManagerOptions {
   maxPendingLogins?: number;
   /** The planet file, re-read by a reload. */
   planetFile?: string;
+  /** wss:// and https:// instead of ws:// and http:// (manager.tls of the planet). */
+  tls?: TlsMaterial;
   log: LogFn;
 }
 
@@ -92,12 +96,14 @@ export class Manager {
         events: this.events,
         metrics: () => this.metrics.render(),
       },
-      { adminSecret: options.adminSecret, publicStatus: planet.manager['public-status'], secure: false, log: options.log },
+      { adminSecret: options.adminSecret, publicStatus: planet.manager['public-status'], secure: !!options.tls, log: options.log },
     );
   }
 
   async listen(): Promise<number> {
-    const server = http.createServer((req, res) => this.api.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.api.handle(req, res);
+    // With TLS, the port speaks only TLS: nothing travels in clear text.
+    const server: http.Server = this.options.tls ? https.createServer(serverOptions(this.options.tls), handler) : http.createServer(handler);
     // Slowloris: a request head within 5 s, a whole request within 10 s, checked every second.
     server.headersTimeout = 5000;
     server.requestTimeout = 10000;
@@ -127,7 +133,8 @@ export class Manager {
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
     this.wss = wss;
-    this.options.log(`manager: planet '${this.planet.name}' on ws://${this.options.host}:${port} (pid ${process.pid}); admin at http://${this.options.host}:${port}/admin/`);
+    const s = this.options.tls ? 's' : '';
+    this.options.log(`manager: planet '${this.planet.name}' on ws${s}://${this.options.host}:${port} (pid ${process.pid}); admin at http${s}://${this.options.host}:${port}/admin/`);
     return port;
   }
 

@@ -149,7 +149,7 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
       w.channel.close(); // the same process again: its old link is stale
     }
     Object.assign(w, { state: 'connected', info: msg.info, channel: msg.channel, connId: msg.connId, instance: msg.instance, adopted: false, cleanShutdown: false });
-    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof: msg.proof });
+    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof: msg.proof, feedsTls: s.planet.feeds.tls });
     msg.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
     log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
   };

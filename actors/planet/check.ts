@@ -98,6 +98,9 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       const target = g.components.find((x) => x.name === porter);
       if (!target || target.type !== 'porter') issues.push({ path: where, message: `no porter '${porter}' in flow ${g.flow}` });
       else if (target.worker !== c.worker) issues.push({ path: where, message: `porter '${porter}' runs on ${target.worker}, not on ${c.worker} with this streamer` });
+      else if ((target.properties as Record<string, unknown>)['tls-cert-file'] && Number((c.properties as Record<string, unknown>).processes ?? 1) > 1) {
+        issues.push({ path: where, message: `porter '${porter}' speaks HTTPS: its streamers need processes: 1 (a TLS session cannot move to another process)` });
+      }
     });
   }
   return { planet: issues.length ? null : planet, issues };

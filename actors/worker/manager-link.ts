@@ -8,6 +8,7 @@
 import { Ref, dispatch, spawn } from 'nact';
 import * as os from 'os';
 import WebSocket from 'ws';
+import { TLS_ERROR_CODES } from '../../transport/errors';
 import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
 import { LogFn } from '../log';
@@ -32,6 +33,10 @@ export interface LinkOptions {
   log: LogFn;
   /** A refusal no retry can cure: the worker must exit with it. */
   fatal(code: string, reason: string): void;
+  /** A private CA the manager's certificate must be signed by (wss://); default: the system's CAs. */
+  ca?: Buffer;
+  /** Whether our feeds speak TLS: the planet must agree (its welcome says). */
+  feedsTls: boolean;
 }
 
 /** Sent to the worker actor (the parent). */
@@ -72,10 +77,12 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
       initialStateFunc: (ctx) => {
         if (!record.alive) return null;
         record.state = 'connecting';
-        const ws = new WebSocket(o.managerUrl, { maxPayload: 8 * 1024 * 1024, handshakeTimeout: 5000 });
+        const ws = new WebSocket(o.managerUrl, { maxPayload: 8 * 1024 * 1024, handshakeTimeout: 5000, ca: o.ca });
+        let reason = 'connection closed';
+        // First, so that a TLS or connection error (CERT_HAS_EXPIRED...) is the reason given.
+        ws.on('error', (e: NodeJS.ErrnoException) => (reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`));
         const channel = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
         record.channel = channel;
-        let reason = 'connection closed';
         const clientNonce = newNonce();
         let nonce: string | null = null;
         channel.on('message', (msg) => {
@@ -94,6 +101,13 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
               channel.close();
               return;
             }
+            if ((msg.feedsTls ?? false) !== o.feedsTls) {
+              const why = msg.feedsTls
+                ? "the planet's feeds use TLS (feeds: { tls: true }) but this worker has no feed certificate (--feed-cert, --feed-key, --feed-ca)"
+                : "this worker's feeds use TLS but the planet's do not (feeds: { tls: false })";
+              o.fatal(TLS_ERROR_CODES.FEEDS_MISMATCH, why);
+              return;
+            }
             record.state = 'logged-in';
             record.lastReason = null;
             channel.heartbeat(msg.heartbeatIntervalMs, msg.heartbeatTimeoutMs);
@@ -107,7 +121,6 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
             dispatch(parent, { type: 'manager', msg });
           }
         });
-        ws.on('error', (e: NodeJS.ErrnoException) => (reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`));
         channel.on('bad', (r) => o.log(`bad frame from the manager: ${r}`));
         channel.on('timeout', () => {
           reason = 'manager silent, link declared dead';
@@ -117,11 +130,14 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
         return null;
       },
       onCrash: supervise<LinkMsg>(record, {
-        crashed: (err) => {
+        crashed: (err, delay) => {
           record.channel?.close();
           record.channel = null;
           record.state = 'backoff';
-          record.lastReason = err?.message ?? null;
+          const reason = err?.message ?? null;
+          // Said once per reason, not once per retry.
+          if (reason !== record.lastReason) o.log(`no link to the manager (${reason}); dialing again, first in ${delay} ms`, 'warn');
+          record.lastReason = reason;
         },
       }),
     },

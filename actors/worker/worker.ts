@@ -11,6 +11,7 @@ import { FeedServer, DEFAULT_FEED_PORTS } from '../../transport/feed/feed-server
 import { acceptEater, acceptPushed } from '../component/component-actor';
 import { FromManager, ComponentState } from '../../protocol/wire';
 import { LogFn } from '../log';
+import { TlsMaterial } from '../../transport/tls';
 import { WorkerMsg, WorkerRecord, spawnWorkerActor, workerRecord } from './worker-actor';
 
 export interface WorkerOptions {
@@ -29,6 +30,10 @@ export interface WorkerOptions {
   fatal?: (code: string, reason: string) => void;
   /** Every report of the components' states (what the manager is sent), debounced. */
   onReport?: (states: ComponentState[]) => void;
+  /** A private CA the manager's certificate is signed by (wss://). */
+  managerCa?: Buffer;
+  /** TLS for feeds, both ways, every peer's certificate signed by `ca` (the planet's feeds: { tls: true }). */
+  feedTls?: TlsMaterial;
 }
 
 /** The address other hosts reach us at when we listen on every interface. */
@@ -51,7 +56,7 @@ export class Worker {
 
   constructor(readonly options: WorkerOptions) {
     this.feedServer = new FeedServer(
-      { host: options.feedHost, port: options.feedPort ?? DEFAULT_FEED_PORTS, secret: options.secret },
+      { host: options.feedHost, port: options.feedPort ?? DEFAULT_FEED_PORTS, secret: options.secret, tls: options.feedTls },
       {
         eat: (feed) => {
           for (const c of this.record.components.values()) {
@@ -98,9 +103,11 @@ export class Worker {
             feedPort: () => this.feedServer.port,
             log,
             fatal: (code, reason) => o.fatal?.(code, reason),
+            ca: o.managerCa,
+            feedsTls: !!o.feedTls,
           }
         : null,
-      componentDeps: { secret: o.secret, checkIntervalMs: o.checkIntervalMs },
+      componentDeps: { secret: o.secret, checkIntervalMs: o.checkIntervalMs, feedTls: o.feedTls },
       log,
       onReport: o.onReport,
     });

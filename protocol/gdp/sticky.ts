@@ -9,6 +9,9 @@ import { GdpFrame } from './frame';
 
 const ORDER: Record<string, number> = { 'stream-start': 0, caps: 1, segment: 2 };
 
+/** Sticky entries kept at most: past it the oldest other than stream-start, caps and segment goes. */
+export const MAX_STICKY_ENTRIES = 64;
+
 export class StickyState {
   private entries = new Map<string, GdpFrame>();
   private capsValue: GstCaps | null = null;
@@ -41,6 +44,15 @@ export class StickyState {
     if (isStickyMulti(type) && frame.text) key += ':' + GstStructure.parse(frame.text).name;
     const prev = this.entries.get(key);
     if (prev && prev.bytes.equals(frame.bytes)) return false;
+    if (!prev && this.entries.size >= MAX_STICKY_ENTRIES) {
+      // Bounded: thousands of distinct tag events cost a late joiner nothing more than 64 entries.
+      for (const k of this.entries.keys()) {
+        if (!(k in ORDER)) {
+          this.entries.delete(k);
+          break;
+        }
+      }
+    }
     this.entries.set(key, frame);
     this.version++;
     return true;

@@ -9,6 +9,7 @@ import * as net from 'net';
 import { GdpDecoder, GdpFrame } from '../../protocol/gdp';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
 import { openFeed } from './feed-client';
+import { TlsMaterial } from '../tls';
 
 export interface EaterConnectionOptions {
   feed: string;
@@ -47,8 +48,8 @@ export class EaterConnection {
   }
 
   /** eatFrom: connects to the upstream worker's feed server; a refused handshake ends with its code. */
-  open(host: string, port: number, secret: string): void {
-    openFeed({ host, port, secret, op: 'eat', feed: this.o.feed }).then(
+  open(host: string, port: number, secret: string, tls?: TlsMaterial): void {
+    openFeed({ host, port, secret, op: 'eat', feed: this.o.feed, tls }).then(
       ({ socket, leftover }) => {
         if (this.ended) socket.destroy();
         else this.attach(socket, leftover);

@@ -3,6 +3,8 @@
 // failure rejects with a FluxError whose code says why (refused, auth, unknown feed, timeout).
 
 import * as net from 'net';
+import * as tls from 'tls';
+import { TlsMaterial, feedClientOptions } from '../tls';
 import { FluxError } from '../../protocol/errors';
 import { FEED_ERROR_CODES as E, challengeSchema, handshakeResponse, newChallenge, parseLine, replySchema, takeLine, verifyServerProof } from '../../protocol/feed-handshake';
 
@@ -13,11 +15,14 @@ export interface OpenFeedOptions {
   op: 'eat' | 'feed';
   feed: string;
   timeoutMs?: number;
+  /** TLS with our certificate, verifying the server against the planet's CA. */
+  tls?: TlsMaterial;
 }
 
 export function openFeed(o: OpenFeedOptions): Promise<{ socket: net.Socket; leftover: Buffer }> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    const socket: net.Socket = o.tls ? tls.connect({ host: o.host, port: o.port, ...feedClientOptions(o.tls) }) : net.connect({ host: o.host, port: o.port, noDelay: true });
+    socket.setNoDelay(true);
     let buffered: Buffer = Buffer.alloc(0);
     let stage: 'challenge' | 'reply' = 'challenge';
     const mine = newChallenge();
@@ -65,7 +70,7 @@ export function openFeed(o: OpenFeedOptions): Promise<{ socket: net.Socket; left
         return;
       }
     };
-    const onError = (e: Error) => fail(E.REFUSED, `cannot reach feed server ${o.host}:${o.port}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    const onError = (e: Error) => fail(E.REFUSED, `cannot reach feed server ${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
     const onClose = () => fail(E.REFUSED, `feed server ${o.host}:${o.port} closed the connection`);
     socket.on('data', onData);
     socket.on('error', onError);

@@ -4,6 +4,8 @@
 // Refusals carry a code and a reason and close the connection; nothing else is affected.
 
 import * as net from 'net';
+import * as tls from 'tls';
+import { TlsMaterial, serverOptions } from '../tls';
 import { FluxError } from '../../protocol/errors';
 import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, serverProof, takeLine, verifyResponse } from '../../protocol/feed-handshake';
 import { PendingLimiter, peerAddress } from '../pending-limit';
@@ -33,6 +35,8 @@ export interface FeedServerOptions {
   maxPending: number;
   /** Connections still in their handshake from one address, at most. */
   maxPendingPerAddress: number;
+  /** TLS, with every client's certificate checked against the CA too (mutual). */
+  tls?: TlsMaterial;
 }
 
 /** How long a refused peer may take to close its side before its socket is destroyed (ms). */
@@ -60,7 +64,11 @@ export class FeedServer {
   }
 
   async listen(): Promise<number> {
-    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    const tlsOn = this.options.tls;
+    const server: net.Server = tlsOn
+      ? tls.createServer({ noDelay: true, ...serverOptions(tlsOn, true, this.options.handshakeTimeoutMs) }, (s) => this.accept(s))
+      : net.createServer({ noDelay: true }, (s) => this.accept(s));
+    if (tlsOn) server.on('tlsClientError', () => undefined); // a peer without our CA's certificate: refused by TLS itself
     await listenOn(server, { host: this.options.host, port: this.options.port }, FEED_LISTEN);
     server.on('error', () => undefined);
     this.server = server;

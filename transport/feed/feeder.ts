@@ -49,6 +49,7 @@ export class Feeder extends EventEmitter<FeederEvents> {
   addEater(socket: net.Socket): number | null {
     const handle = new StreamHandle(socket, { owned: true });
     socket.resume();
+    this.input.prime();
     const id = this.sender.add(handle);
     if (id !== null) this.emit('eater-added', id, handle.describe());
     return id;

@@ -38,9 +38,30 @@ function quote(s: string): string {
   return out + '"';
 }
 
+/** Query parameters whose values are credentials: never written to a log. */
+const CREDENTIAL_PARAMS = /^(token|access_token|auth|key|api_key|apikey|password|pass|passwd|secret|sig|signature)$/i;
+
+/** The request target with the values of credential parameters replaced by REDACTED. */
+export function redactTarget(target: string): string {
+  const q = target.indexOf('?');
+  if (q < 0) return target;
+  const parts = target.slice(q + 1).split('&').map((kv) => {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    let name = key;
+    try {
+      name = decodeURIComponent(key);
+    } catch {
+      // a malformed name is kept as it is
+    }
+    return eq >= 0 && CREDENTIAL_PARAMS.test(name) ? `${key}=REDACTED` : kv;
+  });
+  return `${target.slice(0, q)}?${parts.join('&')}`;
+}
+
 export function formatAccessLog(e: AccessLogEntry): string {
   return (
-    `${e.ip} - ${e.user} ${apacheTime(e.time)} ${quote(`${e.method} ${e.target} HTTP/${e.version}`)} ${e.status} ${e.bytes} ` +
+    `${e.ip} - ${e.user} ${apacheTime(e.time)} ${quote(`${e.method} ${redactTarget(e.target)} HTTP/${e.version}`)} ${e.status} ${e.bytes} ` +
     `${quote(e.referer)} ${quote(e.userAgent)} ${e.secondsConnected.toFixed(3)}`
   );
 }

@@ -6,10 +6,13 @@
 // the fd then crosses the process boundary with the head bytes beside it).
 
 import * as net from 'net';
+import * as tls from 'tls';
+import { TlsFiles, readTls, reloadOnChange, serverOptions } from '../tls';
 import { HttpRequestError, parseRequestHead } from '../../protocol/http/request-head';
 import { readHead } from '../socket-head';
 import { HTTP_LISTEN, listenOn } from '../listen';
 import { refuse } from './refusal';
+import { PendingLimiter, peerAddress } from '../pending-limit';
 
 /** What a porter hands a connection to: a streamer's server (or its front in a parent process). */
 export interface MountOwner {
@@ -22,7 +25,7 @@ export interface MountOwner {
 export class MountTable {
   private readonly mounts = new Map<string, MountOwner>();
   /** Where the porter listens, once it does (for the streamers' URLs). */
-  address: { host: string; port: number } | null = null;
+  address: { scheme: 'http' | 'https'; host: string; port: number } | null = null;
 
   /** Mounts `path`; false when another owner holds it. */
   add(path: string, owner: MountOwner): boolean {
@@ -57,16 +60,18 @@ export function mountTable(porterId: string): MountTable {
 export interface PorterOptions {
   host: string;
   port: number;
-  /** Connections still sending their request, at most (beyond: closed at once). */
+  /** Connections still sending their request, at most (beyond: the oldest is dropped for the newest; 1/4 of it per address). */
   maxPending: number;
   headerTimeoutMs: number;
   maxHeaderBytes: number;
   maxUrlLength: number;
+  /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
+  tls?: TlsFiles & { log(line: string): void };
 }
 
 export class Porter {
   private server: net.Server | null = null;
-  private pending = 0;
+  private pending: PendingLimiter | null = null;
   readonly handed = new Map<string, number>();
   readonly refused: Record<string, number> = {};
 
@@ -76,7 +81,12 @@ export class Porter {
   ) {}
 
   async listen(): Promise<number> {
-    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    const t = this.options.tls;
+    const server: net.Server = t ? tls.createServer({ noDelay: true, ...serverOptions(readTls(t), false, this.options.headerTimeoutMs) }, (s) => this.accept(s)) : net.createServer({ noDelay: true }, (s) => this.accept(s));
+    if (t) {
+      server.on('tlsClientError', () => this.count('tls-error'));
+      this.stopWatching = reloadOnChange(server as tls.Server, t, t.log);
+    }
     const port = await listenOn(server, { host: this.options.host, port: this.options.port }, HTTP_LISTEN);
     server.on('error', () => undefined);
     this.server = server;
@@ -89,10 +99,14 @@ export class Porter {
 
   /** Stops listening. Connections already handed over are their owners': close does not wait for them. */
   async close(): Promise<void> {
+    this.stopWatching?.();
+    this.stopWatching = null;
     const s = this.server;
     this.server = null;
     s?.close();
   }
+
+  private stopWatching: (() => void) | null = null;
 
   private count(what: string): void {
     this.refused[what] = (this.refused[what] ?? 0) + 1;
@@ -100,12 +114,11 @@ export class Porter {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined);
-    if (this.pending >= this.options.maxPending) {
-      this.count('pending-limit');
+    this.pending ??= new PendingLimiter({ maxTotal: this.options.maxPending, maxPerAddress: Math.max(1, Math.floor(this.options.maxPending / 4)) });
+    const entry = this.pending.admit(peerAddress(socket.remoteAddress), () => {
+      this.count('pending-evicted');
       socket.destroy();
-      return;
-    }
-    this.pending++;
+    });
     readHead(socket, {
       timeoutMs: this.options.headerTimeoutMs,
       parse: (buffered) => {
@@ -131,7 +144,7 @@ export class Porter {
         this.count('header-timeout');
         socket.destroy();
       },
-      onDone: () => this.pending--,
+      onDone: () => this.pending?.done(entry),
     });
   }
 }

@@ -177,6 +177,7 @@ export class SenderPool {
     s.handed = 0;
     s.intensity.started();
     proc.stdin?.on('error', () => undefined);
+    this.input.prime();
     this.tee.add(new StreamHandle(proc.stdin as NodeJS.WritableStream as never, { label: `sender process ${s.index}`, highWaterBytes: 1024 * 1024 }), {
       syncMethod: 'burst-keyframe',
       burst: this.o.burst ?? { format: 'buffers', value: 1 },

@@ -5,6 +5,8 @@
 // and listener statistics. Bad input costs only the connection that sent it.
 
 import * as net from 'net';
+import * as tls from 'tls';
+import { TlsFiles, readTls, reloadOnChange, serverOptions } from '../tls';
 import { GstCaps } from '../../protocol/gst/caps';
 import { contentTypeForCaps } from '../../protocol/media-types';
 import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/http/request-head';
@@ -16,6 +18,8 @@ import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
 import { ClientStats } from '../sender/multi-client-sender';
 import { AccessLogEntry, formatAccessLog } from './access-log';
 import { refuse } from './refusal';
+import { PendingLimiter, peerAddress } from '../pending-limit';
+import { sameSecret } from '../../protocol/compare';
 
 export interface StreamServerOptions {
   host: string;
@@ -36,8 +40,10 @@ export interface StreamServerOptions {
   headerTimeoutMs: number;
   maxHeaderBytes: number;
   maxUrlLength: number;
-  /** Connections still sending their request, at most (beyond: closed at once). */
+  /** Connections still sending their request, at most (beyond: the oldest is dropped for the newest). */
   maxPendingRequests: number;
+  /** Connections still sending their request from one address, at most (likewise). */
+  maxPendingPerAddress: number;
   /** Listeners waiting for the stream's caps, at most (beyond: 503). */
   maxWaiting: number;
   /** How long a listener may wait for the stream's caps before a 503 (ms). */
@@ -54,6 +60,8 @@ export interface StreamServerOptions {
   externalClients?: () => number;
   /** Listeners were admitted already (by the parent process): no credentials or limits again. */
   trusted?: boolean;
+  /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
+  tls?: TlsFiles & { log(line: string): void };
 }
 
 export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port: number } = {
@@ -68,6 +76,7 @@ export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port:
   maxHeaderBytes: 8192,
   maxUrlLength: 2048,
   maxPendingRequests: 1024,
+  maxPendingPerAddress: 256,
   maxWaiting: 1000,
   capsTimeoutMs: 10000,
   listen: true,
@@ -112,7 +121,7 @@ export class StreamServer {
   private caps: GstCaps | null = null;
   private readonly waiting = new Set<Listener>();
   private readonly listeners = new Map<number, Listener>();
-  private pending = 0;
+  private pendingLimiter: PendingLimiter | null = null;
   private totalClients = 0;
   private readonly refused: Record<string, number> = {};
   private samples: Array<{ t: number; inBytes: number; outBytes: number }> = [];
@@ -135,8 +144,14 @@ export class StreamServer {
     this.sampler.unref();
     this.sample();
     if (!this.options.listen) return 0;
-    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
-    server.maxConnections = this.options.maxPendingRequests + Math.max(this.options.clientLimit, 1) * 2 + this.options.maxWaiting;
+    const t = this.options.tls;
+    const server: net.Server = t ? tls.createServer({ noDelay: true, ...serverOptions(readTls(t), false, this.options.headerTimeoutMs) }, (s) => this.accept(s)) : net.createServer({ noDelay: true }, (s) => this.accept(s));
+    if (t) {
+      server.on('tlsClientError', () => this.count('tls-error'));
+      this.stopWatching = reloadOnChange(server as tls.Server, t, t.log);
+    }
+    // Room for the listeners, those being refused, the requests under way and the waiting; no client limit, no bound.
+    if (this.options.clientLimit > 0) server.maxConnections = this.options.maxPendingRequests + this.options.clientLimit * 2 + this.options.maxWaiting;
     await listenOn(server, { host: this.options.host, port: this.options.port }, HTTP_LISTEN);
     server.on('error', () => undefined);
     this.server = server;
@@ -173,8 +188,12 @@ export class StreamServer {
     };
   }
 
+  private stopWatching: (() => void) | null = null;
+
   /** Stops listening and disconnects everyone. Idempotent. */
   async close(): Promise<void> {
+    this.stopWatching?.();
+    this.stopWatching = null;
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
     for (const l of this.waiting) {
@@ -200,12 +219,12 @@ export class StreamServer {
 
   private accept(socket: net.Socket): void {
     socket.on('error', ignore); // one shared listener: a socket's late errors are never fatal
-    if (this.pending >= this.options.maxPendingRequests) {
-      this.count('pending-limit');
+    // Silent or slow requests cannot fill the room: past a bound the oldest pending one goes.
+    this.pendingLimiter ??= new PendingLimiter({ maxTotal: this.options.maxPendingRequests, maxPerAddress: this.options.maxPendingPerAddress });
+    const entry = this.pendingLimiter.admit(peerAddress(socket.remoteAddress), () => {
+      this.count('pending-evicted');
       socket.destroy();
-      return;
-    }
-    this.pending++;
+    });
     // Slowloris: a request head must be complete within headerTimeoutMs.
     readHead(socket, {
       timeoutMs: this.options.headerTimeoutMs,
@@ -219,7 +238,7 @@ export class StreamServer {
         this.count('header-timeout');
         socket.destroy();
       },
-      onDone: () => this.pending--,
+      onDone: () => this.pendingLimiter?.done(entry),
     });
   }
 
@@ -298,9 +317,14 @@ export class StreamServer {
   private authenticate(head: RequestHead): string | null {
     const auth = this.options.auth;
     if (!auth) return '-';
+    // Every comparison takes the same time whatever the guess (sameSecret over fixed-length digests),
+    // and every token is compared, so neither the content nor the position of a match leaks.
     if (auth.type === 'token') {
       const token = head.query.get('token') ?? /^Bearer\s+(.+)$/i.exec(head.headers.get('authorization') ?? '')?.[1];
-      return token !== undefined && token !== null && auth.tokens.includes(token) ? '-' : null;
+      if (token === undefined || token === null) return null;
+      let ok = false;
+      for (const t of auth.tokens) ok = sameSecret(token, t) || ok;
+      return ok ? '-' : null;
     }
     const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(head.headers.get('authorization') ?? '');
     if (!m) return null;
@@ -308,7 +332,9 @@ export class StreamServer {
     const colon = decoded.indexOf(':');
     if (colon < 0) return null;
     const user = decoded.slice(0, colon);
-    return Object.prototype.hasOwnProperty.call(auth.users, user) && auth.users[user] === decoded.slice(colon + 1) ? user : null;
+    const known = Object.prototype.hasOwnProperty.call(auth.users, user);
+    const ok = sameSecret(decoded.slice(colon + 1), known ? auth.users[user] : '\u0000not a password');
+    return known && ok ? user : null;
   }
 
   private overflow(): string | null {

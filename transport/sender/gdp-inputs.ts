@@ -52,12 +52,17 @@ export class GdpFeedInput {
   ) {}
 
   frame(f: GdpFrame): void {
-    if (this.sticky.update(f) || this.primedVersion !== this.sticky.version) {
-      this.primedVersion = this.sticky.version;
-      this.sender.setStreamheader(this.priming());
-    }
+    // The priming of late joiners is rebuilt when one joins (prime()), not on every sticky change.
+    this.sticky.update(f);
     const keyframe = f.kind === 'buffer' ? (f.bufferFlags & BUFFER_FLAG.DELTA_UNIT) === 0 : false;
     this.sender.push({ chunks: f.chunks as Buffer[], size: f.length, ptsMs: f.kind === 'buffer' ? f.ptsMs : null, keyframe });
+  }
+
+  /** Brings the sender's streamheader up to date with the sticky state: call it before adding a client. */
+  prime(): void {
+    if (this.primedVersion === this.sticky.version) return;
+    this.primedVersion = this.sticky.version;
+    this.sender.setStreamheader(this.priming());
   }
 
   /** What a new eater gets first: sticky packets, then the caps' streamheader as HEADER buffers (as gdppay does). */
