@@ -1,12 +1,15 @@
 // `npm run bench:hop [-- --frames 600 --latency-frames 250]`: the cost of one GDP feed hop
 // between two processes, fluxcast beside GStreamer, in the same run, measured the same way:
 //   bench → (pipe) → side A → TCP → side B → (pipe) → bench
-// fluxcast: A = Feeder + feed server (decodes GDP, forwards packets), B = EaterLink (decodes).
+// fluxcast: A = Feeder + feed server (decodes GDP, forwards packets), B = EaterConnection (decodes);
+// "fluxcast TLS" is the same hop over mutual TLS (a CA and certificate made with openssl).
 // GStreamer: A = fdsrc ! gdpdepay ! gdppay ! tcpserversink, B = tcpclientsrc ! gdpdepay ! gdppay ! fdsink.
 // Frames are raw 640x480 I420 video (460,800 bytes) stamped with their send time. Throughput:
 // frames written as fast as the pipe takes them; latency: 25 frames/s, per-frame receive − send.
 
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { GdpDecoder, encodePacket, encodeParts } from '../protocol/gdp';
 import { streamStartFrame, timeSegmentFrame } from '../actors/components/raw-audio';
@@ -27,13 +30,24 @@ interface Sides {
   b: ChildProcess;
 }
 
-async function startFluxcast(): Promise<Sides> {
+async function startFluxcast(tlsDir?: string): Promise<Sides> {
   const port = await freePort();
   const side = path.join(__dirname, 'hop-side.js');
-  const a = spawn(process.execPath, [side, 'feeder', '--port', String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const tls = tlsDir ? ['--tls', tlsDir] : [];
+  const a = spawn(process.execPath, [side, 'feeder', '--port', String(port), ...tls], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((r) => a.stdout?.once('data', () => r()));
-  const b = spawn(process.execPath, [side, 'eater', '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const b = spawn(process.execPath, [side, 'eater', '--port', String(port), ...tls], { stdio: ['ignore', 'pipe', 'inherit'] });
   return { a, b };
+}
+
+/** A CA and one certificate it signs (openssl), for the TLS hop. */
+function makeTlsDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxcast-hop-tls-'));
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=hop CA']);
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'hop.key', '-out', 'hop.csr', '-subj', '/CN=hop']);
+  ssl(['x509', '-req', '-in', 'hop.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'hop.pem', '-days', '2']);
+  return dir;
 }
 
 async function startGst(): Promise<Sides> {
@@ -114,7 +128,9 @@ async function main(): Promise<void> {
   const latencyFrames = arg('latency-frames', 250);
   const rows: string[] = [];
   const figures: Record<string, { mbps: number; p50: number; p99: number }> = {};
-  for (const [name, start] of [['fluxcast', startFluxcast], ['gstreamer', startGst]] as const) {
+  const tlsDir = makeTlsDir();
+  const runs: Array<[string, () => Promise<Sides>]> = [['fluxcast', () => startFluxcast()], ['fluxcast TLS', () => startFluxcast(tlsDir)], ['gstreamer', startGst]];
+  for (const [name, start] of runs) {
     let sides = await start();
     const t = await run(sides, frames, 0);
     sides.a.kill('SIGKILL');
@@ -126,13 +142,16 @@ async function main(): Promise<void> {
     const mbps = (frames * FRAME) / t.seconds / 1e6;
     const lat = l.latencies.slice(10); // after warm-up
     figures[name] = { mbps, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
-    rows.push(`${name.padEnd(10)} ${mbps.toFixed(0).padStart(8)} MB/s  ${(frames / t.seconds).toFixed(0).padStart(6)} frames/s   latency p50 ${pct(lat, 0.5).toFixed(2)} ms  p99 ${pct(lat, 0.99).toFixed(2)} ms`);
+    rows.push(`${name.padEnd(12)} ${mbps.toFixed(0).padStart(8)} MB/s  ${(frames / t.seconds).toFixed(0).padStart(6)} frames/s   latency p50 ${pct(lat, 0.5).toFixed(2)} ms  p99 ${pct(lat, 0.99).toFixed(2)} ms`);
   }
   console.log(`one GDP feed hop between two processes, raw ${W}x${H} I420 video (${FRAME} bytes/frame)`);
   for (const r of rows) console.log(r);
   const f = figures.fluxcast;
   const g = figures.gstreamer;
+  const t = figures['fluxcast TLS'];
   console.log(`fluxcast/gstreamer: throughput ${(f.mbps / g.mbps).toFixed(2)}, latency p50 ${(f.p50 / g.p50).toFixed(2)}, p99 ${(f.p99 / g.p99).toFixed(2)}`);
+  console.log(`fluxcast TLS/plain: throughput ${(t.mbps / f.mbps).toFixed(2)}, latency p50 ${(t.p50 / f.p50).toFixed(2)}, p99 ${(t.p99 / f.p99).toFixed(2)}`);
+  fs.rmSync(tlsDir, { recursive: true, force: true });
   if (process.argv.includes('--json')) console.log(JSON.stringify(figures));
   process.exit(0);
 }

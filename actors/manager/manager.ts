@@ -103,23 +103,32 @@ export class Manager {
   async listen(): Promise<number> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.api.handle(req, res);
     // With TLS, the port speaks only TLS: nothing travels in clear text.
-    const server: http.Server = this.options.tls ? https.createServer(serverOptions(this.options.tls), handler) : http.createServer(handler);
     // Slowloris: a request head within 5 s, a whole request within 10 s, checked every second.
-    server.headersTimeout = 5000;
-    server.requestTimeout = 10000;
-    server.keepAliveTimeout = 5000;
+    const timeouts = { headersTimeout: 5000, requestTimeout: 10000, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 };
+    const server: http.Server = this.options.tls ? https.createServer({ ...serverOptions(this.options.tls), ...timeouts }, handler) : http.createServer(timeouts, handler);
     server.maxConnections = MAX_CONNECTIONS;
+    const headDeadline = new WeakMap<net.Socket, NodeJS.Timeout>();
     server.on('connection', (socket: net.Socket) => {
       socket.on('error', () => undefined);
-      // Until it logs in (ws) or sends its request (HTTP), a connection is pending.
+      // Until it logs in (ws) or sends its request (HTTP), a connection is pending...
       const entry = this.pending.admit(peerAddress(socket.remoteAddress), () => socket.destroy());
       this.pendingOf.set(socket, entry);
-      socket.once('close', () => this.pending.done(entry));
+      // ...and it has 5 s to send a complete request head (an upgrade included) at all.
+      const t = setTimeout(() => socket.destroy(), 5000);
+      t.unref();
+      headDeadline.set(socket, t);
+      socket.once('close', () => {
+        clearTimeout(t);
+        this.pending.done(entry);
+      });
     });
+    const headArrived = (socket: net.Socket) => clearTimeout(headDeadline.get(socket));
     server.on('request', (req) => {
+      headArrived(req.socket);
       const entry = this.pendingOf.get(req.socket);
       if (entry) this.pending.done(entry);
     });
+    server.on('upgrade', (req) => headArrived(req.socket));
     const port = await listenOn(server, { host: this.options.host, port: this.options.port }, MANAGER_LISTEN);
     // Before login every frame is small: the WebSocket layer refuses big ones before buffering
     // them; a logged-in worker's limit is raised on its own connection.
