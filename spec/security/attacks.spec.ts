@@ -5,7 +5,7 @@
 import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GdpFrame, encodePacket, toFrame } from '../../protocol/gdp';
 import { loginResponse, managerProof, newNonce } from '../../protocol/wire';
@@ -291,7 +291,7 @@ describe('attacks on the manager and the workers (real processes)', () => {
         const ws = new WebSocket(`ws://127.0.0.1:${managerPort}`);
         ws.on('error', () => resolve('error'));
         ws.on('message', (d: Buffer) => {
-          const m = require('msgpackr').unpack(d) as { type: string; nonce?: string; code?: string };
+          const m = unpack(d) as { type: string; nonce?: string; code?: string };
           if (m.type === 'challenge') {
             ws.send(pack({ type: 'login', role: 'admin', name: 'admin', response: loginResponse('wrong-guess-wrong-guess', m.nonce as string, 'admin', 'admin'), clientNonce: newNonce() }));
             ws.send(pack({ type: 'login', role: 'admin', name: 'admin', response: loginResponse('second-guess-second', m.nonce as string, 'admin', 'admin'), clientNonce: newNonce() }));
@@ -309,7 +309,7 @@ describe('attacks on the manager and the workers (real processes)', () => {
     const captured = await new Promise<Buffer>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${managerPort}`);
       ws.on('message', (d: Buffer) => {
-        const m = require('msgpackr').unpack(d) as { type: string; nonce: string };
+        const m = unpack(d) as { type: string; nonce: string };
         if (m.type === 'challenge') {
           const login = pack({ type: 'login', role: 'worker', name: 'worker1', response: loginResponse(SECRET, m.nonce, 'worker', 'worker1'), clientNonce: newNonce() });
           ws.terminate();
@@ -320,7 +320,7 @@ describe('attacks on the manager and the workers (real processes)', () => {
     const replay = await new Promise<string>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${managerPort}`);
       ws.on('message', (d: Buffer) => {
-        const m = require('msgpackr').unpack(d) as { type: string; code?: string };
+        const m = unpack(d) as { type: string; code?: string };
         if (m.type === 'challenge') ws.send(captured);
         else if (m.type === 'refused') resolve(m.code as string);
       });
@@ -362,7 +362,7 @@ describe('attacks on the manager and the workers (real processes)', () => {
       const nonce = newNonce();
       ws.send(pack({ type: 'challenge', nonce }));
       ws.on('message', (d: Buffer) => {
-        const m = require('msgpackr').unpack(d) as { type: string; clientNonce?: string };
+        const m = unpack(d) as { type: string; clientNonce?: string };
         if (m.type !== 'login') return;
         // It cannot prove it knows the secret: a made-up proof, then an order to run a pipeline.
         ws.send(pack({ type: 'welcome', heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2500, proof: managerProof('not-the-secret-at-all', m.clientNonce as string, nonce, 'worker', 'worker1') }));
