@@ -124,8 +124,12 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
     stopped: (eater: string, feed: string, reason: string, note: boolean) => {
       const c = record.component;
       if (!c) return;
+      const wasUp = c.eaters.get(eater)?.feeds.get(feed)?.connected ?? false;
       c.feedDisconnected(eater, feed);
-      if (note) c.addMessage('warning', `feed ${feed} disconnected: ${reason}`);
+      if (!note) return;
+      // An upstream that is not there yet (it is starting, its worker is logging in) is no alarm.
+      if (!wasUp && /^FLUX_FEED_(UNKNOWN_FEED|REFUSED)/.test(reason)) c.addMessage('info', `feed ${feed}: waiting for the upstream (${reason})`);
+      else c.addMessage('warning', `feed ${feed} disconnected: ${reason}`);
     },
   };
 

@@ -249,6 +249,12 @@ export class BufferQueue {
     return b;
   }
 
+  /** True when some client has not had its first batch (and streamheader) yet. */
+  awaitingHeader(): boolean {
+    for (const c of this.cursors.values()) if (c.headerVersion < 0) return true;
+    return false;
+  }
+
   /** True when a flushing client got everything it was owed. */
   flushDone(id: number): boolean {
     const c = this.cursors.get(id);

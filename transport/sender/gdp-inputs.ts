@@ -52,8 +52,9 @@ export class GdpFeedInput {
   ) {}
 
   frame(f: GdpFrame): void {
-    // The priming of late joiners is rebuilt when one joins (prime()), not on every sticky change.
-    this.sticky.update(f);
+    // The priming of late joiners is rebuilt lazily: when one joins (prime()), or when a change
+    // comes while a joiner still waits for its first data; not on every sticky change.
+    if (this.sticky.update(f) && this.sender.queue.awaitingHeader()) this.prime();
     const keyframe = f.kind === 'buffer' ? (f.bufferFlags & BUFFER_FLAG.DELTA_UNIT) === 0 : false;
     this.sender.push({ chunks: f.chunks as Buffer[], size: f.length, ptsMs: f.kind === 'buffer' ? f.ptsMs : null, keyframe });
   }
