@@ -29,6 +29,22 @@ export const componentStateSchema = z.object({
       routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
       /** Listeners that left, by reason (closed, slow, removed, error...). */
       removed: z.record(z.string().max(32), z.number().int().nonnegative()).optional(),
+      /** An ingest producer's source. */
+      source: z
+        .object({
+          connected: z.boolean(),
+          address: z.string().max(300).optional(),
+          contentType: z.string().max(200).optional(),
+          name: z.string().max(1024).optional(),
+          description: z.string().max(1024).optional(),
+          genre: z.string().max(1024).optional(),
+          bitrate: z.string().max(100).optional(),
+          title: z.string().max(1024).optional(),
+          bytesIn: z.number().nonnegative().optional(),
+          since: z.number().nonnegative().optional(),
+          url: z.string().max(2048).optional(),
+        })
+        .optional(),
     })
     .optional(),
   messages: z.array(message).max(50),

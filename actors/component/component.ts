@@ -38,6 +38,26 @@ export interface ComponentDetails {
   routes?: Array<{ mount: string; owner: string }>;
   /** Listeners that left, by reason. */
   removed?: Record<string, number>;
+  /** An ingest producer's source: who sends what, since when. */
+  source?: SourceDetails;
+}
+
+export interface SourceDetails {
+  connected: boolean;
+  address?: string;
+  contentType?: string;
+  /** ice-name, ice-description, ice-genre, ice-bitrate as the source sent them */
+  name?: string;
+  description?: string;
+  genre?: string;
+  bitrate?: string;
+  /** the latest metadata update */
+  title?: string;
+  bytesIn?: number;
+  /** ms since the epoch */
+  since?: number;
+  /** a pulled stream's URL */
+  url?: string;
 }
 
 export interface EaterState {

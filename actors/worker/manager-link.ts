@@ -20,6 +20,8 @@ export interface LinkRecord extends SupervisedRecord {
   channel: WsChannel<FromManager, ToManager> | null;
   state: LinkState;
   lastReason: string | null;
+  /** Logged in at least once (before that, a manager not up yet is no alarm). */
+  everLoggedIn?: boolean;
 }
 
 export interface LinkOptions {
@@ -109,6 +111,7 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
               return;
             }
             record.state = 'logged-in';
+            record.everLoggedIn = true;
             record.lastReason = null;
             channel.heartbeat(msg.heartbeatIntervalMs, msg.heartbeatTimeoutMs);
             o.log(`logged in to ${o.managerUrl}`);
@@ -136,7 +139,11 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
           record.state = 'backoff';
           const reason = err?.message ?? null;
           // Said once per reason, not once per retry.
-          if (reason !== record.lastReason) o.log(`no link to the manager (${reason}); dialing again, first in ${delay} ms`, 'warn');
+          if (reason !== record.lastReason) {
+            // A manager that is not listening yet (started after its workers) is expected at first.
+            const early = !record.everLoggedIn && /ECONNREFUSED/.test(reason ?? '');
+            o.log(early ? `waiting for the manager (${reason}); dialing again, first in ${delay} ms` : `no link to the manager (${reason}); dialing again, first in ${delay} ms`, early ? 'info' : 'warn');
+          }
           record.lastReason = reason;
         },
       }),

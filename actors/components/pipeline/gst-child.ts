@@ -132,6 +132,29 @@ export class GstChild extends EventEmitter<GstChildEvents> {
     s.uncork();
   }
 
+  /**
+   * Writes raw bytes to the child's input `feed` (a source's container bytes). Returns false once
+   * the pipe's backlog passes `highWaterMark` bytes: the caller pauses its source until drained().
+   */
+  writeBytes(feed: string, chunk: Buffer, highWaterMark = 1024 * 1024): boolean {
+    const s = this.inputs.get(feed);
+    if (!s || s.destroyed) return true;
+    s.write(chunk);
+    return s.writableLength <= highWaterMark;
+  }
+
+  /** Calls `fn` once the input `feed` has written out its backlog. */
+  drained(feed: string, fn: () => void): void {
+    const s = this.inputs.get(feed);
+    if (!s || s.destroyed || s.writableLength === 0) fn();
+    else s.once('drain', fn);
+  }
+
+  /** Ends the input `feed` (the source finished): the pipeline drains and reaches EOS. */
+  endInput(feed: string): void {
+    this.inputs.get(feed)?.end();
+  }
+
   /** EOS (inputs closed, SIGINT with -e), then SIGKILL after `graceMs`. Resolves when the child is gone. */
   async stop(graceMs = 3000): Promise<void> {
     const child = this.child;
