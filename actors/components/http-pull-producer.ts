@@ -1,0 +1,169 @@
+// http-pull-producer: relays a stream pulled from a URL (another fluxcast, an Icecast, any HTTP
+// stream of Ogg, MP3, AAC or WebM). The bytes are cut into buffers with sync points and caps
+// from the response's Content-Type (or `content-type`, to override a server that lies). Hungry
+// while disconnected; it reconnects with jittered backoff, forever, until stopped; redirects
+// are followed (at most 5); a response that is not 200 or a type it cannot parse is retried too.
+
+import * as http from 'http';
+import * as https from 'https';
+import { z } from 'zod';
+import { Backoff } from '../../transport/feed/backoff';
+import { ComponentDetails } from '../component/component';
+import { defineComponentType } from './component-type';
+import { IngestFormat, ingestFormat } from './ingest/formats';
+import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+
+export const httpPullProperties = z
+  .object({
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' }),
+    /** overrides the response's Content-Type */
+    'content-type': z.string().min(1).optional(),
+    /** seconds without data after which the connection is dropped and made again */
+    timeout: z.number().positive().default(10),
+    /** seconds the server may take to answer */
+    'connect-timeout': z.number().positive().default(5),
+    /** milliseconds: the longest wait between attempts */
+    'max-backoff': z.number().int().min(100).max(60000).default(2000),
+  })
+  .strict();
+export type HttpPullProperties = z.infer<typeof httpPullProperties>;
+
+const MAX_REDIRECTS = 5;
+
+export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
+  private request: http.ClientRequest | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private running = false;
+  private backoff = new Backoff({ initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5 });
+  private current: { session: SourceSession; contentType: string; since: number; url: string } | null = null;
+  private lastFailure: string | null = null;
+  attempts = 0;
+
+  protected silenceTimeoutMs(): number {
+    return this.properties.timeout * 1000;
+  }
+
+  protected async setup(): Promise<void> {
+    this.backoff = new Backoff({ initialMs: 100, maxMs: this.properties['max-backoff'], factor: 2, jitter: 0.5 });
+    this.running = true;
+    this.addMessage('info', `pulling ${redact(this.properties.url)}`);
+    this.connect(this.properties.url, 0);
+  }
+
+  protected async teardown(): Promise<void> {
+    this.running = false;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.request?.destroy();
+    this.request = null;
+    this.current = null;
+    await this.stopSource();
+  }
+
+  override details(): ComponentDetails {
+    const c = this.current;
+    return {
+      source: c
+        ? { connected: true, url: redact(c.url), contentType: c.contentType, bytesIn: c.session.bytes, since: c.since }
+        : { connected: false, url: redact(this.properties.url) },
+    };
+  }
+
+  private failed(reason: string): void {
+    this.request = null;
+    if (!this.running) return;
+    // Said once per reason, not once per retry.
+    if (reason !== this.lastFailure) this.addMessage('warning', `${redact(this.properties.url)}: ${reason}; retrying`);
+    this.lastFailure = reason;
+    const delay = this.backoff.next();
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.running) this.connect(this.properties.url, 0);
+    }, delay);
+    this.retry.unref();
+  }
+
+  private connect(url: string, redirects: number): void {
+    this.attempts++;
+    const get = url.startsWith('https:') ? https.get : http.get;
+    let req: http.ClientRequest;
+    try {
+      req = get(url, { agent: false, headers: { 'User-Agent': 'fluxcast-http-pull/0.1', 'Icy-MetaData': '0' }, timeout: this.properties['connect-timeout'] * 1000 });
+    } catch (e) {
+      this.failed((e as Error).message);
+      return;
+    }
+    this.request = req;
+    req.on('timeout', () => req.destroy(new Error('no answer in time')));
+    req.on('error', (e) => {
+      if (this.request === req) this.failed((e as NodeJS.ErrnoException).code ?? e.message);
+    });
+    req.on('response', (res) => {
+      if (this.request !== req) return res.destroy();
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location && redirects < MAX_REDIRECTS) {
+        res.destroy();
+        this.request = null;
+        this.connect(new URL(res.headers.location, url).toString(), redirects + 1);
+        return;
+      }
+      if (status !== 200) {
+        res.destroy();
+        return this.failed(`HTTP ${status}`);
+      }
+      const contentType = this.properties['content-type'] ?? res.headers['content-type'] ?? '';
+      const format = ingestFormat(contentType);
+      if (!format) {
+        res.destroy();
+        return this.failed(`unsupported content type ${contentType || '(none)'}`);
+      }
+      this.pull(req, res, format, contentType, url);
+    });
+  }
+
+  private pull(req: http.ClientRequest, res: http.IncomingMessage, format: IngestFormat, contentType: string, url: string): void {
+    req.setTimeout(0);
+    const session = this.beginSource(format, redact(url));
+    this.current = { session, contentType, since: Date.now(), url };
+    let flowing = false;
+    session.onClose = () => {
+      if (this.current?.session === session) this.current = null;
+      res.destroy();
+      if (this.request === req) this.failed(flowing ? 'the stream ended' : 'no stream in the response');
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (!flowing && session.parser.buffers > 0) {
+        flowing = true;
+        this.backoff.reset();
+        this.lastFailure = null;
+      }
+      if (!this.sourceData(session, chunk)) {
+        res.pause();
+        session.parser.onDrain(() => res.resume());
+      }
+    });
+    res.on('end', () => this.sourceEnded(session));
+    res.on('close', () => this.sourceEnded(session));
+    res.on('error', () => undefined);
+  }
+}
+
+/** The URL without its credentials, for messages and status. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export const httpPullProducerType = defineComponentType({
+  type: 'http-pull-producer',
+  description: 'relays a stream pulled from an HTTP URL (Ogg, MP3, AAC, WebM), reconnecting forever',
+  properties: httpPullProperties,
+  eaters: [],
+  feeders: ['default'],
+  create: (name, props) => new HttpPullProducer(name, props),
+});
