@@ -8,7 +8,20 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names use letters
 
 export const feedRefSchema = z.union([
   z.string().min(1),
-  z.object({ feed: z.string().min(1), mode: z.enum(['eat-from', 'feed-to']).default('eat-from') }).strict(),
+  z
+    .object({
+      feed: z.string().min(1),
+      mode: z.enum(['eat-from', 'feed-to']).default('eat-from'),
+      /** Another planet's feed: the `host:port` of the feed server of the worker that runs it. */
+      remote: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port').optional(),
+      /** That planet's workers' secret (or secret-file, read by the manager). */
+      secret: z.string().min(16, 'must be at least 16 characters').optional(),
+      'secret-file': z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((r) => !r.remote || r.mode === 'eat-from', { message: 'a remote feed is eaten from (mode: eat-from)', path: ['mode'] })
+    .refine((r) => !r.remote || !!r.secret !== !!r['secret-file'], { message: 'a remote feed needs one of secret or secret-file', path: ['remote'] })
+    .refine((r) => !!r.remote || (!r.secret && !r['secret-file']), { message: 'secret and secret-file are for remote feeds only', path: ['secret'] }),
 ]);
 export type FeedRef = z.infer<typeof feedRefSchema>;
 
@@ -95,6 +108,13 @@ export function fullFeedId(f: FeedId): string {
 
 export function feedRefText(ref: FeedRef): string {
   return typeof ref === 'string' ? ref : ref.feed;
+}
+
+/** A remote feed's address, or null for a feed of this planet. */
+export function feedRefRemote(ref: FeedRef): { host: string; port: number } | null {
+  if (typeof ref === 'string' || !ref.remote) return null;
+  const i = ref.remote.lastIndexOf(':');
+  return { host: ref.remote.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(ref.remote.slice(i + 1)) };
 }
 
 export function feedRefMode(ref: FeedRef): 'eat-from' | 'feed-to' {

@@ -151,7 +151,7 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong'), t: z.number() }),
   z.object({ type: z.literal('start'), spec: componentSpecSchema }),
   z.object({ type: z.literal('stop'), id }),
-  z.object({ type: z.literal('eat-from'), id, eater: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
+  z.object({ type: z.literal('eat-from'), id, eater: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535), /** another planet's feed secret (a relay) */ secret: z.string().min(1).max(1024).optional() }),
   z.object({ type: z.literal('feed-to'), id, feeder: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
   z.object({ type: z.literal('status'), requestId: z.number().int(), status: z.unknown() }),
   z.object({ type: z.literal('command-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string() }),

@@ -56,7 +56,7 @@ export interface ComponentRecord extends SupervisedRecord {
 export type ComponentMsg =
   | { type: 'start' }
   | { type: 'stop'; replyTo?: Ref<{ type: 'stopped' }> }
-  | { type: 'eat-from'; feed: string; host: string; port: number }
+  | { type: 'eat-from'; feed: string; host: string; port: number; secret?: string }
   | { type: 'feed-to'; feeder: string; host: string; port: number }
   | { type: 'crash'; error: Error; instance: Component };
 
@@ -178,12 +178,12 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
           if (!e) return st;
           const ref = record.eaterRefs.get(msg.feed);
           const t = e.target;
-          const moved = !t || t.host !== msg.host || t.port !== msg.port;
-          e.target = { host: msg.host, port: msg.port };
+          const moved = !t || t.host !== msg.host || t.port !== msg.port || t.secret !== msg.secret;
+          e.target = { host: msg.host, port: msg.port, secret: msg.secret };
           if (!ref) return st;
           // The upstream moved: an eater waiting out its backoff (or about to) dials the new place now.
           if (moved) restartNow(e);
-          dispatch(ref, { type: 'target', host: msg.host, port: msg.port });
+          dispatch(ref, { type: 'target', host: msg.host, port: msg.port, secret: msg.secret });
           return st;
         }
         case 'feed-to': {

@@ -23,9 +23,10 @@ export interface EaterRecord extends SupervisedRecord {
   readonly eater: string;
   readonly feed: string;
   readonly mode: 'eat-from' | 'feed-to';
-  target: { host: string; port: number } | null;
+  /** Where to dial; `secret` when it is another planet's feed (a relay), else the worker's own. */
+  target: { host: string; port: number; secret?: string } | null;
   /** Where the current connection was dialed (eat-from). */
-  dialed: { host: string; port: number } | null;
+  dialed: { host: string; port: number; secret?: string } | null;
   conn: EaterConnection | null;
   state: EaterState;
   /** Why the last connection ended (or failed to start). */
@@ -51,7 +52,7 @@ export interface EaterDeps {
 }
 
 export type EaterMsg =
-  | { type: 'target'; host: string; port: number }
+  | { type: 'target'; host: string; port: number; secret?: string }
   | { type: 'attach'; socket: net.Socket; leftover: Buffer }
   | { type: 'lost'; reason: string; conn: EaterConnection };
 
@@ -93,17 +94,17 @@ export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: Eate
     const c = newConnection(ctx.self);
     connecting(c);
     record.dialed = { ...t };
-    c.open(t.host, t.port, deps.secret, deps.tls);
+    c.open(t.host, t.port, t.secret ?? deps.secret, deps.tls);
   };
   const ref = spawn(
     parent,
     (st: null, msg: EaterMsg, ctx): null => {
       switch (msg.type) {
         case 'target': {
-          record.target = { host: msg.host, port: msg.port };
+          record.target = { host: msg.host, port: msg.port, secret: msg.secret };
           if (record.mode !== 'eat-from') return st;
           const d = record.dialed;
-          if (d && record.conn && d.host === msg.host && d.port === msg.port) return st; // an identical repeat
+          if (d && record.conn && d.host === msg.host && d.port === msg.port && d.secret === msg.secret) return st; // an identical repeat
           if (record.conn) {
             // The upstream moved: this connection is over, for a reason that is no fault.
             const old = record.conn;

@@ -43,11 +43,19 @@ export interface ComponentLive extends SupervisedRecord {
   readonly worker: string;
   /** Eater feed → mode, for wiring. */
   readonly feedModes: Map<string, 'eat-from' | 'feed-to'>;
+  /** Eater feed → another planet's feed server and secret (a relay); never shown in status. */
+  readonly remotes: Map<string, RemoteFeed>;
   mood: Mood;
   /** An operator wants it running. */
   wanted: boolean;
   lastReport: ComponentState | null;
   ref: Ref<ComponentAvatarMsg> | null;
+}
+
+export interface RemoteFeed {
+  host: string;
+  port: number;
+  secret: string;
 }
 
 export type WorkerAvatarMsg = { type: 'send'; msg: FromManager } | { type: 'close' };

@@ -14,12 +14,13 @@
 
 import { Ref, dispatch, spawn, stop as stopActor } from 'nact';
 import { ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
-import { PlanetConfig, feedRefMode, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
+import { PlanetConfig, feedRefMode, feedRefRemote, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
+import { remoteFeedSecret } from '../planet/remote-feeds';
 import { WsChannel } from '../../transport/ws-channel';
 import { COMPONENT_TYPES } from '../components/registry';
 import { Mood } from '../component/mood';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { ComponentLive, WorkerInfo, WorkerLive, componentLive, spawnComponentAvatar, spawnWorkerAvatar, workerLive } from './avatars';
+import { ComponentLive, RemoteFeed, WorkerInfo, WorkerLive, componentLive, spawnComponentAvatar, spawnWorkerAvatar, workerLive } from './avatars';
 import { StatusJson, planetStatus } from './status';
 
 export interface PlanetRecord extends SupervisedRecord {
@@ -71,11 +72,14 @@ export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
     for (const c of g.components) {
       const t = COMPONENT_TYPES.get(c.type);
       const feedModes = new Map<string, 'eat-from' | 'feed-to'>();
+      const remotes = new Map<string, RemoteFeed>();
       const eaters: Record<string, string[]> = {};
       for (const [eater, refs] of Object.entries(c.eaters)) {
         eaters[eater] = refs.map((r) => {
           const id = fullFeedId(parseFeedId(feedRefText(r), g.flow) as NonNullable<ReturnType<typeof parseFeedId>>);
           feedModes.set(id, feedRefMode(r));
+          const remote = feedRefRemote(r);
+          if (remote) remotes.set(id, { ...remote, secret: remoteFeedSecret(r) });
           return id;
         });
       }
@@ -86,6 +90,7 @@ export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
         name: c.name,
         worker: c.worker,
         feedModes,
+        remotes,
       });
     }
   }
@@ -112,6 +117,12 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
       const down = s.workers.get(c.worker);
       for (const [eater, feeds] of Object.entries(c.spec.eaters)) {
         for (const feed of feeds) {
+          const remote = c.remotes.get(feed);
+          if (remote) {
+            // Another planet's feed (a relay): dialed there with that planet's secret.
+            if (down && connected(down.name)) send(down, { type: 'eat-from', id: c.spec.id, eater, feed, host: remote.host, port: remote.port, secret: remote.secret });
+            continue;
+          }
           const up = s.components.get(feed.slice(0, feed.lastIndexOf(':')));
           const upWorker = up && s.workers.get(up.worker);
           if (!up || !upWorker || !down || !connected(upWorker.name) || !connected(down.name)) continue;
@@ -219,7 +230,7 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
   };
 
   /** Same component, same everything that matters to the worker running it. */
-  const sameSpec = (a: ComponentLive, b: ComponentPlan) => JSON.stringify(a.spec) === JSON.stringify(b.spec) && JSON.stringify([...a.feedModes]) === JSON.stringify([...b.feedModes]);
+  const sameSpec = (a: ComponentLive, b: ComponentPlan) => JSON.stringify(a.spec) === JSON.stringify(b.spec) && JSON.stringify([...a.feedModes]) === JSON.stringify([...b.feedModes]) && JSON.stringify([...a.remotes]) === JSON.stringify([...b.remotes]);
 
   /**
    * A new planet: components that appeared start, those that went stop, those whose type,

@@ -4,6 +4,7 @@
 
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { readRemoteSecret } from './remote-feeds';
 import { PlanetConfig, formatPath, feedRefText, parseFeedId, planetSchema, fullFeedId } from '../../protocol/planet';
 import { ComponentType } from '../components/component-type';
 
@@ -84,7 +85,11 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
           const id = parseFeedId(text, g.flow);
           const where = formatPath([...at, 'eaters', eater, ri]);
           if (!id) issues.push({ path: where, message: `malformed feed id '${text}'` });
-          else if (!feeders.has(fullFeedId(id))) issues.push({ path: where, message: `unknown feed '${text.includes(':') ? text : text + ':default'}'` });
+          else if (typeof ref !== 'string' && ref.remote) {
+            // Another planet's feed: this planet cannot know it; its secret must be there.
+            const sec = readRemoteSecret(ref);
+            if ('error' in sec) issues.push({ path: formatPath([...at, 'eaters', eater, ri, 'secret-file']), message: sec.error });
+          } else if (!feeders.has(fullFeedId(id))) issues.push({ path: where, message: `unknown feed '${text.includes(':') ? text : text + ':default'}'` });
         });
       }
     });

@@ -78,7 +78,7 @@ export function obey(parent: Ref<unknown>, record: WorkerRecord, o: WorkerActorO
     }
     case 'eat-from': {
       const ref = record.refs.get(msg.id);
-      if (ref) dispatch(ref, { type: 'eat-from', feed: msg.feed, host: msg.host, port: msg.port });
+      if (ref) dispatch(ref, { type: 'eat-from', feed: msg.feed, host: msg.host, port: msg.port, secret: msg.secret });
       return;
     }
     case 'feed-to': {

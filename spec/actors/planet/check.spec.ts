@@ -24,6 +24,27 @@ describe('planet check', () => {
     expect(planet?.flows[0].components[3].properties).toMatchObject({ port: 8800, 'mount-point': '/' });
   });
 
+  it('takes another planet\'s feed by host:port with that planet\'s secret, and says what is wrong with one', () => {
+    const relay = (ref: string) => `
+manager: { secret: abcdefgh123abcdefgh }
+workers: [ { name: w1 } ]
+flows:
+  - name: edge
+    components:
+      - { name: streamer, type: http-streamer, worker: w1, eaters: { default: [${ref}] } }
+`;
+    expect(checkPlanetText(relay('{ feed: /radio/ogg:default, remote: "central.example:8600", secret: central-secret-0123 }'), COMPONENT_TYPES).issues).toEqual([]);
+    const issuesOf = (ref: string) => checkPlanetText(relay(ref), COMPONENT_TYPES).issues;
+    expect(issuesOf('{ feed: /radio/ogg:default, remote: "central.example:8600" }')).toEqual([
+      { path: 'flows[0].components[0].eaters.default[0].remote', message: 'a remote feed needs one of secret or secret-file' },
+    ]);
+    expect(issuesOf('{ feed: /radio/ogg:default, remote: central.example, secret: central-secret-0123 }')[0]).toMatchObject({ path: 'flows[0].components[0].eaters.default[0].remote', message: 'must be host:port' });
+    expect(issuesOf('{ feed: /radio/ogg:default, remote: "c:1", secret-file: /nonexistent/secret }')).toEqual([
+      { path: 'flows[0].components[0].eaters.default[0].secret-file', message: 'cannot read secret-file /nonexistent/secret: ENOENT' },
+    ]);
+    expect(issuesOf('{ feed: /radio/ogg:default, secret: central-secret-0123 }')[0]).toMatchObject({ message: 'secret and secret-file are for remote feeds only' });
+  });
+
   it('reports every problem at once, each with its path', () => {
     const bad = `
 manager: { secret: short }
