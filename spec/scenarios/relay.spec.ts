@@ -62,7 +62,7 @@ describeGst('relays between planets', () => {
   it('an edge planet relays a central planet\'s feed by GDP, its listener decodes, and a central worker restart is survived', async () => {
     const [cm, em, feedPort, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     procs.push(run(['manager', '--planet', writePlanet(centralPlanet(cm))], { FLUXCAST_SECRET: CENTRAL_SECRET }));
-    let studio = await startCentral(cm, feedPort);
+    const studio = await startCentral(cm, feedPort);
     procs.push(run(['manager', '--planet', writePlanet(edgePlanet(em, httpPort, feedPort, CENTRAL_SECRET))], { FLUXCAST_SECRET: EDGE_SECRET }));
     procs.push(run(['worker', '--name', 'edge1', '--manager', `ws://127.0.0.1:${em}`, '--feed-port', '0'], { FLUXCAST_SECRET: EDGE_SECRET }));
     await waitForStatus(cm, (s) => s.components.every((c) => c.mood === 'happy'), 30000, 'central happy');
@@ -82,7 +82,7 @@ describeGst('relays between planets', () => {
     studio.child.kill('SIGKILL');
     await studio.exited;
     await waitForStatus(em, (s) => s.components[0]?.mood === 'hungry', 10000, 'edge hungry without its upstream');
-    studio = await startCentral(cm, feedPort);
+    await startCentral(cm, feedPort);
     await waitForStatus(em, (s) => s.components[0]?.mood === 'happy', 30000, 'edge happy again');
     const seen = listener.body().length;
     await waitFor(() => listener.body().length > seen + 8000, 15000, 'the same listener fed again');
