@@ -9,8 +9,9 @@ import { watchdogType } from './watchdog';
 import { porterType } from './porter';
 import { icecastSourceProducerType } from './icecast-source-producer';
 import { httpPullProducerType } from './http-pull-producer';
+import { srtProducerType } from './srt-producer';
 import { PIPELINE_TYPES } from './pipeline/pipeline-types';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, srtProducerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
 );

@@ -1,0 +1,162 @@
+// srt-producer: an SRT listener (GStreamer's srtserversrc, in a gst-launch child) for a studio
+// or OBS pushing MPEG-TS over SRT. With `output: elementary` (the default) the TS is demuxed:
+// H.264 goes out of the `video` feeder (byte-stream, access units, SPS/PPS before keyframes),
+// AAC out of `audio` (ADTS). With `output: ts` the TS goes out of `default` as it is.
+// Hungry until a caller sends; happy from its first buffer; when the caller leaves (the child
+// reaches EOS) or stalls past `source-timeout`, hungry again, and the listener is set up anew
+// for the next caller, whose stream is a new one downstream (fresh stream-starts).
+
+import { z } from 'zod';
+import { GdpFrame } from '../../protocol/gdp';
+import { EVENT_TYPES } from '../../protocol/gst/event-types';
+import { Component, PermanentError } from '../component/component';
+import { defineComponentType } from './component-type';
+import { GstChild } from './pipeline/gst-child';
+import { missingElements } from './pipeline/pipeline-component';
+import { streamStartFrame } from './raw-audio';
+
+export const srtProducerProperties = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(8890),
+    /** SRT encryption passphrase (10 to 79 characters); callers must give the same */
+    passphrase: z.string().min(10).max(79).optional(),
+    /** SRT latency, milliseconds */
+    latency: z.number().int().min(20).max(8000).default(125),
+    /** elementary: H.264 on `video`, AAC on `audio`; ts: the MPEG-TS as it is on `default` */
+    output: z.enum(['elementary', 'ts']).default('elementary'),
+    /** seconds without data from a connected caller before it counts as gone */
+    'source-timeout': z.number().positive().default(5),
+  })
+  .strict();
+export type SrtProducerProperties = z.infer<typeof srtProducerProperties>;
+
+/** Characters a passphrase may hold here (it goes into a gst-launch argument). */
+const SAFE_PASSPHRASE = /^[A-Za-z0-9_.:+\-/=@%,]+$/;
+
+export function srtPipeline(p: SrtProducerProperties): { description: string; feeders: Map<string, number> } {
+  const uri = `srt://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}?mode=listener`;
+  const src = `srtserversrc uri=${uri} latency=${p.latency}${p.passphrase ? ` passphrase=${p.passphrase} pbkeylen=16` : ''}`;
+  if (p.output === 'ts') {
+    return { description: `${src} ! tsparse set-timestamps=true ! gdppay ! fdsink fd=3 sync=false`, feeders: new Map([['default', 3]]) };
+  }
+  return {
+    description:
+      `${src} ! tsdemux name=d latency=0 ` +
+      `d. ! video/x-h264 ! queue max-size-time=3000000000 ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! gdppay ! fdsink fd=3 sync=false ` +
+      `d. ! audio/mpeg ! queue max-size-time=3000000000 ! aacparse ! audio/mpeg,stream-format=adts ! gdppay ! fdsink fd=4 sync=false`,
+    feeders: new Map([['video', 3], ['audio', 4]]),
+  };
+}
+
+export class SrtProducer extends Component<SrtProducerProperties> {
+  private child: GstChild | null = null;
+  private flowing = false;
+  private lastData = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  private respawn: NodeJS.Timeout | null = null;
+  private dying: Promise<void> | null = null;
+  private running = false;
+  /** Callers served so far. */
+  sessions = 0;
+
+  protected override allFeedsFlowing(): boolean {
+    return this.flowing;
+  }
+
+  protected async setup(): Promise<void> {
+    const p = this.properties;
+    if (p.passphrase && !SAFE_PASSPHRASE.test(p.passphrase)) throw new PermanentError('passphrase: use letters, digits and _.:+-/=@%, only');
+    const layout = srtPipeline(p);
+    const missing = await missingElements(layout.description);
+    if (missing.length) throw new PermanentError(`GStreamer element(s) not installed: ${missing.join(', ')} (apt-get install gstreamer1.0-plugins-bad)`);
+    this.running = true;
+    this.spawnChild();
+    this.watchdog = setInterval(() => this.checkStall(), 250);
+    this.watchdog.unref();
+    this.addMessage('info', `waiting for an SRT caller on srt://${p.host}:${p.port}`);
+  }
+
+  protected async teardown(): Promise<void> {
+    this.running = false;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.respawn) clearTimeout(this.respawn);
+    this.watchdog = this.respawn = null;
+    const c = this.child;
+    this.child = null;
+    this.flowing = false;
+    if (c) await c.stop(1000);
+  }
+
+  private spawnChild(): void {
+    const layout = srtPipeline(this.properties);
+    const child = new GstChild(layout.description, new Map(), layout.feeders);
+    this.child = child;
+    const starts = new Map<string, GdpFrame>();
+    child.on('frame', (feeder, f) => {
+      if (this.child !== child) return;
+      if (f.kind === 'event' && f.eventType === EVENT_TYPES['stream-start']) {
+        // srtserversrc names every stream alike: each caller's is made a new one.
+        let s = starts.get(feeder);
+        if (!s) starts.set(feeder, (s = streamStartFrame()));
+        f = s;
+      } else if (f.kind === 'event' && f.eventType === EVENT_TYPES.eos) {
+        return;
+      }
+      if (f.kind === 'buffer') {
+        this.lastData = Date.now();
+        if (!this.flowing) {
+          this.flowing = true;
+          this.sessions++;
+          this.addMessage('info', 'an SRT caller is sending');
+          if (this.mood === 'hungry') this.setMood('happy');
+        }
+      }
+      this.output(feeder, f);
+    });
+    child.on('stderr', (line) => {
+      if (/^ERROR/.test(line)) this.addMessage('warning', line);
+    });
+    child.on('exit', (_code, _signal, errorText) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (errorText && /erroneous pipeline/.test(errorText)) return this.fail(errorText);
+      this.callerGone(errorText ? `the SRT pipeline stopped: ${errorText}` : 'the SRT caller left');
+    });
+    child.start();
+  }
+
+  private checkStall(): void {
+    if (!this.flowing || Date.now() - this.lastData <= this.properties['source-timeout'] * 1000) return;
+    const c = this.child;
+    this.child = null;
+    // The next listener binds the port once this one is gone (two sockets on one UDP port split its packets).
+    if (c) this.dying = c.stop(0); // a stalled caller has nothing left to drain
+    this.callerGone(`the SRT caller sent nothing for ${this.properties['source-timeout']} s`);
+  }
+
+  /** The caller is gone: hungry, and a fresh listener for the next one. */
+  private callerGone(reason: string): void {
+    if (this.flowing) this.addMessage('warning', reason);
+    this.flowing = false;
+    if (this.mood === 'happy') this.setMood('hungry');
+    if (!this.running || this.respawn) return;
+    this.respawn = setTimeout(() => {
+      void (this.dying ?? Promise.resolve()).then(() => {
+        this.respawn = null;
+        this.dying = null;
+        if (this.running && !this.child) this.spawnChild();
+      });
+    }, 200);
+    this.respawn.unref();
+  }
+}
+
+export const srtProducerType = defineComponentType({
+  type: 'srt-producer',
+  description: 'an SRT listener for MPEG-TS callers: H.264 on video and AAC on audio, or the TS as it is on default',
+  properties: srtProducerProperties,
+  eaters: [],
+  feeders: ['video', 'audio', 'default'],
+  create: (name, props) => new SrtProducer(name, props),
+});
