@@ -10,8 +10,9 @@ import { porterType } from './porter';
 import { icecastSourceProducerType } from './icecast-source-producer';
 import { httpPullProducerType } from './http-pull-producer';
 import { srtProducerType } from './srt-producer';
+import { rtmpProducerType } from './rtmp-producer';
 import { PIPELINE_TYPES } from './pipeline/pipeline-types';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, srtProducerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, srtProducerType, rtmpProducerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
 );
