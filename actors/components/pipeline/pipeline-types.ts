@@ -148,6 +148,41 @@ export const vp8EncoderType = defineComponentType({
     `videoconvert ! vp8enc target-bitrate=${q.bitrate} keyframe-max-dist=${q['keyframe-interval']} deadline=1 cpu-used=8 threads=1`),
 });
 
+const mp3Props = z.object({
+  /** bits per second */
+  bitrate: z.number().int().min(8000).max(320000).default(128000),
+  /** constant bit rate (else average) */
+  cbr: z.boolean().default(true),
+}).strict();
+export const mp3EncoderType = defineComponentType({
+  type: 'mp3-encoder', description: 'raw audio to MP3 (LAME), parsed frames', properties: mp3Props, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `audioconvert ! audioresample ! lamemp3enc target=bitrate bitrate=${Math.round(q.bitrate / 1000)} cbr=${q.cbr} ! mpegaudioparse`),
+});
+
+const decoderProps = z.object({
+  rate: z.number().int().min(8000).max(192000).default(44100),
+  channels: z.number().int().min(1).max(8).default(2),
+}).strict();
+export const audioDecoderType = defineComponentType({
+  type: 'audio-decoder', description: 'any compressed audio (Vorbis, Opus, MP3, AAC...) to raw S16LE audio at a fixed rate and channel count',
+  properties: decoderProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `decodebin ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=${q.rate},channels=${q.channels}`),
+});
+
+const videoDecoderProps = z.object({
+  /** scale to this size (both or neither) */
+  width: z.number().int().min(16).max(4096).optional(),
+  height: z.number().int().min(16).max(4096).optional(),
+}).strict().refine((p) => !p.width === !p.height, { message: 'width and height go together' });
+export const videoDecoderType = defineComponentType({
+  type: 'video-decoder', description: 'any compressed video (H.264, VP8, Theora...) to raw I420 video, optionally scaled',
+  properties: videoDecoderProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420${q.width ? `,width=${q.width},height=${q.height}` : ''}`),
+});
+
 const muxProps = z.object({}).strict();
 export const oggMuxerType = defineComponentType({
   type: 'ogg-muxer', description: 'muxes its feeds (Vorbis, Opus, Theora) into Ogg', properties: muxProps, eaters: ['default'], feeders: ['default'],
@@ -161,4 +196,5 @@ export const webmMuxerType = defineComponentType({
 export const PIPELINE_TYPES = [
   pipelineProducerType, pipelineConverterType, pipelineConsumerType, audiotestProducerType, videotestProducerType,
   vorbisEncoderType, opusEncoderType, theoraEncoderType, vp8EncoderType, oggMuxerType, webmMuxerType,
+  mp3EncoderType, audioDecoderType, videoDecoderType,
 ];
