@@ -17,7 +17,7 @@ export interface EaterConnectionOptions {
   checkIntervalMs: number;
   maxPayloadSize?: number;
   onFrame(frame: GdpFrame): void;
-  /** The first frame arrived: the feed flows. */
+  /** The first buffer arrived: the feed flows. */
   onFlowing(): void;
   /** The connection is over (called once, never after close()). */
   onEnd(reason: string): void;
@@ -71,7 +71,9 @@ export class EaterConnection {
       onFrame: (f) => {
         if (this.ended) return;
         this.lastData = Date.now();
-        if (!this.flowingNow) {
+        // Flowing means media: a feeder whose own upstream is idle primes a new eater with its
+        // sticky events and then says nothing, which is no reason to turn happy for a moment.
+        if (!this.flowingNow && f.kind === 'buffer') {
           this.flowingNow = true;
           this.o.onFlowing();
         }
