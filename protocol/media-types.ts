@@ -20,9 +20,17 @@ const TYPES: Record<string, { mime: string; ext: string }> = {
   'multipart/x-mixed-replace': { mime: 'multipart/x-mixed-replace', ext: 'mjpeg' },
 };
 
+/** MPEG-2/4 audio (AAC) travels as audio/mpeg with an mpegversion; MP3 is mpegversion 1. */
+function isAac(caps: GstCaps | null): boolean {
+  if (caps?.mediaType !== 'audio/mpeg') return false;
+  const v = caps.first?.getNumber('mpegversion');
+  return v === 2 || v === 4;
+}
+
 export function contentTypeForCaps(caps: GstCaps | null): string {
   const name = caps?.mediaType;
   if (!name) return 'application/octet-stream';
+  if (isAac(caps)) return 'audio/aac';
   if (name === 'multipart/x-mixed-replace') {
     const boundary = caps?.first?.getString('boundary') ?? 'ThisRandomString';
     return `multipart/x-mixed-replace;boundary=${boundary}`;
@@ -31,5 +39,6 @@ export function contentTypeForCaps(caps: GstCaps | null): string {
 }
 
 export function extensionForCaps(caps: GstCaps | null): string {
+  if (isAac(caps)) return 'aac';
   return TYPES[caps?.mediaType ?? '']?.ext ?? 'bin';
 }

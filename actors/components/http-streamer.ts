@@ -52,6 +52,8 @@ export const httpStreamerProperties = z
     porter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional(),
     /** sender processes: listeners are spread over this many child processes, fed from the one feed */
     processes: z.number().int().min(1).max(64).default(1),
+    /** Access-Control-Allow-Origin for browsers' players on other sites ('' = none) */
+    'cors-origin': z.string().regex(/^(\*|https?:\/\/[^\s,]+|)$/, "must be *, an origin such as https://example.org, or ''").default('*'),
     /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
     'tls-cert-file': z.string().min(1).optional(),
     'tls-key-file': z.string().min(1).optional(),
@@ -149,6 +151,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       maxHeaderBytes: STREAM_SERVER_DEFAULTS.maxHeaderBytes,
       maxUrlLength: STREAM_SERVER_DEFAULTS.maxUrlLength,
       maxWaiting: STREAM_SERVER_DEFAULTS.maxWaiting,
+      corsOrigin: p['cors-origin'],
     };
     if (p.processes > 1) {
       const pool = new SenderPool({

@@ -15,7 +15,7 @@ import { StreamServer, StreamServerOptions } from './stream-server';
 /** What the parent tells a child (JSON, as its one argument). */
 export interface ChildConfig {
   sender: SenderLimitsInput;
-  server: Pick<StreamServerOptions, 'mountPoint' | 'burstOnConnect' | 'burstSize' | 'burstTime' | 'capsTimeoutMs' | 'maxHeaderBytes' | 'maxUrlLength' | 'maxWaiting'>;
+  server: Pick<StreamServerOptions, 'mountPoint' | 'burstOnConnect' | 'burstSize' | 'burstTime' | 'capsTimeoutMs' | 'maxHeaderBytes' | 'maxUrlLength' | 'maxWaiting' | 'corsOrigin'>;
   accessLog: boolean;
 }
 

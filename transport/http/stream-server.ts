@@ -60,6 +60,8 @@ export interface StreamServerOptions {
   externalClients?: () => number;
   /** Listeners were admitted already (by the parent process): no credentials or limits again. */
   trusted?: boolean;
+  /** `Access-Control-Allow-Origin` sent to listeners (browsers' players on other sites); none when empty. */
+  corsOrigin?: string;
   /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
   tls?: TlsFiles & { log(line: string): void };
 }
@@ -264,8 +266,16 @@ export class StreamServer {
 
   private route(l: Listener): void {
     const { head } = l;
+    if (head.method === 'OPTIONS' && this.options.corsOrigin && head.path === this.options.mountPoint) {
+      // A browser's preflight (a player that sends Icy-MetaData or Range from another origin).
+      l.socket.end(['HTTP/1.1 204 No Content', ...this.corsHeaders(), 'Access-Control-Allow-Methods: GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers: Icy-MetaData, Range, Authorization', 'Access-Control-Max-Age: 86400', 'Content-Length: 0', 'Connection: close', '', ''].join('\r\n'));
+      l.status = 204;
+      this.log(l, 0, Date.now());
+      return;
+    }
     if (head.method !== 'GET' && head.method !== 'HEAD') {
-      this.reject(l.socket, 405, 'only GET and HEAD are served', { Allow: 'GET, HEAD' }, l);
+      this.reject(l.socket, 405, 'only GET and HEAD are served', { Allow: this.options.corsOrigin ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' }, l);
       return;
     }
     if (head.path !== this.options.mountPoint) {
@@ -358,6 +368,7 @@ export class StreamServer {
       'Pragma: no-cache',
       'Connection: close',
       'Server: fluxcast',
+      ...this.corsHeaders(),
     ];
     socket.write(headers.join('\r\n') + '\r\n\r\n');
     l.status = 200;
@@ -392,6 +403,11 @@ export class StreamServer {
     if (!l) return;
     this.listeners.delete(id);
     this.log(l, stats.bytesSent, stats.disconnectTime || Date.now());
+  }
+
+  private corsHeaders(): string[] {
+    const o = this.options.corsOrigin;
+    return o ? [`Access-Control-Allow-Origin: ${o}`, 'Access-Control-Expose-Headers: icy-metaint, icy-name'] : [];
   }
 
   private reject(socket: net.Socket, status: number, message: string, extra: Record<string, string> = {}, l?: Listener): void {

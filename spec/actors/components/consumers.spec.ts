@@ -54,6 +54,34 @@ describe('http-streamer component', () => {
     expect(c.mood).toBe('sleeping');
   });
 
+  it('sends CORS headers (configurable) and answers a browser\'s preflight', async () => {
+    const c = httpStreamerType.create('streamer', httpStreamerType.properties.parse({ port: 0, 'mount-point': '/live.wav', 'cors-origin': 'https://player.example' })) as HttpStreamer;
+    c.addFeed('default', FEED);
+    await c.start();
+    c.feedConnected('default', FEED);
+    c.eat('default', FEED, CAPS);
+    const port = Number(new URL(c.url).port);
+    const r = await rawRequest(port, get('/live.wav'));
+    await waitFor(() => r.status() === 200);
+    expect(r.head()).toMatch(/\r\nAccess-Control-Allow-Origin: https:\/\/player\.example\r\n/);
+    r.socket.destroy();
+    const pre = await rawRequest(port, get('/live.wav', { Origin: 'https://player.example', 'Access-Control-Request-Headers': 'icy-metadata' }, 'OPTIONS'));
+    await pre.closed;
+    expect(pre.status()).toBe(204);
+    expect(pre.head()).toMatch(/Access-Control-Allow-Headers: Icy-MetaData, Range, Authorization/);
+    await c.stop();
+    const none = httpStreamerType.create('s2', httpStreamerType.properties.parse({ port: 0, 'mount-point': '/x', 'cors-origin': '' })) as HttpStreamer;
+    none.addFeed('default', FEED);
+    await none.start();
+    none.eat('default', FEED, CAPS);
+    const r2 = await rawRequest(Number(new URL(none.url).port), get('/x'));
+    await waitFor(() => r2.status() === 200);
+    expect(r2.head()).not.toMatch(/Access-Control/);
+    r2.socket.destroy();
+    await none.stop();
+    expect(httpStreamerType.properties.safeParse({ 'cors-origin': 'not an origin' }).success).toBe(false);
+  });
+
   it('goes sad with a message when its port is taken', async () => {
     const a = httpStreamerType.create('a', httpStreamerType.properties.parse({ port: 0 })) as HttpStreamer;
     await a.start();

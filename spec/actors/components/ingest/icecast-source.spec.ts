@@ -92,6 +92,11 @@ describeFfmpeg('icecast-source-producer with real source clients', () => {
     let dj = pushTone(sourceUrl(r, '/live.aac'), 'adts', 60, ['-content_type', 'audio/aac']);
     await waitFor(() => r.producer.mood === 'happy', 10000, 'happy with AAC');
     expect(r.frames.find((f) => f.kind === 'caps')?.text).toMatch(/^audio\/mpeg, .*mpegversion=\(int\)4.*stream-format=\(string\)adts/);
+    const aac = await rawRequest(Number(new URL(r.streamer.url).port), 'GET /radio HTTP/1.0\r\n\r\n');
+    await waitFor(() => aac.body().length > 1000, 5000, 'AAC listener bytes');
+    expect(aac.head()).toMatch(/Content-Type: audio\/aac/);
+    expect(aac.body().readUInt16BE(0) & 0xfff6).toBe(0xfff0); // an ADTS frame header first
+    aac.socket.destroy();
     await dj.stop();
     await r.stop();
     r = await rig('/live.webm');
