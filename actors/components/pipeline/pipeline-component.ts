@@ -33,7 +33,8 @@ const PACKAGES: Record<string, string> = {
   opusenc: 'gstreamer1.0-plugins-base', oggmux: 'gstreamer1.0-plugins-base', oggdemux: 'gstreamer1.0-plugins-base',
   clockoverlay: 'gstreamer1.0-plugins-base', timeoverlay: 'gstreamer1.0-plugins-base',
   parsebin: 'gstreamer1.0-plugins-base', vorbisparse: 'gstreamer1.0-plugins-base', opusparse: 'gstreamer1.0-plugins-bad',
-  lamemp3enc: 'gstreamer1.0-plugins-good', mpegaudioparse: 'gstreamer1.0-plugins-good', decodebin: 'gstreamer1.0-plugins-base',
+  x264enc: 'gstreamer1.0-plugins-ugly', voaacenc: 'gstreamer1.0-plugins-bad', mpegtsmux: 'gstreamer1.0-plugins-bad', h264parse: 'gstreamer1.0-plugins-bad',
+  aacparse: 'gstreamer1.0-plugins-good', lamemp3enc: 'gstreamer1.0-plugins-good', mpegaudioparse: 'gstreamer1.0-plugins-good', decodebin: 'gstreamer1.0-plugins-base',
   theoraparse: 'gstreamer1.0-plugins-base', flacparse: 'gstreamer1.0-plugins-good', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
 };
 

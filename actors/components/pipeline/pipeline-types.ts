@@ -49,6 +49,7 @@ class DescribedPipeline<P> extends PipelineComponent<P> {
 /** Parsers muxers need in front of them (gdpdepay ! oggmux does not negotiate raw Vorbis packets). */
 const PARSERS: Record<string, string> = {
   'audio/x-vorbis': 'vorbisparse', 'audio/x-opus': 'opusparse', 'video/x-theora': 'theoraparse', 'audio/x-flac': 'flacparse',
+  'video/x-h264': 'h264parse', 'video/x-h265': 'h265parse',
 };
 
 /**
@@ -183,6 +184,30 @@ export const videoDecoderType = defineComponentType({
     `decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420${q.width ? `,width=${q.width},height=${q.height}` : ''}`),
 });
 
+const h264Props = z.object({
+  /** bits per second */
+  bitrate: z.number().int().min(16000).max(50000000).default(1000000),
+  /** frames between keyframes (HLS segments are cut at keyframes) */
+  'keyframe-interval': z.number().int().min(1).max(1000).default(50),
+  'speed-preset': z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+  tune: z.enum(['zerolatency', 'film', 'animation', 'none']).default('zerolatency'),
+  profile: z.enum(['baseline', 'main', 'high']).default('main'),
+}).strict();
+export const h264EncoderType = defineComponentType({
+  type: 'h264-encoder', description: 'raw video to H.264 (x264; byte-stream access units, SPS/PPS before every keyframe)',
+  properties: h264Props, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `videoconvert ! video/x-raw,format=I420 ! x264enc bitrate=${Math.max(1, Math.round(q.bitrate / 1000))} key-int-max=${q['keyframe-interval']} speed-preset=${q['speed-preset']}` +
+    `${q.tune === 'none' ? '' : ` tune=${q.tune}`} ! video/x-h264,profile=${q.profile === 'baseline' ? 'constrained-baseline' : q.profile} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au`),
+});
+
+const aacProps = z.object({ bitrate: z.number().int().min(8000).max(320000).default(128000) }).strict();
+export const aacEncoderType = defineComponentType({
+  type: 'aac-encoder', description: 'raw audio to AAC-LC (voaacenc), ADTS frames', properties: aacProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+    `audioconvert ! audioresample ! voaacenc bitrate=${q.bitrate} ! aacparse ! audio/mpeg,stream-format=adts`),
+});
+
 const muxProps = z.object({}).strict();
 export const oggMuxerType = defineComponentType({
   type: 'ogg-muxer', description: 'muxes its feeds (Vorbis, Opus, Theora) into Ogg', properties: muxProps, eaters: ['default'], feeders: ['default'],
@@ -193,8 +218,14 @@ export const webmMuxerType = defineComponentType({
   create: (name, p) => new MuxerPipeline(name, p, () => 'webmmux streamable=true'),
 });
 
+export const mpegtsMuxerType = defineComponentType({
+  type: 'mpegts-muxer', description: 'muxes its feeds (H.264, AAC, MP3) into MPEG-TS; keyframes start with PAT/PMT and are flagged',
+  properties: muxProps, eaters: ['default'], feeders: ['default'],
+  create: (name, p) => new MuxerPipeline(name, p, () => 'mpegtsmux'),
+});
+
 export const PIPELINE_TYPES = [
   pipelineProducerType, pipelineConverterType, pipelineConsumerType, audiotestProducerType, videotestProducerType,
   vorbisEncoderType, opusEncoderType, theoraEncoderType, vp8EncoderType, oggMuxerType, webmMuxerType,
-  mp3EncoderType, audioDecoderType, videoDecoderType,
+  mp3EncoderType, audioDecoderType, videoDecoderType, h264EncoderType, aacEncoderType, mpegtsMuxerType,
 ];
