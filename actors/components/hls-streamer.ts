@@ -49,6 +49,11 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
     return this.segmenter;
   }
 
+  /** How often the origin served each recent segment (by msn). */
+  segmentHits(): ReadonlyMap<number, number> {
+    return this.server?.segmentHits ?? new Map();
+  }
+
   stats(): HlsStats | null {
     return this.server?.stats() ?? null;
   }

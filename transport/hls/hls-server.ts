@@ -46,6 +46,8 @@ export class HlsServer {
   private readonly prefix: string;
   requests = 0;
   bytesServed = 0;
+  /** Requests per segment msn, for the last 1,000 segments (how often the origin served each). */
+  readonly segmentHits = new Map<number, number>();
   port = 0;
 
   constructor(
@@ -174,6 +176,8 @@ export class HlsServer {
   private segmentRequest(msn: number, res: http.ServerResponse, head: boolean): void {
     const s = this.seg.segment(msn);
     if (!s?.data) return this.send(res, 404, 'text/plain', Buffer.from(`no segment ${msn}\n`), 'no-store');
+    this.segmentHits.set(msn, (this.segmentHits.get(msn) ?? 0) + 1);
+    if (this.segmentHits.size > 1000) this.segmentHits.delete(this.segmentHits.keys().next().value as number); // bounded
     this.send(res, 200, 'video/mp2t', s.data, 'public, max-age=31536000, immutable', head);
   }
 
