@@ -81,6 +81,7 @@ export class HlsServer {
 
   /** The segmenter changed (a part or segment completed): blocked requests that can be answered are. */
   changed(): void {
+    this.cached = null;
     for (const w of [...this.waiters]) if (w.ready()) this.finish(w, false);
   }
 
@@ -141,8 +142,12 @@ export class HlsServer {
     this.send(res, 404, 'text/plain', Buffer.from(`nothing at ${path}\n`), 'no-store');
   }
 
+  /** The playlist as last rendered; it changes only when a part or segment completes (changed()). */
+  private cached: Buffer | null = null;
+
   private playlistBody(): Buffer {
-    return Buffer.from(renderPlaylist(this.seg, { prefix: this.prefix, lowLatency: this.o.lowLatency, partDuration: this.o.partDuration }));
+    if (!this.cached) this.cached = Buffer.from(renderPlaylist(this.seg, { prefix: this.prefix, lowLatency: this.o.lowLatency, partDuration: this.o.partDuration }));
+    return this.cached;
   }
 
   private playlist(url: URL, res: http.ServerResponse, head: boolean): void {
