@@ -88,13 +88,11 @@ function latencies(seen: Seen, t0: number, segRe: RegExp, first: number): { segm
     ends.set(m, acc);
   }
   const segments: number[] = [];
-  let msn = first;
   for (const [uri, at] of seen.appeared) {
     if (!segRe.test(uri)) continue;
-    const n = Number(/(\d+)\.ts$/.exec(uri)?.[1]);
-    msn = n;
+    const msn = Number(/(\d+)\.ts$/.exec(uri)?.[1]);
     const end = ends.get(msn);
-    if (end !== undefined && msn > first) segments.push(at - (t0 + end * 1000));
+    if (end !== undefined && msn > first) segments.push(at - (t0 + end * 1000)); // the first one includes the start-up
   }
   const parts: number[] = [];
   for (const [uri, [m, off]] of seen.parts) {
