@@ -14,6 +14,23 @@ import { MountOwner, MountTable, mountTable } from '../../transport/http/porter'
 import { PoolStats, SenderPool } from '../../transport/http/sender-pool';
 import { COMPONENT_POLICY, RestartIntensity } from '../supervision';
 import { defineComponentType } from './component-type';
+import { EVENT_TYPES } from '../../protocol/gst/event-types';
+import { GstStructure } from '../../protocol/gst/structure';
+import { IcyInput } from '../../transport/sender/icy-input';
+
+/** "artist - title" (or the title alone) from a GDP tag event's structure text, or null without a title. */
+export function streamTitle(text: string | null): string | null {
+  if (!text) return null;
+  try {
+    const list = GstStructure.parse(text).getStructure('taglist');
+    const title = list?.getString('title');
+    if (title === undefined) return null;
+    const artist = list?.getString('artist');
+    return artist ? `${artist} - ${title}` : title;
+  } catch {
+    return null;
+  }
+}
 
 export const httpStreamerProperties = z
   .object({
@@ -54,6 +71,8 @@ export const httpStreamerProperties = z
     processes: z.number().int().min(1).max(64).default(1),
     /** Access-Control-Allow-Origin for browsers' players on other sites ('' = none) */
     'cors-origin': z.string().regex(/^(\*|https?:\/\/[^\s,]+|)$/, "must be *, an origin such as https://example.org, or ''").default('*'),
+    /** ICY metadata for MP3 and AAC listeners that send Icy-MetaData: 1: bytes between titles (0 = off) */
+    'icy-metaint': z.number().int().min(0).max(1048576).default(16000),
     /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
     'tls-cert-file': z.string().min(1).optional(),
     'tls-key-file': z.string().min(1).optional(),
@@ -77,6 +96,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   private capsValue: GstCaps | null = null;
   private mount: { table: MountTable; owner: MountOwner } | null = null;
   private log: fs.WriteStream | null = null;
+  private senderLimits: ConstructorParameters<typeof MultiClientSender>[0] | null = null;
   /** Listeners that left, by reason (one process; the sender pool counts its own). */
   private readonly removed: Record<string, number> = {};
 
@@ -126,6 +146,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       writeIntervalMs: p['write-interval'],
       writeThresholdBytes: p['write-threshold'] * 1024,
     };
+    this.senderLimits = senderLimits;
     // With one process the sender lives here; with more, here is only the front (admission).
     this.sender = new MultiClientSender(p.processes > 1 ? {} : senderLimits);
     this.sender.on('client-removed', (id, reason) => {
@@ -200,6 +221,9 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     await this.pool?.close();
     await this.server?.close();
     this.sender?.close();
+    this.icySender?.close();
+    this.icySender = null;
+    this.icy = null;
     await new Promise<void>((resolve) => (this.log ? this.log.end(() => resolve()) : resolve()));
     this.server = null;
     this.pool = null;
@@ -209,9 +233,32 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   }
 
   protected override onFrame(_eater: string, _feedId: string, frame: GdpFrame): void {
-    if (frame.kind === 'caps') this.capsValue = GstCaps.parse(frame.text ?? '');
+    if (frame.kind === 'caps') {
+      this.capsValue = GstCaps.parse(frame.text ?? '');
+      if (this.capsValue.mediaType === 'audio/mpeg') this.startIcy();
+    }
     if (this.pool) this.pool.frame(frame);
     else this.input?.frame(frame);
+    const icy = this.icy;
+    if (!icy) return;
+    if (frame.kind === 'buffer') icy.data(frame.payload, frame.ptsMs);
+    else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES.tag) {
+      const title = streamTitle(frame.text);
+      if (title !== null) icy.setTitle(title);
+    }
+  }
+
+  private icy: IcyInput | null = null;
+  private icySender: MultiClientSender | null = null;
+
+  /** MP3 or AAC with one sender process: listeners may ask for ICY metadata. */
+  private startIcy(): void {
+    const metaint = this.properties['icy-metaint'];
+    if (this.icy || !metaint || this.pool || !this.server || !this.sender) return;
+    this.icySender = new MultiClientSender(this.senderLimits ?? {});
+    this.icySender.on('client-removed', (_id, reason) => (this.removed[reason] = (this.removed[reason] ?? 0) + 1));
+    this.icy = new IcyInput(this.icySender, metaint);
+    this.server.setIcy(this.icySender, metaint);
   }
 }
 

@@ -123,6 +123,9 @@ export class StreamServer {
   private caps: GstCaps | null = null;
   private readonly waiting = new Set<Listener>();
   private readonly listeners = new Map<number, Listener>();
+  /** ICY metadata: listeners asking `Icy-MetaData: 1` are served from this sender instead. */
+  private icy: { sender: MultiClientSender; metaint: number } | null = null;
+  private readonly icyListeners = new Map<number, Listener>();
   private pendingLimiter: PendingLimiter | null = null;
   private totalClients = 0;
   private readonly refused: Record<string, number> = {};
@@ -164,6 +167,20 @@ export class StreamServer {
     return (this.server?.address() as net.AddressInfo | null)?.port ?? this.options.port;
   }
 
+  /** Serves listeners that ask for ICY metadata from `sender` (see IcyInput). Once. */
+  setIcy(sender: MultiClientSender, metaint: number): void {
+    if (this.icy) return;
+    this.icy = { sender, metaint };
+    sender.on('client-removed', (id, _reason, stats) => {
+      const l = this.icyListeners.get(id);
+      if (!l) return;
+      this.icyListeners.delete(id);
+      this.log(l, stats.bytesSent, stats.disconnectTime || Date.now());
+    });
+    const b = this.burst();
+    sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
+  }
+
   /** New caps from the stream: listeners that were waiting for them are answered now. */
   setCaps(caps: GstCaps): void {
     this.caps = caps;
@@ -176,14 +193,15 @@ export class StreamServer {
 
   stats(): StreamServerStats {
     const totals = this.sender.totals();
+    const icy = this.icy?.sender.totals();
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
     const dt = first && last && last.t > first.t ? (last.t - first.t) / 1000 : 0;
     return {
-      currentClients: this.listeners.size,
-      peakClients: totals.peakClients,
+      currentClients: this.listeners.size + this.icyListeners.size,
+      peakClients: totals.peakClients + (icy?.peakClients ?? 0),
       totalClients: this.totalClients,
-      bytesServed: totals.bytesServed,
+      bytesServed: totals.bytesServed + (icy?.bytesServed ?? 0),
       bitrateIn: dt ? ((last.inBytes - first.inBytes) * 8) / dt : 0,
       bitrateOut: dt ? ((last.outBytes - first.outBytes) * 8) / dt : 0,
       refused: { ...this.refused },
@@ -204,6 +222,7 @@ export class StreamServer {
     }
     this.waiting.clear();
     for (const id of [...this.listeners.keys()]) this.sender.remove(id, 'removed');
+    for (const id of [...this.icyListeners.keys()]) this.icy?.sender.remove(id, 'removed');
     // Stop listening at once. Our own listeners were removed above; sockets handed to sender
     // processes are theirs, so the close does not wait for them (Node's server would, forever,
     // once those processes are gone).
@@ -349,7 +368,7 @@ export class StreamServer {
 
   private overflow(): string | null {
     const o = this.options;
-    const current = this.listeners.size + (o.externalClients?.() ?? 0);
+    const current = this.listeners.size + this.icyListeners.size + (o.externalClients?.() ?? 0);
     if (o.clientLimit > 0 && current >= o.clientLimit) return 'client-limit';
     if (o.bandwidthLimit > 0) {
       const rate = this.stats().bitrateIn;
@@ -361,9 +380,11 @@ export class StreamServer {
   private respond(l: Listener): void {
     const socket = l.socket;
     if (socket.destroyed) return;
+    const icy = this.icy && l.head.headers.get('icy-metadata') === '1' ? this.icy : null;
     const headers = [
       `HTTP/1.0 200 OK`,
       `Content-Type: ${contentTypeForCaps(this.caps)}`,
+      ...(icy ? [`icy-metaint: ${icy.metaint}`] : []),
       'Cache-Control: no-cache, no-store, must-revalidate',
       'Pragma: no-cache',
       'Connection: close',
@@ -377,12 +398,12 @@ export class StreamServer {
       socket.end();
       return;
     }
-    const id = this.sender.add(new StreamHandle(socket, { owned: true }), this.burst());
+    const id = (icy ? icy.sender : this.sender).add(new StreamHandle(socket, { owned: true }), this.burst());
     if (id === null) return;
     // A listener may stay for days: keep of its request only what the access log will need.
     l.head = slim(l.head, !!this.options.accessLog);
     l.raw = null;
-    this.listeners.set(id, l);
+    (icy ? this.icyListeners : this.listeners).set(id, l);
     this.totalClients++;
   }
 

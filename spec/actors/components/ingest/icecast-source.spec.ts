@@ -132,8 +132,37 @@ describeFfmpeg('icecast-source-producer with real source clients', () => {
     const noAuth = await rawRequest(port, `GET /admin/metadata?mount=/live.mp3&mode=updinfo&song=x HTTP/1.0\r\n\r\n`);
     await noAuth.closed;
     expect(noAuth.status()).toBe(401);
+
+    // Listeners that ask for ICY metadata get the title in-stream every icy-metaint bytes; others get the plain stream.
+    const streamerPort = Number(new URL(r.streamer.url).port);
+    const icy = await rawRequest(streamerPort, 'GET /radio HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n');
+    const plain = await rawRequest(streamerPort, 'GET /radio HTTP/1.0\r\n\r\n');
+    await waitFor(() => icy.status() === 200 && plain.status() === 200, 5000, 'both listeners answered');
+    const metaint = Number(/icy-metaint: (\d+)/.exec(icy.head())?.[1]);
+    expect(metaint).toBe(16000);
+    expect(plain.head()).not.toMatch(/^icy-metaint:/m);
+    const update = await rawRequest(port, `GET /admin/metadata?mount=/live.mp3&mode=updinfo&song=Second%20Song HTTP/1.0\r\nAuthorization: ${auth()}\r\n\r\n`);
+    await update.closed;
+    /** The titles in an ICY stream, walking its blocks as a player does. */
+    const titles = (body: Buffer): string[] => {
+      const out: string[] = [];
+      for (let at = metaint; at < body.length; ) {
+        const len = body[at] * 16;
+        if (at + 1 + len > body.length) break;
+        const text = body.toString('utf8', at + 1, at + 1 + len).replace(/\0+$/, '');
+        if (text) out.push(/^StreamTitle='(.*)';$/.exec(text)?.[1] ?? `bad block: ${text}`);
+        at += 1 + len + metaint;
+      }
+      return out;
+    };
+    await waitFor(() => titles(icy.body()).includes('Second Song'), 15000, 'the new title in the ICY stream');
+    expect(titles(icy.body()).every((t) => t === 'Artist - Title é' || t === 'Second Song')).toBe(true);
+    expect(plain.body().includes(Buffer.from('StreamTitle'))).toBe(false);
+    expect(plain.body().length).toBeGreaterThan(metaint);
+    icy.socket.destroy();
+    plain.socket.destroy();
     await dj.stop();
-  }, 30000);
+  }, 40000);
 });
 
 describe('icecast-source-producer refusals', () => {
