@@ -18,6 +18,11 @@ export const METRICS = {
   fluxcast_http_clients: 'listeners of an http-streamer now',
   fluxcast_http_bytes_sent_total: 'bytes an http-streamer sent to its listeners',
   fluxcast_http_clients_removed_total: 'listeners that left an http-streamer, by reason',
+  fluxcast_hls_clients: 'addresses that fetched from an hls-streamer in the last 30 s',
+  fluxcast_hls_requests_total: 'requests an hls-streamer answered (playlists, segments, parts)',
+  fluxcast_hls_bytes_sent_total: 'bytes of playlists, segments and parts an hls-streamer sent',
+  fluxcast_source_connected: 'an ingest producer has a source sending (1) or not (0)',
+  fluxcast_source_bytes_received: 'bytes an ingest producer received from its current source (0 without one)',
   fluxcast_gdp_errors_total: 'feed connections that ended on a GDP error, by code',
   fluxcast_worker_cpu_seconds_total: 'CPU seconds a worker process used',
   fluxcast_worker_resident_memory_bytes: 'resident memory of a worker process',
@@ -80,6 +85,23 @@ export class PlanetMetrics {
     });
     c('fluxcast_http_clients_removed_total', ['component', 'reason'], (m, s) => {
       for (const x of streamers(s)) for (const [reason, n] of Object.entries(x.details?.removed ?? {})) m.inc({ component: x.id, reason }, n);
+    });
+    const hls = (s: StatusJson) => s.components.filter((x) => x.type === 'hls-streamer' && x.details);
+    g('fluxcast_hls_clients', ['component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.set({ component: x.id, mount: mount(x.details?.url) }, x.details?.clients ?? 0);
+    });
+    c('fluxcast_hls_requests_total', ['component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.requests ?? 0);
+    });
+    c('fluxcast_hls_bytes_sent_total', ['component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.bytesServed ?? 0);
+    });
+    const sources = (s: StatusJson) => s.components.filter((x) => x.details?.source);
+    g('fluxcast_source_connected', ['component'], (m, s) => {
+      for (const x of sources(s)) m.set({ component: x.id }, x.details?.source?.connected ? 1 : 0);
+    });
+    g('fluxcast_source_bytes_received', ['component'], (m, s) => {
+      for (const x of sources(s)) m.set({ component: x.id }, x.details?.source?.bytesIn ?? 0);
     });
     c('fluxcast_gdp_errors_total', ['component', 'code'], (m, s) => {
       const sums = new Map<string, number>();

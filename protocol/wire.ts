@@ -26,6 +26,7 @@ export const componentStateSchema = z.object({
       clients: z.number().int().nonnegative().optional(),
       bitrateOut: z.number().nonnegative().optional(),
       bytesServed: z.number().nonnegative().optional(),
+      requests: z.number().int().nonnegative().optional(),
       routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
       /** Listeners that left, by reason (closed, slow, removed, error...). */
       removed: z.record(z.string().max(32), z.number().int().nonnegative()).optional(),

@@ -35,6 +35,8 @@ export interface ComponentDetails {
   /** bits per second out to listeners */
   bitrateOut?: number;
   bytesServed?: number;
+  /** requests answered (an hls-streamer) */
+  requests?: number;
   routes?: Array<{ mount: string; owner: string }>;
   /** Listeners that left, by reason. */
   removed?: Record<string, number>;

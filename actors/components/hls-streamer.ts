@@ -80,7 +80,7 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
 
   override details(): ComponentDetails {
     const st = this.server?.stats();
-    return { url: this.url, clients: st?.clients ?? 0, bytesServed: st?.bytesServed ?? 0 };
+    return { url: this.url, clients: st?.clients ?? 0, bytesServed: st?.bytesServed ?? 0, requests: st?.requests ?? 0 };
   }
 
   protected override onFrame(_eater: string, _feedId: string, f: GdpFrame): void {

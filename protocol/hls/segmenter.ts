@@ -13,7 +13,9 @@ export interface HlsPart {
   durationS: number;
   independent: boolean;
   complete: boolean;
-  /** ms (wall clock) when its last byte arrived, and when it was listed */
+  /** ms (wall clock) when its last byte arrived */
+  lastByteAt: number;
+  /** ms (wall clock) when it was complete (listed) */
   completedAt: number;
 }
 
@@ -104,6 +106,7 @@ export class HlsSegmenter {
     }
     part.chunks.push(data);
     part.bytes += data.length;
+    part.lastByteAt = now;
     return changed;
   }
 
@@ -124,7 +127,7 @@ export class HlsSegmenter {
   }
 
   private openPart(seg: HlsSegment, keyframe: boolean): HlsPart {
-    const part: HlsPart = { msn: seg.msn, index: seg.parts.length, chunks: [], bytes: 0, durationS: 0, independent: keyframe || !this.sawDelta, complete: false, completedAt: 0 };
+    const part: HlsPart = { msn: seg.msn, index: seg.parts.length, chunks: [], bytes: 0, durationS: 0, independent: keyframe || !this.sawDelta, complete: false, lastByteAt: 0, completedAt: 0 };
     seg.parts.push(part);
     this.partStart = this.clock;
     return part;
