@@ -31,14 +31,18 @@ window.playHls = (url, lowLatencyMode) => new Promise((resolve) => {
   hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch((e) => errors.push(String(e))));
   let first = -1;
   const latencies = [];
+  const real = [];
   const started = Date.now();
   const tick = setInterval(() => {
     if (first < 0 && video.currentTime > 0) first = video.currentTime;
     if (first >= 0 && hls.latency) latencies.push(hls.latency);
+    // The real latency: now minus the wall time of the frame on screen (EXT-X-PROGRAM-DATE-TIME is
+    // when its segment's first byte reached the origin).
+    if (first >= 0 && hls.playingDate) real.push((Date.now() - hls.playingDate.getTime()) / 1000);
     const advanced = first >= 0 ? video.currentTime - first : 0;
     if (advanced >= 3 || errors.length || Date.now() - started > 40000) {
       clearInterval(tick);
-      resolve({ advanced, errors, videoWidth: video.videoWidth, latency: latencies.length ? latencies[latencies.length - 1] : null,
+      resolve({ advanced, errors, videoWidth: video.videoWidth, latency: latencies.length ? latencies[latencies.length - 1] : null, real: real.length ? real[real.length - 1] : null,
         mse: MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"') });
       hls.destroy();
       video.remove();
@@ -95,7 +99,7 @@ window.watchHls = (url) => {
     await new Promise((r) => setTimeout(r, 3500));
     const page = await browser.newPage();
     await page.goto(pageUrl);
-    type Played = { advanced: number; errors: string[]; videoWidth: number; latency: number | null; mse: boolean };
+    type Played = { advanced: number; errors: string[]; videoWidth: number; latency: number | null; real: number | null; mse: boolean };
     const play = (url: string, ll: boolean) => page.evaluate(([u, l]) => (window as unknown as { playHls(u: string, l: boolean): Promise<Played> }).playHls(u as string, l as boolean), [url, ll] as const);
     const hls = await play(`http://127.0.0.1:${ports.hls}/tv.m3u8`, false);
     expect(hls.mse).toBe(true);
@@ -106,8 +110,11 @@ window.watchHls = (url) => {
     expect(ll.errors).toEqual([]);
     expect(ll.advanced).toBeGreaterThanOrEqual(3);
     expect(ll.videoWidth).toBe(320);
-    console.log(`hls.js live latency: HLS ${hls.latency?.toFixed(2)} s, LL-HLS ${ll.latency?.toFixed(2)} s`);
+    console.log(`live latency, as hls.js reports it: HLS ${hls.latency?.toFixed(2)} s, LL-HLS ${ll.latency?.toFixed(2)} s; ` +
+      `real (now − the program date time on screen): HLS ${hls.real?.toFixed(2)} s, LL-HLS ${ll.real?.toFixed(2)} s`);
     expect(ll.latency).not.toBeNull();
+    expect(ll.real).not.toBeNull();
+    expect(ll.real as number).toBeLessThan(hls.real as number); // low latency is lower
     await page.close();
   });
 
