@@ -11,7 +11,8 @@ import { GstCaps } from '../../protocol/gst/caps';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
 import { HlsSegmenter } from '../../protocol/hls/segmenter';
 import { HlsServer, HlsStats } from '../../transport/hls/hls-server';
-import { Component, ComponentDetails } from '../component/component';
+import { Component, ComponentDetails, PermanentError } from '../component/component';
+import { MountOwner, MountTable, mountTable } from '../../transport/http/porter';
 import { defineComponentType } from './component-type';
 
 export const hlsStreamerProperties = z
@@ -29,6 +30,8 @@ export const hlsStreamerProperties = z
     /** Access-Control-Allow-Origin ('' = none) */
     'cors-origin': z.string().regex(/^(\*|https?:\/\/[^\s,]+|)$/, "must be *, an origin such as https://example.org, or ''").default('*'),
     'token-auth': z.array(z.string().min(1)).nonempty().optional(),
+    /** serve through this porter (a porter component of the same flow, on the same worker) instead of an own port */
+    porter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional(),
     /** blocked (low-latency) requests waiting at once, at most */
     'max-waiting': z.number().int().min(1).max(100000).default(10000),
   })
@@ -41,8 +44,15 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
   private server: HlsServer | null = null;
   private streamId: string | null = null;
 
+  private mounts: { table: MountTable; owner: MountOwner; paths: string[] } | null = null;
+
   get url(): string {
-    return `http://${this.properties.host}:${this.server?.port ?? this.properties.port}${this.properties['mount-point']}`;
+    const p = this.properties;
+    if (p.porter) {
+      const via = mountTable(`/${this.flow}/${p.porter}`).address;
+      return via ? `${via.scheme}://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
+    }
+    return `http://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
   }
 
   get hls(): HlsSegmenter | null {
@@ -63,15 +73,30 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
     const seg = new HlsSegmenter({ targetDuration: p['target-duration'], partDuration: p['low-latency'] ? p['part-duration'] : null, windowSize: p['playlist-length'] });
     const server = new HlsServer(seg, {
       host: p.host, port: p.port, mountPoint: p['mount-point'], lowLatency: p['low-latency'], partDuration: p['part-duration'],
-      corsOrigin: p['cors-origin'], tokens: p['token-auth'], maxWaiting: p['max-waiting'],
+      corsOrigin: p['cors-origin'], tokens: p['token-auth'], maxWaiting: p['max-waiting'], listen: !p.porter,
     });
     await server.listen();
     this.segmenter = seg;
     this.server = server;
+    if (p.porter) {
+      // The playlist and everything under its prefix (/tv.m3u8 and /tv/...).
+      const table = mountTable(`/${this.flow}/${p.porter}`);
+      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw) };
+      const paths = [p['mount-point'], `${p['mount-point'].replace(/\.m3u8$/, '')}/`];
+      for (const path of paths) {
+        if (!table.add(path, owner)) {
+          for (const q of paths) table.remove(q, owner);
+          throw new PermanentError(`porter ${p.porter} already has a streamer at ${path}`);
+        }
+      }
+      this.mounts = { table, owner, paths };
+    }
     this.addMessage('info', `HLS${p['low-latency'] ? ' (low latency)' : ''} at ${this.url}`);
   }
 
   protected async teardown(): Promise<void> {
+    if (this.mounts) for (const path of this.mounts.paths) this.mounts.table.remove(path, this.mounts.owner);
+    this.mounts = null;
     await this.server?.close();
     this.server = null;
     this.segmenter = null;

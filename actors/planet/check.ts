@@ -98,7 +98,7 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
   for (const g of groups) {
     g.components.forEach((c, ci) => {
       const porter = (c.properties as Record<string, unknown>).porter;
-      if (c.type !== 'http-streamer' || typeof porter !== 'string') return;
+      if ((c.type !== 'http-streamer' && c.type !== 'hls-streamer') || typeof porter !== 'string') return;
       const where = formatPath([...g.prefix, 'components', ci, 'properties', 'porter']);
       const target = g.components.find((x) => x.name === porter);
       if (!target || target.type !== 'porter') issues.push({ path: where, message: `no porter '${porter}' in flow ${g.flow}` });

@@ -6,6 +6,7 @@
 // are immutable for caches; playlists are not cached. CORS for players on other sites.
 
 import * as http from 'http';
+import * as net from 'net';
 import { HlsSegmenter } from '../../protocol/hls/segmenter';
 import { renderPlaylist } from '../../protocol/hls/playlist';
 import { sameSecret } from '../../protocol/compare';
@@ -22,6 +23,8 @@ export interface HlsServerOptions {
   tokens?: string[];
   /** How many blocked requests may wait at once (beyond: 503). */
   maxWaiting: number;
+  /** False behind a porter: no port of its own, connections are handed in (acceptHanded). */
+  listen?: boolean;
 }
 
 export interface HlsStats {
@@ -63,8 +66,17 @@ export class HlsServer {
   }
 
   async listen(): Promise<number> {
+    if (this.o.listen === false) return 0;
     this.port = await listenOn(this.server, { host: this.o.host, port: this.o.port }, HTTP_LISTEN);
     return this.port;
+  }
+
+  /** A connection whose request head a porter read: served as if it came here (keep-alive too). */
+  acceptHanded(socket: net.Socket, rawHead: Buffer): void {
+    socket.pause();
+    socket.unshift(rawHead);
+    this.server.emit('connection', socket);
+    socket.resume();
   }
 
   async close(): Promise<void> {

@@ -39,8 +39,13 @@ export class MountTable {
     if (this.mounts.get(path) === owner) this.mounts.delete(path);
   }
 
+  /** The owner of `path`: an exact mount, else the longest prefix mount (one ending in '/', as an hls-streamer's segments). */
   get(path: string): MountOwner | undefined {
-    return this.mounts.get(path);
+    const exact = this.mounts.get(path);
+    if (exact) return exact;
+    let best: [string, MountOwner] | undefined;
+    for (const [m, o] of this.mounts) if (m.endsWith('/') && path.startsWith(m) && (!best || m.length > best[0].length)) best = [m, o];
+    return best?.[1];
   }
 
   routes(): Array<{ mount: string; owner: string }> {

@@ -6,6 +6,7 @@ import { ChildProcess } from 'child_process';
 import * as http from 'http';
 import * as HLS from 'hls-parser';
 import { HlsStreamer, hlsStreamerType } from '../../../actors/components/hls-streamer';
+import { porterType } from '../../../actors/components/porter';
 import { describeGst, spawnGdpProducer } from '../../helpers/gst';
 import { waitFor } from '../../helpers/net';
 
@@ -75,6 +76,47 @@ describeGst('hls-streamer over HTTP', () => {
     expect(h.mood).toBe('happy');
     h.feedDisconnected('default', FEED);
     expect(h.mood).toBe('hungry');
+  });
+
+  it('serves through a porter: the playlist and the segments under its prefix, on kept-alive connections', async () => {
+    const porter = porterType.create('front', porterType.properties.parse({ port: 0 }));
+    porter.flow = 'tv';
+    await porter.start();
+    try {
+      const h = hlsStreamerType.create('hls', hlsStreamerType.properties.parse({ porter: 'front', 'mount-point': '/tv.m3u8', 'target-duration': 1 })) as HlsStreamer;
+      h.flow = 'tv';
+      h.addFeed('default', FEED);
+      await h.start();
+      h.feedConnected('default', FEED);
+      s = h;
+      producer = spawnGdpProducer('videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=25/1 ! x264enc key-int-max=25 speed-preset=ultrafast tune=zerolatency bitrate=300 ! h264parse config-interval=-1 ! mpegtsmux', (f) => h.eat('default', FEED, f));
+      expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/tv\.m3u8$/);
+      const port = Number(new URL(h.url).port);
+      await waitFor(() => (h.hls?.lastCompleteMsn ?? -1) >= 1, 20000, 'two segments');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const viaAgent = (p: string) => new Promise<{ status: number; body: Buffer; socket: unknown }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: p, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), socket: req.socket }));
+        });
+        req.on('error', reject);
+      });
+      const pl = await viaAgent('/tv.m3u8');
+      expect(pl.status).toBe(200);
+      const uri = /^(tv\/seg-\d+\.ts)$/m.exec(pl.body.toString())?.[1];
+      const seg = await viaAgent(`/${uri}`);
+      expect(seg.status).toBe(200);
+      expect(seg.body[0]).toBe(0x47);
+      expect(seg.socket).toBe(pl.socket); // the same connection, kept alive
+      expect((await get(port, '/elsewhere.m3u8')).status).toBe(404); // the porter's own answer
+      expect(porter.details()?.routes).toEqual(expect.arrayContaining([{ mount: '/tv.m3u8', owner: '/tv/hls' }, { mount: '/tv/', owner: '/tv/hls' }]));
+      agent.destroy();
+    } finally {
+      await s?.stop();
+      s = null;
+      await porter.stop();
+    }
   });
 
   it('LL-HLS: blocking reloads and preload hints are answered within part-duration + 100 ms of the part\'s last byte', async () => {
