@@ -3,17 +3,16 @@
 // → MPEG-TS → HLS. The position advances, the picture has its size, no error fires; hls.js's
 // live latency in low-latency mode is reported.
 
-import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
+import { browserTests, launchPlayer, servePage } from '../helpers/browser';
 import { describeGst } from '../helpers/gst';
 import { hlsPlanet } from '../helpers/hls';
 import { Proc, allHappy, freePort, run, waitForStatus, writePlanet } from '../helpers/planet';
 
 jest.setTimeout(150000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => fs.existsSync(f));
 const HLS_JS = path.resolve(__dirname, '../../node_modules/hls.js/dist/hls.min.js');
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>fluxcast HLS</title><body>
@@ -64,24 +63,15 @@ window.watchHls = (url) => {
 };
 </script>`;
 
-(CHROMIUM || process.env.CI ? describeGst : describe.skip)('HLS in chromium with hls.js', () => {
+(browserTests ? describeGst : describe.skip)('HLS in chromium with hls.js', () => {
   let browser: Browser;
   let pageServer: http.Server;
   let pageUrl = '';
   const procs: Proc[] = [];
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('chromium is required in CI (apt-get install chromium)');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
-    });
-    pageServer = http.createServer((req, res) => {
-      if (req.url === '/hls.min.js') res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(fs.readFileSync(HLS_JS));
-      else res.writeHead(200, { 'Content-Type': 'text/html' }).end(PAGE);
-    });
-    await new Promise<void>((r) => pageServer.listen(0, '127.0.0.1', () => r()));
-    pageUrl = `http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`;
+    browser = await launchPlayer();
+    ({ server: pageServer, url: pageUrl } = await servePage(PAGE, { '/hls.min.js': HLS_JS }));
   });
   afterAll(async () => {
     await browser?.close();

@@ -2,15 +2,14 @@
 // Ogg/Vorbis in <audio>, WebM/VP8 in <video>, each loaded from another origin with
 // crossorigin="anonymous", so they only play if the streamer's CORS headers are right.
 
-import * as fs from 'fs';
 import * as http from 'http';
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
+import { browserTests, launchPlayer, servePage } from '../helpers/browser';
 import { describeGst } from '../helpers/gst';
 import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, run, waitForStatus, writePlanet } from '../helpers/planet';
 
 jest.setTimeout(120000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((f) => fs.existsSync(f));
 
 function planet(managerPort: number, ports: { mp3: number; ogg: number; webm: number }): string {
   return `
@@ -58,21 +57,15 @@ window.playFor = (tag, url) => new Promise((resolve) => {
 });
 </script>`;
 
-(CHROMIUM || process.env.CI ? describeGst : describe.skip)('plain HTTP streams in chromium', () => {
+(browserTests ? describeGst : describe.skip)('plain HTTP streams in chromium', () => {
   let browser: Browser;
   let pageServer: http.Server;
   let pageUrl = '';
   const procs: Proc[] = [];
 
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('chromium is required in CI (apt-get install chromium)');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
-    });
-    pageServer = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(PAGE));
-    await new Promise<void>((r) => pageServer.listen(0, '127.0.0.1', () => r()));
-    pageUrl = `http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`;
+    browser = await launchPlayer();
+    ({ server: pageServer, url: pageUrl } = await servePage(PAGE));
   });
   afterAll(async () => {
     await browser?.close();
