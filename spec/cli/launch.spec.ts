@@ -5,6 +5,7 @@ import { describeGst, decodedSeconds, runGstClient } from '../helpers/gst';
 import { waitFor } from '../helpers/net';
 import { freePort } from '../helpers/planet';
 import { get, rawRequest } from '../helpers/http';
+import { pushTone } from '../helpers/ffmpeg';
 
 jest.setTimeout(60000);
 
@@ -60,6 +61,34 @@ describeGst('fluxcast launch with GStreamer components', () => {
       expect(decodedSeconds(dec)).toBeGreaterThanOrEqual(1.5);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describeGst('fluxcast launch with a real source', () => {
+  it('takes a DJ\'s MP3 through an icecast-source-producer and streams it; hungry again when the DJ leaves', async () => {
+    const [djPort, port] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [CLI, 'launch', `icecast-source-producer port=${djPort} mount-point=/live password=launch-dj-password ! http-streamer port=${port} mount-point=/live.mp3`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    let dj: ReturnType<typeof pushTone> | null = null;
+    try {
+      await waitFor(() => out.includes(`waiting for a source at http://127.0.0.1:${djPort}/live`), 20000, 'the producer listening');
+      dj = pushTone(`icecast://source:launch-dj-password@127.0.0.1:${djPort}/live`, 'mp3', 60, ['-content_type', 'audio/mpeg']);
+      await waitFor(() => /icecast-source-producer\d*: happy/.test(out), 20000, 'the producer happy');
+      const r = await rawRequest(port, get('/live.mp3'));
+      await waitFor(() => r.body().length > 8000, 10000, 'MP3 from the DJ');
+      expect(r.head()).toMatch(/Content-Type: audio\/mpeg/);
+      r.socket.destroy();
+      await dj.stop();
+      await waitFor(() => /icecast-source-producer\d*: hungry[\s\S]*icecast-source-producer\d*: happy[\s\S]*icecast-source-producer\d*: hungry/.test(out), 10000, 'hungry once the DJ left');
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      await dj?.stop();
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 });
