@@ -134,6 +134,9 @@ export class HlsSegmenter {
   }
 
   private closePart(part: HlsPart, now: number): void {
+    // One buffer from now on: every request for the part is served without a copy, and the
+    // (larger) buffers the pieces came in are let go.
+    if (part.chunks.length !== 1) part.chunks = [Buffer.concat(part.chunks, part.bytes)];
     part.durationS = Math.max(0.001, this.clock - this.partStart);
     part.complete = true;
     part.completedAt = now;

@@ -201,15 +201,15 @@ export class HlsServer {
   private partRequest(msn: number, index: number, res: http.ServerResponse, head: boolean): void {
     const find = () => this.seg.segment(msn)?.parts[index];
     const p = find();
-    if (p?.complete && p.chunks.length) return this.send(res, 200, 'video/mp2t', Buffer.concat(p.chunks), 'public, max-age=31536000, immutable', head);
+    if (p?.complete && p.chunks.length) return this.send(res, 200, 'video/mp2t', p.chunks[0], 'public, max-age=31536000, immutable', head);
     // The part the playlist hints at (or the one right after): answered once it is complete.
     const last = this.seg.segments[this.seg.segments.length - 1];
     const hinted = last && (msn === last.msn || msn === last.msn + 1);
     if (!this.o.lowLatency || !hinted) return this.send(res, 404, 'text/plain', Buffer.from(`no part ${msn}.${index}\n`), 'no-store');
     this.wait(res, () => !!find()?.complete, (timedOut) => {
       const q = find();
-      if (timedOut || !q?.complete) this.send(res, 503, 'text/plain', Buffer.from('the part did not come in time\n'), 'no-store');
-      else this.send(res, 200, 'video/mp2t', Buffer.concat(q.chunks), 'public, max-age=31536000, immutable', head);
+      if (timedOut || !q?.complete || !q.chunks.length) this.send(res, 503, 'text/plain', Buffer.from('the part did not come in time\n'), 'no-store');
+      else this.send(res, 200, 'video/mp2t', q.chunks[0], 'public, max-age=31536000, immutable', head);
     });
   }
 }
