@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { Backoff } from '../../transport/feed/backoff';
 import { ComponentDetails } from '../component/component';
 import { defineComponentType } from './component-type';
-import { IngestFormat, ingestFormat } from './ingest/formats';
+import { IngestFormat, ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
 
 export const httpPullProperties = z
@@ -123,15 +123,29 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
 
   private pull(req: http.ClientRequest, res: http.IncomingMessage, format: IngestFormat, contentType: string, url: string): void {
     req.setTimeout(0);
-    const session = this.beginSource(format, redact(url));
-    this.current = { session, contentType, since: Date.now(), url };
+    let session: SourceSession | null = null;
     let flowing = false;
-    session.onClose = () => {
-      if (this.current?.session === session) this.current = null;
-      res.destroy();
-      if (this.request === req) this.failed(flowing ? 'the stream ended' : 'no stream in the response');
+    const begin = (first: Buffer): SourceSession => {
+      const actual = sniffFormat(format, first);
+      if (actual !== format) this.addMessage('info', `${redact(url)} says ${contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      const s = this.beginSource(actual, redact(url));
+      this.current = { session: s, contentType, since: Date.now(), url };
+      s.onClose = () => {
+        if (this.current?.session === s) this.current = null;
+        res.destroy();
+        if (this.request === req) this.failed(flowing ? 'the stream ended' : 'no stream in the response');
+      };
+      return s;
+    };
+    const ended = () => {
+      if (session) this.sourceEnded(session);
+      else if (this.request === req) {
+        res.destroy();
+        this.failed('the response ended before any byte');
+      }
     };
     res.on('data', (chunk: Buffer) => {
+      session ??= begin(chunk);
       if (!flowing && session.parser.buffers > 0) {
         flowing = true;
         this.backoff.reset();
@@ -142,8 +156,8 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
         session.parser.onDrain(() => res.resume());
       }
     });
-    res.on('end', () => this.sourceEnded(session));
-    res.on('close', () => this.sourceEnded(session));
+    res.on('end', ended);
+    res.on('close', ended);
     res.on('error', () => undefined);
   }
 }

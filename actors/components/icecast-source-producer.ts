@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ComponentDetails, PermanentError } from '../component/component';
 import { SourceMetadata, SourceServer } from '../../transport/http/source-server';
 import { defineComponentType } from './component-type';
-import { ingestFormat } from './ingest/formats';
+import { ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
 
 export const icecastSourceProperties = z
@@ -31,7 +31,8 @@ export const icecastSourceProperties = z
 export type IcecastSourceProperties = z.infer<typeof icecastSourceProperties>;
 
 interface Connected {
-  session: SourceSession;
+  /** Made on the first bytes (their magic may correct the declared type). */
+  session: SourceSession | null;
   socket: net.Socket;
   meta: SourceMetadata;
   address: string;
@@ -100,6 +101,11 @@ export class IcecastSourceProducer extends IngestProducer<IcecastSourcePropertie
     return this.server?.port ?? 0;
   }
 
+  /** A source holds the mount (from its accepted head on, before its first byte too). */
+  override get sourceConnected(): boolean {
+    return this.source !== null;
+  }
+
   override details(): ComponentDetails {
     const s = this.source;
     const p = this.properties;
@@ -108,7 +114,7 @@ export class IcecastSourceProducer extends IngestProducer<IcecastSourcePropertie
       source: s
         ? {
             connected: true, address: s.address, contentType: s.meta.contentType, name: s.meta.name, description: s.meta.description,
-            genre: s.meta.genre, bitrate: s.meta.bitrate, title: this.currentTitle, bytesIn: s.session.bytes, since: s.since,
+            genre: s.meta.genre, bitrate: s.meta.bitrate, title: this.currentTitle, bytesIn: s.session?.bytes ?? 0, since: s.since,
           }
         : { connected: false },
     };
@@ -121,24 +127,45 @@ export class IcecastSourceProducer extends IngestProducer<IcecastSourcePropertie
       return;
     }
     const label = `${address}${meta.agent ? ` (${meta.agent})` : ''}`;
-    const session = this.beginSource(format, label);
-    const src: Connected = { session, socket, meta, address, since: Date.now() };
+    const src: Connected = { session: null, socket, meta, address, since: Date.now() };
     this.source = src;
     this.currentTitle = undefined;
-    session.onClose = () => {
-      if (this.source === src) this.source = null;
-      socket.destroy();
+    const begin = (first: Buffer): SourceSession => {
+      const actual = sniffFormat(format, first);
+      if (actual !== format) this.addMessage('info', `source ${label} says ${meta.contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      const session = this.beginSource(actual, label);
+      src.session = session;
+      session.onClose = () => {
+        if (this.source === src) this.source = null;
+        socket.destroy();
+      };
+      return session;
     };
     const take = (chunk: Buffer) => {
+      if (this.source !== src) return;
+      const session = src.session ?? begin(chunk);
       if (!this.sourceData(session, chunk)) {
         socket.pause();
         session.parser.onDrain(() => socket.resume());
       }
     };
+    const gone = () => {
+      if (src.session) this.sourceEnded(src.session);
+      else if (this.source === src) this.source = null; // it left before sending a byte
+    };
+    // A source that sends nothing at all does not hold the mount.
+    const silent = setTimeout(() => {
+      if (src.session || this.source !== src) return;
+      this.source = null;
+      socket.destroy();
+      this.addMessage('warning', `source ${label} dropped: it sent nothing for ${this.properties['source-timeout']} s`);
+    }, this.properties['source-timeout'] * 1000);
+    silent.unref();
+    socket.once('close', () => clearTimeout(silent));
     if (rest.length) take(rest);
     socket.on('data', take);
-    socket.on('end', () => this.sourceEnded(session));
-    socket.on('close', () => this.sourceEnded(session));
+    socket.on('end', gone);
+    socket.on('close', gone);
     socket.resume();
   }
 }

@@ -30,3 +30,16 @@ export function ingestFormat(contentType: string | undefined): IngestFormat | nu
   const media = contentType.split(';')[0].trim().toLowerCase();
   return BY_TYPE[media] ?? null;
 }
+
+const WEBM_VIDEO: IngestFormat = { name: 'webm', kind: 'webm', media: 'video/webm' };
+
+/**
+ * The format the first bytes show, when they contradict the declared one: Ogg and WebM carry
+ * their magic ("OggS", the EBML header). ffmpeg's icecast:// says audio/mpeg unless told
+ * otherwise, so an Ogg stream often arrives labelled MP3. Anything else keeps its label.
+ */
+export function sniffFormat(declared: IngestFormat, head: Buffer): IngestFormat {
+  if (head.length >= 4 && head.toString('latin1', 0, 4) === 'OggS') return declared.name === 'ogg' ? declared : OGG;
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return declared.kind === 'webm' ? declared : WEBM_VIDEO;
+  return declared;
+}

@@ -70,6 +70,16 @@ describeFfmpeg('icecast-source-producer with real source clients', () => {
     await dj2.stop();
   }, 40000);
 
+  it('takes Ogg that ffmpeg labels audio/mpeg (its default) for what its bytes show', async () => {
+    r = await rig('/live');
+    const dj = pushTone(sourceUrl(r, '/live'), 'ogg', 60);
+    await waitFor(() => r.producer.mood === 'happy', 10000, 'happy with the mislabelled source');
+    expect(r.producer.details().source?.contentType).toBe('audio/mpeg');
+    expect(r.frames.find((f) => f.kind === 'caps')?.text).toMatch(/^application\/ogg, streamheader=/);
+    expect(r.producer.messages.some((m) => /says audio\/mpeg but sends ogg: taken as ogg/.test(m.text))).toBe(true);
+    await dj.stop();
+  }, 30000);
+
   it('takes MP3 from ffmpeg (frames with their caps) and a listener decodes it', async () => {
     r = await rig('/live.mp3');
     const dj = pushTone(sourceUrl(r, '/live.mp3'), 'mp3', 60, ['-content_type', 'audio/mpeg']);
@@ -197,7 +207,14 @@ describe('icecast-source-producer refusals', () => {
     expect(second.body().toString()).toMatch(/Mountpoint in use/);
     first.socket.destroy();
     expect(r.producer.mood).toBe('hungry'); // headers alone are no stream
-  });
+    await waitFor(() => !r.producer.sourceConnected, 3000, 'the mount free again');
+    // A source that says nothing after its head does not hold the mount past source-timeout.
+    const mute = await rawRequest(port, put('/live.ogg', { Authorization: auth(), 'Content-Type': 'audio/ogg' }));
+    await waitFor(() => r.producer.sourceConnected, 3000, 'the mute source registered');
+    await mute.closed;
+    expect(r.producer.sourceConnected).toBe(false);
+    expect(r.producer.messages.some((m) => /sent nothing for 2 s/.test(m.text))).toBe(true);
+  }, 20000);
 
   it('answers Expect: 100-continue, and drops a source that sends garbage, staying hungry with a message', async () => {
     r = await rig('/live.ogg');
