@@ -10,7 +10,6 @@ import { FluxError } from '../protocol/errors';
 import { LAUNCH_ERROR_CODE, LaunchGraph, parseLaunch } from '../protocol/launch-syntax';
 import { ComponentSpec, ComponentState } from '../protocol/wire';
 import { COMPONENT_TYPES } from '../actors/components/registry';
-import { HttpStreamer } from '../actors/components/http-streamer';
 import { Worker } from '../actors/worker/worker';
 import { LogFn } from '../actors/log';
 
@@ -64,10 +63,9 @@ export async function startLaunch(description: string, print: (line: string) => 
       moods.set(s.id, s.mood);
       const last = s.messages[s.messages.length - 1];
       print(`${name}: ${s.mood}${s.mood === 'sad' && last ? ` (${last.text})` : ''}`);
-      const c = worker?.record.components.get(s.id)?.component;
-      if (s.mood === 'happy' && c instanceof HttpStreamer && !announced.has(s.id)) {
+      if (s.mood === 'happy' && s.type === 'http-streamer' && s.details?.url && !announced.has(s.id)) {
         announced.add(s.id);
-        print(`  listen at ${c.url}`);
+        print(`  listen at ${s.details.url}`);
       }
     }
   };

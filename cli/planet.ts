@@ -120,9 +120,11 @@ export async function runWorker(
     managerCa: caFor(opts),
     feedTls,
     log,
-    fatal: (code, reason) => {
+    // A refusal no retry can cure exits 78 (EX_CONFIG: not restarted by `up` or systemd);
+    // a supervision tree that gave up exits 70 (EX_SOFTWARE: restarted).
+    fatal: (code, reason, exitCode) => {
       reportError(new FluxError(code, reason));
-      stop(1);
+      stop(exitCode);
     },
   });
   try {

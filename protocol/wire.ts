@@ -87,6 +87,27 @@ export const componentStateSchema = z.object({
 });
 export type ComponentState = z.infer<typeof componentStateSchema>;
 
+/** One node of a process's live supervision tree, as `status --tree` shows it. */
+export interface WireTreeNode {
+  id: string;
+  state: 'running' | 'backoff' | 'stopped' | 'terminating';
+  restarts: number;
+  lastCrash: { reason: string; time: number } | null;
+  dropped: number;
+  children: WireTreeNode[];
+}
+
+export const treeNodeSchema: z.ZodType<WireTreeNode> = z.lazy(() =>
+  z.object({
+    id: z.string().max(300),
+    state: z.enum(['running', 'backoff', 'stopped', 'terminating']),
+    restarts,
+    lastCrash: z.object({ reason: z.string().max(2000), time: z.number() }).nullable(),
+    dropped: z.number().int().nonnegative(),
+    children: z.array(treeNodeSchema).max(1000),
+  }),
+);
+
 export const componentSpecSchema = z.object({
   id,
   type: z.string(),
@@ -125,6 +146,8 @@ export const toManagerSchema = z.discriminatedUnion('type', [
     components: z.array(componentStateSchema).max(10000),
     /** Supervised restarts of the worker's own actors. */
     worker: z.object({ restarts, linkRestarts: restarts, cpuSeconds: z.number().nonnegative().optional(), rssBytes: z.number().nonnegative().optional() }).optional(),
+    /** The worker process's live supervision tree. */
+    tree: treeNodeSchema.optional(),
   }),
   /** A worker stops cleanly: its components are sleeping, not lost. */
   z.object({ type: z.literal('shutdown') }),

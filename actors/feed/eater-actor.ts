@@ -1,173 +1,165 @@
-// The eater actor: one per eater feed of a running component, child of the component actor.
-// It owns one EaterConnection at a time (socket + GDP decoder + silence watchdog); bytes go from
-// the socket into the decoder and each frame to the component by a direct call, never through
-// this mailbox. When the connection ends (hang-up, EOS, GDP error, silence, refused handshake)
-// the actor crashes with that reason; its supervisor (the component actor) marks the feed
-// disconnected, which makes the component hungry by default, and restarts it after the feed
-// backoff, forever, until the component stops. Reconnection is nothing but that restart.
+// The eater actor: one per eater feed of a running component, a child of its component's
+// `eaters` supervisor. Each incarnation owns one EaterConnection (socket + GDP decoder +
+// silence watchdog); bytes go from the socket into the decoder and each frame to the
+// component through its port by a direct call, never through a mailbox. When the connection
+// ends (hang-up, EOS, GDP error, silence, a refused handshake) the incarnation crashes with
+// that reason; the eaters supervisor tells the core the feed is down (hungry by default) and
+// restarts the eater after the feed backoff, forever: reconnection is nothing but that restart.
 //
-// States: waiting (no target yet, or a feed-to eater with no pushed connection), connecting,
-// flowing (frames arrive), backoff (between a crash and the restart), stopped.
+// States (as status shows them): waiting (no target yet, or a feed-to eater with no pushed
+// connection), connecting, flowing (buffers arrive), backoff (between a crash and the
+// restart, from the tree), stopped.
 
-import { ActorContext, Ref, dispatch, spawn } from 'nact';
 import * as net from 'net';
-import { GdpFrame } from '../../protocol/gdp';
 import { EaterConnection } from '../../transport/feed/eater-connection';
 import { TlsMaterial } from '../../transport/tls';
-import { FEED_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
+import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ComponentPort } from '../component/component-port';
+import { FeedDirectory } from '../worker/feed-directory';
 
 export type EaterState = 'waiting' | 'connecting' | 'flowing' | 'backoff' | 'stopped';
 
-/** What the component actor keeps about one eater feed, across the eater actor's restarts. */
-export interface EaterRecord extends SupervisedRecord {
-  readonly eater: string;
-  readonly feed: string;
-  readonly mode: 'eat-from' | 'feed-to';
-  /** Where to dial; `secret` when it is another planet's feed (a relay), else the worker's own. */
-  target: { host: string; port: number; secret?: string } | null;
-  /** Where the current connection was dialed (eat-from). */
-  dialed: { host: string; port: number; secret?: string } | null;
-  conn: EaterConnection | null;
-  state: EaterState;
-  /** Why the last connection ended (or failed to start). */
-  lastReason: string | null;
-  /** How connections ended, by error code (for metrics). */
-  readonly errors: Map<string, number>;
+export interface FeedTarget {
+  host: string;
+  port: number;
+  /** Another planet's workers' secret (a relay); else the worker's own. */
+  secret?: string;
 }
 
-/** How the eater reaches its component: direct calls on the data path. */
-export interface EaterSink {
-  frame(eater: string, feed: string, frame: GdpFrame): void;
-  flowing(eater: string, feed: string): void;
-  /** The feed stopped with `reason`; `note` says it is news worth a message (not a repeated failure). */
-  stopped(eater: string, feed: string, reason: string, note: boolean): void;
-}
+export const sameTarget = (a: FeedTarget | null | undefined, b: FeedTarget | null | undefined): boolean => !!a && !!b && a.host === b.host && a.port === b.port && a.secret === b.secret;
 
+/** What every eater of a worker shares. */
 export interface EaterDeps {
   secret: string;
   tls?: TlsMaterial;
   checkIntervalMs: number;
-  sink: EaterSink;
-  changed(): void;
+  directory: FeedDirectory;
+}
+
+export interface EaterArgs {
+  eater: string;
+  feed: string;
+  mode: 'eat-from' | 'feed-to';
+  target: FeedTarget | null;
+  port: ComponentPort;
+  deps: EaterDeps;
 }
 
 export type EaterMsg =
-  | { type: 'target'; host: string; port: number; secret?: string }
+  | { type: 'target'; target: FeedTarget }
   | { type: 'attach'; socket: net.Socket; leftover: Buffer }
-  | { type: 'lost'; reason: string; conn: EaterConnection };
+  | { type: 'lost'; reason: string; code?: string; conn: EaterConnection };
 
-export function eaterRecord(eater: string, feed: string, mode: 'eat-from' | 'feed-to'): EaterRecord {
-  return { ...supervisedRecord(FEED_POLICY), eater, feed, mode, target: null, dialed: null, conn: null, state: 'waiting', lastReason: null, errors: new Map() };
+/** What an eater publishes about itself (its node's info in the live tree). */
+export interface EaterView {
+  kind: 'eater';
+  eater: string;
+  feed: string;
+  mode: 'eat-from' | 'feed-to';
+  state: EaterState;
+  lastDataAgoMs: number | null;
 }
 
-class FeedLost extends Error {}
+/** The reason a connection ended, with its error code when it has one: what the eaters supervisor reads from the crash. */
+export class FeedLost extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
-/** Spawns the eater actor of `record` under `parent` (the component actor). */
-export function spawnEater(parent: Ref<unknown>, record: EaterRecord, deps: EaterDeps, name: string): Ref<EaterMsg> {
-  record.alive = true;
-  const connecting = (c: EaterConnection) => {
-    record.conn = c;
-    record.state = 'connecting';
-    deps.changed();
-  };
-  const newConnection = (self: Ref<EaterMsg>): EaterConnection => {
+interface State {
+  conn: EaterConnection | null;
+  dialed: FeedTarget | null;
+  state: EaterState;
+}
+
+export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
+  let st: State = { conn: null, dialed: null, state: 'waiting' };
+  const publish = (ctx: Ctx<EaterMsg>) =>
+    ctx.setInfo({
+      kind: 'eater',
+      read: (): EaterView => ({ kind: 'eater', eater: a.eater, feed: a.feed, mode: a.mode, state: st.state, lastDataAgoMs: st.conn?.lastDataAgoMs ?? null }),
+    });
+  const connection = (ctx: Ctx<EaterMsg>): EaterConnection => {
     const c: EaterConnection = new EaterConnection({
-      feed: record.feed,
-      checkIntervalMs: deps.checkIntervalMs,
-      onFrame: (f) => deps.sink.frame(record.eater, record.feed, f),
-      onFlowing: () => {
-        record.state = 'flowing';
-        record.lastReason = null;
-        deps.sink.flowing(record.eater, record.feed);
-        deps.changed();
-      },
-      onEnd: (reason) => dispatch(self, { type: 'lost', reason, conn: c }),
+      feed: a.feed,
+      checkIntervalMs: a.deps.checkIntervalMs,
+      onFrame: (f) => a.port.eat(a.eater, a.feed, f),
+      onFlowing: ctx.guard(() => {
+        st.state = 'flowing';
+        a.port.toCore({ type: 'feed-up', eater: a.eater, feed: a.feed });
+        publish(ctx);
+      }),
+      onEnd: (reason, code) => ctx.tell({ type: 'lost', reason, code, conn: c }),
     });
     return c;
   };
-  const dial = (ctx: ActorContext<EaterMsg, Ref<unknown>>) => {
-    const t = record.target;
-    if (!record.alive || record.mode !== 'eat-from' || !t) {
-      record.state = 'waiting';
+  const replace = (why: string) => {
+    const old = st.conn;
+    if (!old) return;
+    st.conn = null;
+    const wasFlowing = old.flowing;
+    old.close();
+    if (wasFlowing) a.port.toCore({ type: 'feed-down', eater: a.eater, feed: a.feed, reason: why, note: true });
+  };
+  const dial = (ctx: Ctx<EaterMsg>, t: FeedTarget | null) => {
+    if (a.mode !== 'eat-from' || !t) {
+      st.state = 'waiting';
+      publish(ctx);
       return;
     }
-    const c = newConnection(ctx.self);
-    connecting(c);
-    record.dialed = { ...t };
-    c.open(t.host, t.port, t.secret ?? deps.secret, deps.tls);
+    const c = connection(ctx);
+    st = { ...st, conn: c, dialed: { ...t }, state: 'connecting' };
+    publish(ctx);
+    c.open(t.host, t.port, t.secret ?? a.deps.secret, a.deps.tls);
   };
-  const ref = spawn(
-    parent,
-    (st: null, msg: EaterMsg, ctx): null => {
+  return {
+    init(ctx) {
+      ctx.defer(() => {
+        st.conn?.close();
+        st.conn = null;
+        st.state = 'stopped';
+      });
+      if (a.mode === 'feed-to') {
+        ctx.defer(
+          a.deps.directory.pushedEater(a.feed, (socket, leftover) => {
+            if (!ctx.tell({ type: 'attach', socket, leftover })) socket.destroy();
+          }),
+        );
+      }
+      dial(ctx, a.target);
+      return st;
+    },
+    receive(_s, msg, ctx) {
       switch (msg.type) {
-        case 'target': {
-          record.target = { host: msg.host, port: msg.port, secret: msg.secret };
-          if (record.mode !== 'eat-from') return st;
-          const d = record.dialed;
-          if (d && record.conn && d.host === msg.host && d.port === msg.port && d.secret === msg.secret) return st; // an identical repeat
-          if (record.conn) {
-            // The upstream moved: this connection is over, for a reason that is no fault.
-            const old = record.conn;
-            record.conn = null;
-            const wasFlowing = old.flowing;
-            old.close();
-            if (wasFlowing) deps.sink.stopped(record.eater, record.feed, 'upstream moved', true);
-          }
-          dial(ctx);
+        case 'target':
+          if (a.mode !== 'eat-from') return st;
+          if (st.conn && sameTarget(st.dialed, msg.target)) return st; // an identical repeat
+          // The upstream moved: this connection is over, for a reason that is no fault.
+          replace('upstream moved');
+          dial(ctx, msg.target);
           return st;
-        }
         case 'attach': {
-          const old = record.conn;
-          if (old) {
-            record.conn = null;
-            const wasFlowing = old.flowing;
-            old.close();
-            if (wasFlowing) deps.sink.stopped(record.eater, record.feed, 'replaced by a new pushed connection', true);
-          }
-          const c = newConnection(ctx.self);
-          connecting(c);
+          replace('replaced by a new pushed connection');
+          const c = connection(ctx);
+          st = { ...st, conn: c, state: 'connecting' };
+          publish(ctx);
           c.attach(msg.socket, msg.leftover);
           return st;
         }
         case 'lost':
-          if (msg.conn !== record.conn) return st; // an older connection's late news
-          throw new FeedLost(msg.reason);
+          if (msg.conn !== st.conn) return st; // an older connection's late news
+          throw new FeedLost(msg.reason, msg.code);
         default:
-          throw new UnknownMessageError(`eater ${record.feed}`, msg);
+          throw new UnknownMessageError(`eater ${a.feed}`, msg);
       }
     },
-    name,
-    {
-      initialStateFunc: (ctx) => {
-        // (Re)started: dial the upstream, or wait for a pushed connection.
-        if (record.alive) dial(ctx);
-        return null;
-      },
-      onCrash: supervise<EaterMsg>(record, {
-        crashed: (err) => {
-          const c = record.conn;
-          record.conn = null;
-          const wasFlowing = !!c && (c.flowing || record.state === 'flowing');
-          c?.close();
-          const reason = err instanceof FeedLost ? err.message : `eater crashed: ${err?.message}`;
-          const code = /^(FLUX_[A-Z_]+)/.exec(reason)?.[1];
-          if (code) record.errors.set(code, (record.errors.get(code) ?? 0) + 1);
-          const repeated = reason === record.lastReason;
-          record.lastReason = reason;
-          record.state = 'backoff';
-          deps.sink.stopped(record.eater, record.feed, reason, wasFlowing || !repeated);
-          deps.changed();
-        },
-      }),
-    },
-  );
-  return ref;
+  };
 }
 
-/** Stops an eater for good (its component stops): no restart, connection closed. */
-export function retireEater(record: EaterRecord): void {
-  record.alive = false;
-  record.state = 'stopped';
-  record.conn?.close();
-  record.conn = null;
+export function eaterSpec(a: EaterArgs): ChildSpec<EaterArgs> {
+  return { id: a.feed, args: a, restart: 'permanent', shutdown: 2000, start: eaterDef };
 }

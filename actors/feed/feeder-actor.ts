@@ -1,181 +1,209 @@
-// The feeder actor: one per feeder of a running component, child of the component actor. It
-// owns the feeder's multi-client sender (transport/feed/feeder.ts) and is its control face:
-// add an eater's socket (from the feed server), remove one, set limits, read stats, and the
-// feed-to targets. Media never passes through it: the component writes frames to the sender
-// by direct calls. Each feed-to target is a push actor under it that keeps one connection to
-// the downstream feed server; a push that ends crashes and is restarted with the feed backoff,
-// forever, like an eater. A crash of the feeder actor itself resets it from its record: the
-// sender and its eaters are kept, the feed-to connections are dialed again.
+// The feeder actor: one per feeder of a running component, a child of the component's
+// `feeders` supervisor. Each incarnation owns its feeder's multi-client sender
+// (transport/feed/feeder.ts), plugs it into the component's port (the core writes frames to
+// it by direct calls) and registers with the worker's feed directory, so eaters that ask the
+// feed server for this feed are handed to it. It is the sender's control face: add an eater,
+// remove one, set limits, read stats. Each feed-to target is a push actor under it (FEED_FLAGS:
+// forever) that keeps one connection to a downstream feed server; the targets live in the
+// feeder's child specs, so a restarted feeder dials them again.
 
-import { Ref, dispatch, spawn } from 'nact';
 import * as net from 'net';
 import { Feeder } from '../../transport/feed/feeder';
 import { openFeed } from '../../transport/feed/feed-client';
 import { TlsMaterial } from '../../transport/tls';
 import { ClientStats, SenderTotals } from '../../transport/sender/multi-client-sender';
 import { SenderLimitsInput } from '../../transport/sender/policy';
-import { CONTROL_POLICY, FEED_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, FEED_FLAGS, UnknownMessageError } from '../supervision/index';
+import { ComponentPort } from '../component/component-port';
+import { FeedDirectory } from '../worker/feed-directory';
 
 export type PushState = 'connecting' | 'connected' | 'backoff' | 'stopped';
-
-export interface PushRecord extends SupervisedRecord {
-  readonly host: string;
-  readonly port: number;
-  socket: net.Socket | null;
-  state: PushState;
-  lastReason: string | null;
-}
-
-/** What the component actor keeps about one feeder. */
-export interface FeederRecord extends SupervisedRecord {
-  readonly name: string;
-  readonly feed: string;
-  /** The sender of the running component instance (a new one on every component restart). */
-  feeder: Feeder | null;
-  /** Feed-to targets, kept across restarts: host:port → push record. */
-  readonly pushes: Map<string, PushRecord>;
-}
-
-export type FeederReply =
-  | { type: 'added'; id: number | null }
-  | { type: 'stats'; totals: SenderTotals; clients: ClientStats[] }
-  | { type: 'ok' }
-  | { type: 'error'; message: string };
-
-export type FeederMsg =
-  | { type: 'add-eater'; socket: net.Socket; replyTo?: Ref<FeederReply> }
-  | { type: 'remove-eater'; id: number; replyTo?: Ref<FeederReply> }
-  | { type: 'set-limits'; limits: SenderLimitsInput; replyTo?: Ref<FeederReply> }
-  | { type: 'get-stats'; replyTo: Ref<FeederReply> }
-  | { type: 'feed-to'; host: string; port: number };
-
-type PushMsg = { type: 'lost'; reason: string; socket: net.Socket | null };
-
-export function feederRecord(name: string, feed: string): FeederRecord {
-  return { ...supervisedRecord(CONTROL_POLICY), name, feed, feeder: null, pushes: new Map() };
-}
-
-export function pushRecord(host: string, port: number): PushRecord {
-  return { ...supervisedRecord(FEED_POLICY), host, port, socket: null, state: 'connecting', lastReason: null };
-}
 
 export interface FeederDeps {
   secret: string;
   tls?: TlsMaterial;
-  changed(): void;
+  directory: FeedDirectory;
 }
 
-const pushName = (key: string) => actorName(`push ${key}`);
+export interface FeederArgs {
+  name: string;
+  /** The full feed id, /flow/component:feeder. */
+  feed: string;
+  /** Feed-to targets, host:port. */
+  pushes: readonly string[];
+  port: ComponentPort;
+  deps: FeederDeps;
+}
 
-function spawnPush(parent: Ref<unknown>, feeder: FeederRecord, push: PushRecord, deps: FeederDeps): void {
-  push.alive = true;
-  spawn(
-    parent,
-    (st: null, msg: PushMsg): null => {
-      if (msg.type !== 'lost') throw new UnknownMessageError(`push ${push.host}:${push.port}`, msg);
-      if (msg.socket !== push.socket) return st;
+export type FeederReply = { type: 'stats'; totals: SenderTotals; clients: ClientStats[] } | { type: 'ok' } | { type: 'error'; message: string };
+
+export type FeederMsg =
+  | { type: 'add-eater'; socket: net.Socket }
+  | { type: 'remove-eater'; id: number; reply?: (r: FeederReply) => void }
+  | { type: 'set-limits'; limits: SenderLimitsInput; reply?: (r: FeederReply) => void }
+  | { type: 'get-stats'; reply: (r: FeederReply) => void }
+  | { type: 'feed-to'; host: string; port: number };
+
+export interface FeederView {
+  kind: 'feeder';
+  name: string;
+  feed: string;
+  clients: number;
+}
+
+export interface PushView {
+  kind: 'push';
+  target: string;
+  state: PushState;
+}
+
+interface PushArgs {
+  host: string;
+  port: number;
+  feed: string;
+  sender: Feeder;
+  deps: FeederDeps;
+}
+
+type PushMsg = { type: 'connected'; socket: net.Socket } | { type: 'lost'; reason: string; socket: net.Socket | null };
+
+function pushDef(a: PushArgs): ActorDef<null, PushMsg> {
+  let socket: net.Socket | null = null;
+  let state: PushState = 'connecting';
+  const publish = (ctx: Ctx<PushMsg>) => ctx.setInfo({ kind: 'push', read: (): PushView => ({ kind: 'push', target: `${a.host}:${a.port}`, state }) });
+  return {
+    init(ctx) {
+      publish(ctx);
+      ctx.defer(() => {
+        socket?.destroy();
+        socket = null;
+        state = 'stopped';
+      });
+      openFeed({ host: a.host, port: a.port, secret: a.deps.secret, op: 'feed', feed: a.feed, tls: a.deps.tls }).then(
+        (r) => {
+          if (!ctx.tell({ type: 'connected', socket: r.socket })) r.socket.destroy();
+        },
+        (e: Error & { code?: string }) => ctx.tell({ type: 'lost', reason: `${e.code ? `${e.code}: ` : ''}${e.message}`, socket: null }),
+      );
+      return null;
+    },
+    receive(st, msg, ctx) {
+      if (msg.type === 'connected') {
+        socket = msg.socket;
+        state = 'connected';
+        const s = msg.socket;
+        s.once('close', () => ctx.tell({ type: 'lost', reason: 'hang-up', socket: s }));
+        a.sender.addEater(s);
+        publish(ctx);
+        return st;
+      }
+      if (msg.type !== 'lost') throw new UnknownMessageError(`push ${a.host}:${a.port}`, msg);
+      if (msg.socket !== socket) return st;
       throw new Error(msg.reason);
     },
-    pushName(`${push.host}:${push.port}`),
-    {
-      initialStateFunc: (ctx) => {
-        if (!push.alive) return null;
-        push.state = 'connecting';
-        const self = ctx.self;
-        openFeed({ host: push.host, port: push.port, secret: deps.secret, op: 'feed', feed: feeder.feed, tls: deps.tls }).then(
-          ({ socket }) => {
-            if (!push.alive || !feeder.feeder) return void socket.destroy();
-            push.socket = socket;
-            push.state = 'connected';
-            socket.once('close', () => dispatch(self, { type: 'lost', reason: 'hang-up', socket }));
-            feeder.feeder.addEater(socket);
-            deps.changed();
-          },
-          (e: Error & { code?: string }) => dispatch(self, { type: 'lost', reason: `${e.code ? `${e.code}: ` : ''}${e.message}`, socket: null }),
-        );
-        return null;
-      },
-      onCrash: supervise<PushMsg>(push, {
-        crashed: (err) => {
-          push.socket?.destroy();
-          push.socket = null;
-          push.state = 'backoff';
-          push.lastReason = err?.message ?? null;
-          deps.changed();
-        },
-      }),
-    },
-  );
+  };
 }
 
-/** Spawns the feeder actor of `record` (whose `feeder` the component actor has just created). */
-export function spawnFeeder(parent: Ref<unknown>, record: FeederRecord, deps: FeederDeps, name: string): Ref<FeederMsg> {
-  record.alive = true;
-  return spawn(
-    parent,
-    (st: null, msg: FeederMsg, ctx): null => {
-      const f = record.feeder;
+const pushSpec = (a: PushArgs): ChildSpec<PushArgs> => ({ id: `push ${a.host}:${a.port}`, args: a, restart: 'permanent', shutdown: 1000, start: pushDef });
+
+export function feederDef(a: FeederArgs): ActorDef<Feeder, FeederMsg> {
+  return {
+    flags: FEED_FLAGS,
+    init(ctx) {
+      const feeder = new Feeder(a.feed);
+      const publish = () => ctx.setInfo({ kind: 'feeder', read: (): FeederView => ({ kind: 'feeder', name: a.name, feed: a.feed, clients: feeder.clientCount }) });
+      feeder.on('eater-added', publish);
+      feeder.on('eater-removed', publish);
+      a.port.plugSender(a.name, feeder);
+      ctx.defer(() => {
+        a.port.unplugSender(a.name, feeder);
+        feeder.close();
+      });
+      ctx.defer(
+        a.deps.directory.feeder(a.feed, (socket) => {
+          socket.pause();
+          if (!ctx.tell({ type: 'add-eater', socket })) socket.destroy();
+        }),
+      );
+      publish();
+      for (const key of a.pushes) {
+        const i = key.lastIndexOf(':');
+        void ctx.startChild(pushSpec({ host: key.slice(0, i), port: Number(key.slice(i + 1)), feed: a.feed, sender: feeder, deps: a.deps }) as ChildSpec);
+      }
+      return feeder;
+    },
+    async receive(feeder, msg, ctx) {
       switch (msg.type) {
-        case 'add-eater': {
-          const id = f ? f.addEater(msg.socket) : null;
-          if (!f) msg.socket.destroy();
-          if (msg.replyTo) dispatch(msg.replyTo, { type: 'added', id });
-          deps.changed();
-          return st;
-        }
+        case 'add-eater':
+          feeder.addEater(msg.socket);
+          return feeder;
         case 'remove-eater': {
-          const ok = !!f?.sender.remove(msg.id, 'removed');
-          if (msg.replyTo) dispatch(msg.replyTo, ok ? { type: 'ok' } : { type: 'error', message: `no eater ${msg.id}` });
-          return st;
+          const ok = feeder.sender.remove(msg.id, 'removed');
+          msg.reply?.(ok ? { type: 'ok' } : { type: 'error', message: `no eater ${msg.id}` });
+          return feeder;
         }
         case 'set-limits':
           try {
-            f?.sender.setLimits(msg.limits);
-            if (msg.replyTo) dispatch(msg.replyTo, { type: 'ok' });
+            feeder.sender.setLimits(msg.limits);
+            msg.reply?.({ type: 'ok' });
           } catch (e) {
-            if (msg.replyTo) dispatch(msg.replyTo, { type: 'error', message: (e as Error).message });
+            msg.reply?.({ type: 'error', message: (e as Error).message });
           }
-          return st;
+          return feeder;
         case 'get-stats':
-          dispatch(msg.replyTo, f ? { type: 'stats', totals: f.sender.totals(), clients: f.sender.allStats() } : { type: 'error', message: 'not running' });
-          return st;
-        case 'feed-to': {
-          const key = `${msg.host}:${msg.port}`;
-          if (record.pushes.has(key)) return st; // an identical repeat is ignored
-          const push = pushRecord(msg.host, msg.port);
-          record.pushes.set(key, push);
-          spawnPush(ctx.self, record, push, deps);
-          return st;
-        }
+          msg.reply({ type: 'stats', totals: feeder.sender.totals(), clients: feeder.sender.allStats() });
+          return feeder;
+        case 'feed-to':
+          // An identical repeat is ignored; the target is in our spec already (the feeders supervisor keeps it).
+          await ctx.startChild(pushSpec({ host: msg.host, port: msg.port, feed: a.feed, sender: feeder, deps: a.deps }) as ChildSpec);
+          return feeder;
         default:
-          throw new UnknownMessageError(`feeder ${record.feed}`, msg);
+          throw new UnknownMessageError(`feeder ${a.feed}`, msg);
       }
     },
-    name,
-    {
-      initialStateFunc: (ctx) => {
-        // Started, or reset after a crash: the pushes are children again (nact stopped them).
-        for (const p of record.pushes.values()) {
-          p.socket?.destroy();
-          p.socket = null;
-          spawnPush(ctx.self, record, p, deps);
-        }
-        return null;
-      },
-      onCrash: supervise<FeederMsg>(record),
-    },
-  );
+  };
 }
 
-/** Stops a feeder for good (its component stops): pushes end, every eater is removed. */
-export function retireFeeder(record: FeederRecord): void {
-  record.alive = false;
-  for (const p of record.pushes.values()) {
-    p.alive = false;
-    p.state = 'stopped';
-    p.socket?.destroy();
-    p.socket = null;
-  }
-  record.feeder?.close();
-  record.feeder = null;
+export const feederSpec = (a: FeederArgs): ChildSpec<FeederArgs> => ({ id: `feeder ${a.name}`, args: a, restart: 'permanent', shutdown: 2000, start: feederDef });
+
+// ---- the feeders supervisor ----
+
+export interface FeedersArgs {
+  /** feeder name → full feed id */
+  feeders: ReadonlyArray<{ name: string; feed: string }>;
+  /** feeder name → feed-to targets (host:port), kept by the component's supervisor */
+  pushes: ReadonlyMap<string, ReadonlySet<string>>;
+  port: ComponentPort;
+  deps: FeederDeps;
 }
+
+export type FeedersMsg = { type: 'feed-to'; feeder: string; host: string; port: number };
+
+/**
+ * A component's feeders (CONTROL_FLAGS, one_for_one): a feeder that crashes gets a new sender
+ * (its eaters reconnect); too many crashes and the component restarts.
+ */
+export function feedersDef(a: FeedersArgs): ActorDef<Map<string, Set<string>>, FeedersMsg> {
+  const pushes = new Map([...a.pushes].map(([k, v]) => [k, new Set(v)]));
+  const argsOf = (f: { name: string; feed: string }): FeederArgs => ({ ...f, pushes: [...(pushes.get(f.name) ?? [])], port: a.port, deps: a.deps });
+  return {
+    flags: CONTROL_FLAGS,
+    children: a.feeders.map((f) => feederSpec(argsOf(f)) as ChildSpec),
+    init: () => pushes,
+    receive(st, msg, ctx) {
+      if (msg.type !== 'feed-to') throw new UnknownMessageError('feeders', msg);
+      const f = a.feeders.find((x) => x.name === msg.feeder);
+      if (!f) return st;
+      const key = `${msg.host}:${msg.port}`;
+      const set = pushes.get(f.name) ?? new Set<string>();
+      if (set.has(key)) return st; // an identical repeat is ignored
+      set.add(key);
+      pushes.set(f.name, set);
+      ctx.setChildArgs(`feeder ${f.name}`, argsOf(f));
+      ctx.send(`feeder ${f.name}`, { type: 'feed-to', host: msg.host, port: msg.port });
+      return st;
+    },
+  };
+}
+
+export const feedersSpec = (a: FeedersArgs): ChildSpec<FeedersArgs> => ({ id: 'feeders', args: a, restart: 'permanent', shutdown: 5000, start: feedersDef });

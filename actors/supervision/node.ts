@@ -38,12 +38,16 @@ interface Entry {
   timer: NodeJS.Timeout | null;
   dropped: number;
   gen: number;
+  /** The next restart comes at once (see expedite). */
+  skipBackoff: boolean;
 }
 
 export interface RuntimeHooks {
   log: LogFn;
   /** The root gave up: everything is torn down; the process must end (exit 70). */
   gaveUp(error: Error): void;
+  /** Something in the tree changed (an actor's info, a child's state). */
+  changed?(): void;
 }
 
 type AnyDef = ActorDef<unknown, unknown>;
@@ -58,7 +62,7 @@ export class Node {
   /** Messages sent through the bounded mailbox and not taken yet, and their bound (the supervisor's `mailbox` flag). */
   inFlight = 0;
   readonly mailboxBound: number;
-  note: string | undefined;
+  info: unknown;
   private chain: Promise<void> = Promise.resolve();
   private teardownDone: Promise<void> | null = null;
   readonly ctx: Ctx<unknown>;
@@ -150,15 +154,19 @@ export class Node {
 
   // ---- supervising children ----
 
-  private serial(fn: () => Promise<void> | void): Promise<void> {
+  /** Supervision steps of this node run one after the other; each resolves with its own result. */
+  private serial<T>(fn: () => Promise<T> | T): Promise<T> {
     const next = this.chain.then(fn);
-    this.chain = next.catch((err) => this.hooks.log(`${this.path}: supervision step failed: ${asError(err).stack ?? err}`, 'error'));
-    return this.chain;
+    this.chain = next.then(
+      () => undefined,
+      (err) => this.hooks.log(`${this.path}: supervision step failed: ${asError(err).stack ?? err}`, 'error'),
+    );
+    return next;
   }
 
   addChild(spec: ChildSpec): void {
     if (this.children.has(spec.id)) throw new Error(`${this.path}: a child '${spec.id}' exists already`);
-    const e: Entry = { spec, node: null, status: 'stopped', restarts: 0, lastCrash: null, backoff: new Backoff(this.flags.backoff), startedAt: 0, timer: null, dropped: 0, gen: 0 };
+    const e: Entry = { spec, node: null, status: 'stopped', restarts: 0, lastCrash: null, backoff: new Backoff(this.flags.backoff), startedAt: 0, timer: null, dropped: 0, gen: 0, skipBackoff: false };
     this.children.set(spec.id, e);
     this.spawnEntry(e);
   }
@@ -208,6 +216,7 @@ export class Node {
   }
 
   private notify(exit: ChildExit): void {
+    this.hooks.changed?.();
     if (this.ref && this.state === 'running') dispatch(this.ref as Ref<Internal>, { $sup: 'child-exit', exit });
   }
 
@@ -233,23 +242,24 @@ export class Node {
       if (!restart) {
         e.status = 'stopped';
         if (e.spec.restart === 'temporary') this.children.delete(e.spec.id);
-        this.notify({ id: e.spec.id, reason, restarting: false, delayMs: 0 });
+        this.notify({ id: e.spec.id, reason, restarting: false, delayMs: 0, info: node.info });
         return;
       }
       if (!this.window.allow(Date.now())) {
         e.status = 'stopped';
-        this.notify({ id: e.spec.id, reason, restarting: false, delayMs: 0 });
+        this.notify({ id: e.spec.id, reason, restarting: false, delayMs: 0, info: node.info });
         const last = reason.kind === 'crash' ? reason.error : new Error(`exited (${reason.kind})`);
-        this.giveUp(new IntensityExceeded(this.path, e.spec.id, this.flags.intensity, this.flags.periodMs, last));
+        this.giveUp(new IntensityExceeded(this.path, e.spec.id, this.flags.intensity, this.flags.periodMs, last, node.info));
         return;
       }
       const group = this.group(e);
       for (const o of [...group].reverse()) if (o !== e && o.node) await this.terminateEntry(o);
       if (Date.now() - e.startedAt >= this.flags.resetAfterMs) e.backoff.reset();
-      const delayMs = e.backoff.next();
+      const delayMs = e.skipBackoff ? 0 : e.backoff.next();
+      e.skipBackoff = false;
       for (const o of group) {
         o.status = 'backoff';
-        this.notify({ id: o.spec.id, reason: o === e ? reason : { kind: 'shutdown' }, restarting: true, delayMs });
+        this.notify({ id: o.spec.id, reason: o === e ? reason : { kind: 'shutdown' }, restarting: true, delayMs, ...(o === e ? { info: node.info } : {}) });
       }
       // One timer per child, same delay: they fire in start order (left to right).
       for (const o of group) {
@@ -260,6 +270,7 @@ export class Node {
               if (o.status !== 'backoff' || this.children.get(o.spec.id) !== o) return;
               o.restarts++;
               this.spawnEntry(o);
+              this.hooks.changed?.();
             }),
           delayMs,
         );
@@ -321,7 +332,13 @@ export class Node {
         return true;
       },
       startChild(spec) {
-        node.addChild(spec);
+        return node.serial(() => {
+          const e = node.children.get(spec.id);
+          if (e && (e.node || e.status === 'backoff')) return false;
+          if (e) node.children.delete(spec.id);
+          node.addChild(spec);
+          return true;
+        }) as Promise<boolean>;
       },
       terminateChild(id) {
         return node.serial(() => node.terminateEntry(entryOf(id)));
@@ -346,6 +363,23 @@ export class Node {
           node.spawnEntry(e);
         });
       },
+      expedite(id) {
+        const e = node.children.get(id);
+        if (!e) return;
+        e.backoff.reset();
+        if (e.status !== 'backoff' || !e.timer) {
+          e.skipBackoff = true;
+          return;
+        }
+        clearTimeout(e.timer);
+        e.timer = null;
+        void node.serial(() => {
+          if (e.status !== 'backoff' || node.children.get(id) !== e) return;
+          e.restarts++;
+          node.spawnEntry(e);
+          node.hooks.changed?.();
+        });
+      },
       setChildArgs(id, args) {
         entryOf(id).spec = { ...entryOf(id).spec, args };
       },
@@ -366,8 +400,11 @@ export class Node {
         return n && n.state === 'running' ? (n.ref as Ref<C>) : null;
       },
       hasChild: (id) => node.children.has(id),
-      setNote(note) {
-        node.note = note;
+      childStatus: (id) => node.children.get(id)?.status ?? null,
+      childIds: () => [...node.children.keys()],
+      setInfo(info) {
+        node.info = info;
+        node.hooks.changed?.();
       },
       tree: () => node.describe(),
     };
@@ -388,7 +425,7 @@ export class Node {
       restarts: e?.restarts ?? 0,
       lastCrash: e?.lastCrash ?? null,
       dropped: e?.dropped ?? 0,
-      ...(this.note !== undefined ? { note: this.note } : {}),
+      ...(this.info !== undefined ? { info: this.info } : {}),
       children: [...this.children.values()].map((c) => (c.node ? c.node.describe() : { id: c.spec.id, state: c.status, restarts: c.restarts, lastCrash: c.lastCrash, dropped: c.dropped, children: [] })),
     };
   }

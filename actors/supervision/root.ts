@@ -14,13 +14,15 @@ export interface RootOptions {
   log: LogFn;
   /** Everything was torn down after a give-up: the process must exit (code 70, one clear line). */
   gaveUp(error: Error): void;
+  /** Something in the tree changed (an actor's published info, a child's state). */
+  changed?(): void;
 }
 
 export interface Root {
   /** Sends to a top-level child through its bounded mailbox. */
   send(id: string, msg: unknown): boolean;
   childRef<M>(id: string): Ref<M> | null;
-  startChild(spec: ChildSpec): void;
+  startChild(spec: ChildSpec): Promise<boolean>;
   tree(): TreeNode;
   /** Sends to the live actor at `path` (ids from the root) through its bounded mailbox: how tests inject faults anywhere. */
   sendAt(path: string[], msg: unknown): boolean;
@@ -33,7 +35,7 @@ export function startRoot(children: ChildSpec[], o: RootOptions): Root {
   const root = new Node(o.id, o.id, null, null, { flags: o.flags, init: () => null, receive: (s) => s, children }, undefined, { log: o.log, gaveUp: (e) => {
     stopSystem(system);
     o.gaveUp(e);
-  } });
+  }, changed: o.changed });
   root.initialize(system as Ref<unknown>);
   const ctx: Ctx<unknown> = root.ctx;
   let stopping: Promise<void> | null = null;

@@ -5,6 +5,8 @@
 
 import { Ref } from 'nact';
 import { BackoffPolicy } from '../../transport/feed/backoff';
+import { FluxError } from '../../protocol/errors';
+import { SUPERVISION_ERROR_CODES } from './errors';
 
 /** permanent: always restarted; transient: restarted after a crash only; temporary: never. */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
@@ -47,6 +49,8 @@ export interface ChildExit {
   /** It will be started again (after `delayMs`), or not. */
   restarting: boolean;
   delayMs: number;
+  /** What the ended incarnation last published about itself (setInfo), for its parent to keep. */
+  info?: unknown;
 }
 
 /** The live view of one child, as `status --tree` shows it. */
@@ -61,8 +65,8 @@ export interface TreeNode {
   lastCrash: { reason: string; time: number } | null;
   /** Messages dropped because the child was down or its mailbox full. */
   dropped: number;
-  /** A short line the actor adds about itself (a mood, a feed state...). */
-  note?: string;
+  /** What the actor publishes about itself (its own state, for status; nobody else writes it). */
+  info?: unknown;
   children: TreeNode[];
 }
 
@@ -84,13 +88,22 @@ export interface Ctx<M> {
   exit(): void;
   /** Sends to self through the bounded mailbox; false when dropped. */
   tell(msg: M): boolean;
-  startChild(spec: ChildSpec): void;
+  /**
+   * Starts a child after the supervision steps already asked for (a deleteChild of the same id
+   * included); false when a live child with that id exists.
+   */
+  startChild(spec: ChildSpec): Promise<boolean>;
   /** Stops a child (with its teardown) and keeps its spec; resolves when it has ended. */
   terminateChild(id: string): Promise<void>;
   /** Terminates a child and forgets its spec. */
   deleteChild(id: string): Promise<void>;
   /** Terminates and starts a child again at once; `counted: false` (default) keeps it out of the intensity (a new stream is no fault). */
   restartChild(id: string, opts?: { counted?: boolean }): Promise<void>;
+  /**
+   * The reason a child waits is gone (the upstream it dials has moved): a backoff under way ends
+   * now, the next restart comes without one, and its backoff starts over from the first delay.
+   */
+  expedite(id: string): void;
   /** The arguments the child's next incarnation gets (the live one is told by a message, if at all). */
   setChildArgs(id: string, args: unknown): void;
   /** Sends to a child through its bounded mailbox; false when it is down or full (the drop is counted). */
@@ -98,8 +111,12 @@ export interface Ctx<M> {
   /** A running child's reference (null when it is down). */
   childRef<C>(id: string): Ref<C> | null;
   hasChild(id: string): boolean;
-  /** Adds a line about this actor to its node in the live tree. */
-  setNote(note: string | undefined): void;
+  /** A child's state (null when there is no such child). */
+  childStatus(id: string): ChildStatus | null;
+  /** The ids of the children, in start order. */
+  childIds(): string[];
+  /** Publishes what this actor is (a mood, a feed's state...) in its node of the live tree; read-only for others. */
+  setInfo(info: unknown): void;
   tree(): TreeNode;
 }
 
@@ -128,16 +145,17 @@ export interface ChildSpec<A = unknown> {
 }
 
 /** A supervisor whose intensity was exceeded: what its parent sees as the reason it crashed. */
-export class IntensityExceeded extends Error {
-  readonly code = 'FLUX_SUPERVISION_GAVE_UP';
+export class IntensityExceeded extends FluxError {
   constructor(
     readonly supervisor: string,
     readonly child: string,
     readonly restarts: number,
     readonly periodMs: number,
     readonly last: Error,
+    /** What the child that exited last had published (setInfo). */
+    readonly lastInfo?: unknown,
   ) {
-    super(`${supervisor}: ${child} exited ${restarts + 1} times within ${periodMs / 1000} s (intensity ${restarts}); last: ${last.message}`);
+    super(SUPERVISION_ERROR_CODES.GAVE_UP, `${supervisor}: ${child} exited ${restarts + 1} times within ${periodMs / 1000} s (intensity ${restarts}); last: ${last.message}`);
     this.name = 'IntensityExceeded';
   }
 }

@@ -1,18 +1,21 @@
-// The worker process: its actor system, its feed server and the worker actor at the root of
-// its tree (worker-actor.ts). This file only starts and stops them: it binds the feed server
-// (the first free port of 8600-8639 unless one is pinned), connects the feed server to the
-// feeder and eater actors of the components, and turns a clean stop (SIGINT/SIGTERM) into the
-// worker actor's shutdown, so the manager counts our components sleeping, not lost.
+// The worker process: its feed server and its supervision tree (worker-actor.ts draws it).
+// This file only starts and stops them: it binds the feed server (the first free port of
+// 8600-8639 unless one is pinned), hands the connections it accepts to the feeder and eater
+// actors that registered for them (feed-directory.ts), and turns a clean stop (SIGINT/SIGTERM)
+// into the worker actor's shutdown, so the manager counts our components sleeping, not lost.
+// When the tree's root gives up, the process must end: `fatal` is called with exit code 70.
 
 import { randomBytes } from 'crypto';
-import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import * as os from 'os';
 import { FeedServer, DEFAULT_FEED_PORTS } from '../../transport/feed/feed-server';
-import { acceptEater, acceptPushed } from '../component/component-actor';
 import { FromManager, ComponentState } from '../../protocol/wire';
 import { LogFn } from '../log';
 import { TlsMaterial } from '../../transport/tls';
-import { WorkerMsg, WorkerRecord, spawnWorkerActor, workerRecord } from './worker-actor';
+import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../supervision/index';
+import { FeedDirectory } from './feed-directory';
+import { componentsSpec } from './components-supervisor';
+import { EXIT_SOFTWARE, linkSpec } from './manager-link';
+import { componentStates, workerActorSpec } from './worker-actor';
 
 export interface WorkerOptions {
   name: string;
@@ -26,8 +29,8 @@ export interface WorkerOptions {
   advertiseHost?: string;
   checkIntervalMs: number;
   log: LogFn;
-  /** A refusal no retry can cure (a duplicate name): the caller exits with it. */
-  fatal?: (code: string, reason: string) => void;
+  /** A refusal no retry can cure (exit code 78), or a tree that gave up (70): the caller exits with it. */
+  fatal?: (code: string, reason: string, exitCode: number) => void;
   /** Every report of the components' states (what the manager is sent), debounced. */
   onReport?: (states: ComponentState[]) => void;
   /** A private CA the manager's certificate is signed by (wss://). */
@@ -47,10 +50,9 @@ export function advertisedAddress(feedHost: string, advertise?: string): string 
 }
 
 export class Worker {
-  private readonly system = startSystem();
-  readonly record: WorkerRecord = workerRecord();
+  readonly directory = new FeedDirectory();
   readonly feedServer: FeedServer;
-  private actor: Ref<WorkerMsg> | null = null;
+  private root: Root | null = null;
   private stopped = false;
   private periodic: NodeJS.Timeout | null = null;
 
@@ -58,20 +60,8 @@ export class Worker {
     this.feedServer = new FeedServer(
       { host: options.feedHost, port: options.feedPort ?? DEFAULT_FEED_PORTS, secret: options.secret, tls: options.feedTls },
       {
-        eat: (feed) => {
-          for (const c of this.record.components.values()) {
-            const a = acceptEater(c, feed);
-            if (a) return a;
-          }
-          return null;
-        },
-        feed: (feed) => {
-          for (const c of this.record.components.values()) {
-            const a = acceptPushed(c, feed);
-            if (a) return a;
-          }
-          return null;
-        },
+        eat: (feed) => this.directory.eaterArrives(feed),
+        feed: (feed) => this.directory.pushArrives(feed),
       },
     );
   }
@@ -80,11 +70,23 @@ export class Worker {
     return this.feedServer.port;
   }
 
-  get ref(): Ref<WorkerMsg> | null {
-    return this.actor;
+  /** The process's live supervision tree. */
+  tree(): TreeNode | null {
+    return this.root?.tree() ?? null;
   }
 
-  /** Binds the feed server (coded errors: FLUX_FEED_ADDRESS_IN_USE, FLUX_FEED_NO_FREE_PORT) and spawns the tree. */
+  /** Every component's state now, as the manager is told it. */
+  componentStates(): ComponentState[] {
+    const t = this.tree();
+    return t ? componentStates(t) : [];
+  }
+
+  /** Sends to the actor at `path` in the live tree (ids from the root): how tests inject faults. */
+  sendAt(path: string[], msg: unknown): boolean {
+    return this.root?.sendAt(path, msg) ?? false;
+  }
+
+  /** Binds the feed server (coded errors: FLUX_FEED_ADDRESS_IN_USE, FLUX_FEED_NO_FREE_PORT) and starts the tree. */
   async start(): Promise<void> {
     const o = this.options;
     const port = await this.feedServer.listen();
@@ -92,34 +94,52 @@ export class Worker {
     // Every line says which worker it concerns (and which component, when it does).
     const log: LogFn = (l, level, ctx) => o.log(`worker ${o.name}: ${l}`, level, { worker: o.name, ...ctx });
     log(`feed server on ${o.feedHost}:${port}${advertised !== o.feedHost ? ` (advertised as ${advertised})` : ''}`);
-    this.actor = spawnWorkerActor(this.system, this.record, {
-      link: o.managerUrl
-        ? {
-            managerUrl: o.managerUrl,
-            name: o.name,
-            secret: o.secret,
-            instance: randomBytes(12).toString('hex'),
-            feedHost: advertised,
-            feedPort: () => this.feedServer.port,
-            log,
-            fatal: (code, reason) => o.fatal?.(code, reason),
-            ca: o.managerCa,
-            feedsTls: !!o.feedTls,
-          }
-        : null,
-      componentDeps: { secret: o.secret, checkIntervalMs: o.checkIntervalMs, feedTls: o.feedTls },
+    const send = (id: string, msg: unknown) => this.root?.send(id, msg) ?? false;
+    const children: ChildSpec[] = [
+      componentsSpec({
+        eaters: { secret: o.secret, tls: o.feedTls, checkIntervalMs: o.checkIntervalMs, directory: this.directory },
+        feeders: { secret: o.secret, tls: o.feedTls, directory: this.directory },
+        log,
+      }) as ChildSpec,
+      workerActorSpec({
+        toManager: (msg) => send('link', { type: 'send', msg }),
+        components: (msg) => send('components', msg),
+        tree: () => this.root?.tree() ?? { id: 'worker', state: 'running', restarts: 0, lastCrash: null, dropped: 0, children: [] },
+        onReport: o.onReport,
+      }) as ChildSpec,
+    ];
+    if (o.managerUrl) {
+      children.push(
+        linkSpec({
+          managerUrl: o.managerUrl,
+          name: o.name,
+          secret: o.secret,
+          instance: randomBytes(12).toString('hex'),
+          feedHost: advertised,
+          feedPort: () => this.feedServer.port,
+          log,
+          fatal: (code, reason, exitCode) => o.fatal?.(code, reason, exitCode),
+          ca: o.managerCa,
+          feedsTls: !!o.feedTls,
+          deliver: (e) => send('worker', e),
+        }) as ChildSpec,
+      );
+    }
+    this.root = startRoot(children, {
+      id: `worker ${o.name}`,
+      flags: CONTROL_FLAGS,
       log,
-      onReport: o.onReport,
+      changed: () => void send('worker', { type: 'changed' }),
+      gaveUp: (e) => o.fatal?.('FLUX_SUPERVISION_GAVE_UP', `worker ${o.name}: the supervision tree gave up: ${e.message}`, EXIT_SOFTWARE),
     });
     // Counters (listeners, data age) change without a mood changing: report every second too.
-    const actor = this.actor;
-    this.periodic = setInterval(() => dispatch(actor, { type: 'changed' }), 1000);
+    this.periodic = setInterval(() => send('worker', { type: 'changed' }), 1000);
     this.periodic.unref();
   }
 
   /** Does what a manager would ask (launch runs without one). */
   command(msg: FromManager): void {
-    if (this.actor) dispatch(this.actor, { type: 'manager', msg });
+    this.root?.send('worker', { type: 'manager', msg });
   }
 
   /** Clean shutdown: tell the manager, stop every component, close everything. Idempotent. */
@@ -127,8 +147,14 @@ export class Worker {
     if (this.stopped) return;
     this.stopped = true;
     if (this.periodic) clearInterval(this.periodic);
-    if (this.actor) await query(this.actor, (replyTo: Ref<{ type: 'done' }>) => ({ type: 'shutdown' as const, replyTo }), 10000).catch(() => undefined);
+    const root = this.root;
+    if (root) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 10000);
+        if (!root.send('worker', { type: 'shutdown', done: () => (clearTimeout(t), resolve()) })) (clearTimeout(t), resolve());
+      });
+      await root.stop();
+    }
     await this.feedServer.close();
-    stopSystem(this.system);
   }
 }

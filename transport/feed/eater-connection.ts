@@ -19,8 +19,8 @@ export interface EaterConnectionOptions {
   onFrame(frame: GdpFrame): void;
   /** The first buffer arrived: the feed flows. */
   onFlowing(): void;
-  /** The connection is over (called once, never after close()). */
-  onEnd(reason: string): void;
+  /** The connection is over (called once, never after close()), with the error's code when there is one. */
+  onEnd(reason: string, code?: string): void;
 }
 
 export class EaterConnection {
@@ -54,7 +54,7 @@ export class EaterConnection {
         if (this.ended) socket.destroy();
         else this.attach(socket, leftover);
       },
-      (e: Error & { code?: string }) => this.end(`${e.code ? `${e.code}: ` : ''}${e.message}`),
+      (e: Error & { code?: string }) => this.end(`${e.code ? `${e.code}: ` : ''}${e.message}`, e.code),
     );
   }
 
@@ -84,7 +84,7 @@ export class EaterConnection {
     const feedBytes = (chunk: Buffer) => {
       if (this.ended) return;
       const err = decoder.push(chunk);
-      if (err) this.end(`${err.code}: ${err.message}`);
+      if (err) this.end(`${err.code}: ${err.message}`, err.code);
     };
     socket.on('data', feedBytes);
     socket.on('error', (e: NodeJS.ErrnoException) => this.end(`socket error: ${e.code ?? e.message}`));
@@ -104,10 +104,10 @@ export class EaterConnection {
     this.finish();
   }
 
-  private end(reason: string): void {
+  private end(reason: string, code?: string): void {
     if (this.ended) return;
     this.finish();
-    this.o.onEnd(reason);
+    this.o.onEnd(reason, code);
   }
 
   private finish(): void {

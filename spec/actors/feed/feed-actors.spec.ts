@@ -1,12 +1,16 @@
-// Eater and feeder actors over real sockets: reconnection is the supervised restart of the
-// eater actor (counted), a new upstream stream is passed on, failures keep their reasons, and
-// a feeder pushes with feed-to through a push actor that is restarted the same way.
-import { Ref, dispatch, start as startSystem, stop as stopSystem } from 'nact';
+// Eater and feeder actors under their supervisors, over real sockets: reconnection is the
+// supervised restart of the eater (counted in the live tree), a new upstream stream is passed
+// on, failures keep their reasons, an upstream that moves is dialed at once, and a feeder
+// pushes with feed-to through a push actor that is restarted the same way.
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
-import { EaterMsg, EaterRecord, eaterRecord, retireEater, spawnEater } from '../../../actors/feed/eater-actor';
-import { FeederRecord, feederRecord, retireFeeder, spawnFeeder } from '../../../actors/feed/feeder-actor';
+import { ChildSpec, Root, TreeNode, startRoot } from '../../../actors/supervision/index';
+import { ComponentPort, FeedNews } from '../../../actors/component/component-port';
+import { Component } from '../../../actors/component/component';
+import { FeedDirectory } from '../../../actors/worker/feed-directory';
+import { eatersSpec } from '../../../actors/feed/eaters-supervisor';
+import { feedersSpec } from '../../../actors/feed/feeder-actor';
 import { buffer, caps, streamStart } from '../../helpers/frames';
 import { waitFor } from '../../helpers/net';
 import { rawFeedServer } from '../../helpers/feed-server';
@@ -14,54 +18,68 @@ import { rawFeedServer } from '../../helpers/feed-server';
 const SECRET = 'correct horse battery';
 const FEED = '/default/source:default';
 
+/** A component that records what its eaters deliver. */
+class Recorder extends Component {
+  readonly got: GdpFrame[] = [];
+  protected async setup(): Promise<void> {}
+  protected async teardown(): Promise<void> {}
+  protected override onFrame(_e: string, _f: string, frame: GdpFrame): void {
+    this.got.push(frame);
+  }
+}
+
+const node = (t: TreeNode | undefined, path: string[]): TreeNode | undefined => {
+  let n = t;
+  for (const id of path) n = n?.children.find((c) => c.id === id);
+  return n;
+};
+
 describe('eater and feeder actors', () => {
-  let system: Ref<unknown>;
   let feeder: Feeder;
   let server: FeedServer;
   let port: number;
-  const eaters: EaterRecord[] = [];
-  const feeders: FeederRecord[] = [];
-  let pushedTo: Ref<EaterMsg> | null = null;
+  let directory: FeedDirectory;
+  const roots: Root[] = [];
 
   async function startServer(p = 0): Promise<void> {
     server = new FeedServer({ port: p, secret: SECRET }, {
-      eat: (feed) => (feed === FEED ? (s) => void feeder.addEater(s) : null),
-      feed: (feed) => (feed === FEED && pushedTo ? (s, leftover) => dispatch(pushedTo as Ref<EaterMsg>, { type: 'attach', socket: s, leftover }) : null),
+      eat: (feed) => (feed === FEED ? (s) => void feeder.addEater(s) : directory.eaterArrives(feed)),
+      feed: (feed) => directory.pushArrives(feed),
     });
     port = await server.listen();
   }
 
   beforeEach(async () => {
-    system = startSystem();
     feeder = new Feeder(FEED);
+    directory = new FeedDirectory();
     await startServer();
   });
 
   afterEach(async () => {
-    for (const e of eaters.splice(0)) retireEater(e);
-    for (const f of feeders.splice(0)) retireFeeder(f);
-    pushedTo = null;
+    await Promise.all(roots.splice(0).map((r) => r.stop()));
     feeder.close();
     await server.close();
-    stopSystem(system);
   });
 
-  function eater(mode: 'eat-from' | 'feed-to' = 'eat-from', checkIntervalMs = 2000) {
-    const got: GdpFrame[] = [];
-    const events: string[] = [];
-    const record = eaterRecord('default', FEED, mode);
-    eaters.push(record);
-    const ref = spawnEater(system, record, {
-      secret: SECRET,
-      checkIntervalMs,
-      changed: () => undefined,
-      sink: {
-        frame: (_e, _f, frame) => got.push(frame),
-        flowing: () => events.push('flowing'),
-        stopped: (_e, _f, reason, note) => events.push(`stopped${note ? '' : ' (repeat)'}: ${reason}`),
-      },
-    }, 'eater');
-    return { record, ref, got, events };
+  /** An eaters supervisor with one eater of FEED, its port open, news and frames recorded. */
+  function eaters(mode: 'eat-from' | 'feed-to' = 'eat-from', checkIntervalMs = 2000) {
+    const news: string[] = [];
+    const component = new Recorder('recorder', {});
+    const port = new ComponentPort(
+      (n: FeedNews) => news.push(n.type === 'feed-up' ? 'flowing' : `stopped${n.note ? '' : ' (repeat)'}: ${n.reason}`),
+      () => undefined,
+    );
+    port.plugCore(component, () => undefined);
+    port.ready = true;
+    const root = startRoot([eatersSpec({ feeds: [{ eater: 'default', feed: FEED, mode }], targets: new Map(), port, deps: { secret: SECRET, checkIntervalMs, directory } }) as ChildSpec], {
+      id: 'test',
+      log: () => undefined,
+      gaveUp: () => undefined,
+    });
+    roots.push(root);
+    const eater = () => node(root.tree(), ['eaters', FEED]);
+    const target = (p: number) => root.send('eaters', { type: 'target', feed: FEED, target: { host: '127.0.0.1', port: p } });
+    return { root, news, got: component.got, eater, target };
   }
 
   const primed = () => {
@@ -70,34 +88,33 @@ describe('eater and feeder actors', () => {
     feeder.frame(buffer(0));
   };
 
-  it('reconnects when the upstream hangs up, as one supervised restart of the eater actor', async () => {
+  it('reconnects when the upstream hangs up, as one supervised restart of the eater', async () => {
     primed();
-    const e = eater();
-    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port });
-    await waitFor(() => e.events.includes('flowing'));
-    expect(e.record.intensity.restarts).toBe(0);
+    const e = eaters();
+    e.target(port);
+    await waitFor(() => e.news.includes('flowing'));
+    expect(e.eater()?.restarts).toBe(0);
     feeder.sender.clear(); // the upstream drops the eater
-    await waitFor(() => e.events.length === 3, 5000, 'flowing again');
-    expect(e.events).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
-    expect(e.record.intensity.restarts).toBe(1);
-    expect(e.record.state).toBe('flowing');
+    await waitFor(() => e.news.length === 3, 5000, 'flowing again');
+    expect(e.news).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
+    expect(e.eater()).toMatchObject({ restarts: 1, state: 'running', lastCrash: { reason: 'hang-up' } });
   });
 
   it('goes on dialing a restarted upstream and passes its new stream on', async () => {
     primed();
-    const e = eater();
-    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port });
-    await waitFor(() => e.events.includes('flowing'));
+    const e = eaters();
+    e.target(port);
+    await waitFor(() => e.news.includes('flowing'));
     feeder.close();
     await server.close();
-    await waitFor(() => e.record.intensity.restarts >= 2, 5000, 'a few failed dials');
-    expect(e.events.filter((x) => x.startsWith('stopped:')).length).toBeGreaterThanOrEqual(2);
+    await waitFor(() => (e.eater()?.restarts ?? 0) >= 2, 5000, 'a few failed dials');
+    expect(e.news.filter((x) => x.startsWith('stopped')).length).toBeGreaterThanOrEqual(2);
     feeder = new Feeder(FEED);
     feeder.frame(streamStart('second'));
     feeder.frame(caps(16000));
     feeder.frame(buffer(1));
     await startServer(port);
-    await waitFor(() => e.record.state === 'flowing', 5000, 'flowing from the new upstream');
+    await waitFor(() => e.news[e.news.length - 1] === 'flowing', 5000, 'flowing from the new upstream');
     const starts = e.got.filter((g) => g.eventName === 'stream-start').map((g) => g.text);
     expect(starts[starts.length - 1]).toContain('second');
     expect(e.got.filter((g) => g.kind === 'caps').pop()?.text).toContain('rate=(int)16000');
@@ -105,44 +122,60 @@ describe('eater and feeder actors', () => {
 
   it('keeps the reason of a failure before the first frame, and says a repeated failure once', async () => {
     const { server: raw, port: rawPort } = await rawFeedServer(SECRET, (s) => s.write(buffer(0).bytes));
-    const e = eater();
-    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port: rawPort });
-    await waitFor(() => e.events.length >= 2, 5000);
-    expect(e.events[0]).toMatch(/^stopped: FLUX_GDP_BUFFER_BEFORE_CAPS/);
-    expect(e.events[1]).toMatch(/^stopped \(repeat\): FLUX_GDP_BUFFER_BEFORE_CAPS/);
+    const e = eaters();
+    e.target(rawPort);
+    await waitFor(() => e.news.length >= 2, 5000);
+    expect(e.news[0]).toMatch(/^stopped: FLUX_GDP_BUFFER_BEFORE_CAPS/);
+    expect(e.news[1]).toMatch(/^stopped \(repeat\): FLUX_GDP_BUFFER_BEFORE_CAPS/);
     raw.close();
   });
 
-  it('stops for good when retired: no restart, connection closed', async () => {
+  it('dials an upstream that moved at once, whatever backoff the eater was waiting out', async () => {
     primed();
-    const e = eater();
-    dispatch(e.ref, { type: 'target', host: '127.0.0.1', port });
+    const e = eaters();
+    const dead = await new Promise<number>((resolve) => {
+      const s = require('net').createServer(); // eslint-disable-line @typescript-eslint/no-require-imports
+      s.listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    e.target(dead);
+    await waitFor(() => (e.eater()?.restarts ?? 0) >= 5, 10000, 'the backoff grown');
+    const t0 = Date.now();
+    e.target(port);
+    await waitFor(() => e.news[e.news.length - 1] === 'flowing', 2000, 'flowing from the new place');
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
+  it('stops for good when its supervisor ends: no restart, connection closed', async () => {
+    primed();
+    const e = eaters();
+    e.target(port);
     await waitFor(() => feeder.clientCount === 1);
-    retireEater(e.record);
+    expect(e.eater()?.restarts).toBe(0);
+    await e.root.stop();
     await waitFor(() => feeder.clientCount === 0);
     await new Promise((r) => setTimeout(r, 300));
-    expect(e.record.intensity.restarts).toBe(0);
-    expect(e.record.state).toBe('stopped');
+    expect(feeder.clientCount).toBe(0);
+    expect(e.news).toEqual(['flowing']);
+    expect(e.root.tree().children[0]).toMatchObject({ id: 'eaters', state: 'stopped' });
   });
 
   it('pushes a feed with feed-to, and pushes again after the downstream drops it', async () => {
-    const e = eater('feed-to');
-    pushedTo = e.ref;
-    const record = feederRecord('default', FEED);
-    feeders.push(record);
-    const upstream = new Feeder(FEED);
-    record.feeder = upstream;
-    upstream.frame(streamStart('pushed'));
-    upstream.frame(caps(8000));
-    const ref = spawnFeeder(system, record, { secret: SECRET, changed: () => undefined }, 'feeder');
-    dispatch(ref, { type: 'feed-to', host: '127.0.0.1', port });
-    await waitFor(() => upstream.clientCount === 1, 5000, 'push connected');
-    upstream.frame(buffer(0));
-    await waitFor(() => e.got.some((g) => g.kind === 'buffer'));
-    expect(e.got[0].text).toContain('pushed');
-    const push = [...record.pushes.values()][0];
-    expect(push.state).toBe('connected');
-    retireEater(e.record); // the downstream side closes the pushed connection
-    await waitFor(() => push.intensity.restarts >= 1, 5000, 'push restarted');
+    const down = eaters('feed-to');
+    const port2 = new ComponentPort(() => undefined, () => undefined);
+    const root = startRoot([feedersSpec({ feeders: [{ name: 'default', feed: FEED }], pushes: new Map(), port: port2, deps: { secret: SECRET, directory } }) as ChildSpec], { id: 'up', log: () => undefined, gaveUp: () => undefined });
+    roots.push(root);
+    port2.output('default', streamStart('pushed'));
+    port2.output('default', caps(8000));
+    root.send('feeders', { type: 'feed-to', feeder: 'default', host: '127.0.0.1', port });
+    const push = () => node(root.tree(), ['feeders', 'feeder default', `push 127.0.0.1:${port}`]);
+    await waitFor(() => push()?.state === 'running', 5000, 'push started');
+    port2.output('default', buffer(0));
+    await waitFor(() => down.got.some((g) => g.kind === 'buffer'), 5000, 'a pushed buffer');
+    expect(down.got[0].text).toContain('pushed');
+    await down.root.stop(); // the downstream side closes the pushed connection
+    await waitFor(() => (push()?.restarts ?? 0) >= 1, 5000, 'push restarted');
   });
 });

@@ -308,6 +308,7 @@ describe('supervision: teardown, backoff and mailboxes', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(ev).toContain('stop a');
     expect(lines.join('\n')).toMatch(/slow: teardown took longer than 100 ms; abandoned/);
+    await waitFor(() => ev.includes('stop slow'), 3000, 'the abandoned teardown to end by itself');
   });
 
   it('stops every child right to left on a clean shutdown, each teardown once', async () => {

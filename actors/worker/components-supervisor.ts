@@ -1,0 +1,89 @@
+// The components a worker runs: a supervisor (one_for_one) with one temporary child per
+// component (its own supervisor, see component-supervisor.ts), started and stopped as the
+// manager (or launch) says. A component whose supervisor gave up is not restarted from here:
+// it is kept as sad, with why, until it is stopped or started again. Nothing it does waits on a
+// component: a stop runs while the next orders are taken.
+
+import { ComponentSpec } from '../../protocol/wire';
+import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, readView, UnknownMessageError } from '../supervision/index';
+import { ComponentDeps, ComponentMsg, componentSpec } from '../component/component-supervisor';
+import { CoreView } from '../component/component-core';
+import type { SadComponent } from '../component/component-report';
+import { ComponentMessage } from '../component/mood';
+
+export type ComponentsMsg =
+  | { type: 'start'; spec: ComponentSpec }
+  | { type: 'stop'; id: string; done?: () => void }
+  | { type: 'stop-all'; done: () => void }
+  | { type: 'route'; id: string; msg: ComponentMsg };
+
+export interface ComponentsView {
+  kind: 'components';
+  sad: SadComponent[];
+}
+
+interface State {
+  specs: Map<string, ComponentSpec>;
+  sad: Map<string, SadComponent>;
+}
+
+/** Why a component is sad, as its messages say it. */
+function sadReason(error: Error): string {
+  if (error instanceof IntensityExceeded) return `restarted ${error.restarts} times within ${error.periodMs / 1000} s; last error: ${error.last.message}`;
+  return `failed: ${error.message}`;
+}
+
+export function componentsDef(deps: ComponentDeps): ActorDef<State, ComponentsMsg> {
+  const st: State = { specs: new Map(), sad: new Map() };
+  const publish = (ctx: Ctx<ComponentsMsg>) => ctx.setInfo({ kind: 'components', read: (): ComponentsView => ({ kind: 'components', sad: [...st.sad.values()] }) });
+  return {
+    flags: COMPONENTS_FLAGS,
+    init(ctx) {
+      publish(ctx);
+      return st;
+    },
+    receive(_s, msg, ctx) {
+      switch (msg.type) {
+        case 'start': {
+          st.sad.delete(msg.spec.id);
+          st.specs.set(msg.spec.id, msg.spec);
+          void ctx.startChild(componentSpec({ spec: msg.spec, deps }) as ChildSpec); // a running one stays as it is
+          publish(ctx);
+          return st;
+        }
+        case 'stop':
+          st.sad.delete(msg.id);
+          st.specs.delete(msg.id);
+          publish(ctx);
+          void ctx.deleteChild(msg.id).then(() => msg.done?.());
+          return st;
+        case 'stop-all':
+          st.sad.clear();
+          st.specs.clear();
+          publish(ctx);
+          // Right to left, each with its teardown, all at once.
+          void Promise.all(ctx.childIds().reverse().map((id) => ctx.deleteChild(id))).then(msg.done);
+          return st;
+        case 'route':
+          ctx.send(msg.id, msg.msg);
+          return st;
+        default:
+          throw new UnknownMessageError('components', msg);
+      }
+    },
+    childExited(_s, exit: ChildExit, ctx) {
+      const spec = st.specs.get(exit.id);
+      if (!spec || exit.reason.kind !== 'crash') return st;
+      const e = exit.reason.error;
+      const reason = sadReason(e);
+      const core = e instanceof IntensityExceeded ? readView<CoreView>(e.lastInfo, 'core') : undefined;
+      const messages: ComponentMessage[] = [...(core?.messages ?? []), { level: 'error', text: reason, time: Date.now() }];
+      st.sad.set(exit.id, { spec, reason, messages: messages.slice(-20) });
+      deps.log?.(reason, 'error', { component: exit.id });
+      publish(ctx);
+      return st;
+    },
+  };
+}
+
+export const componentsSpec = (deps: ComponentDeps): ChildSpec<ComponentDeps> => ({ id: 'components', args: deps, restart: 'permanent', shutdown: 30000, start: componentsDef });
