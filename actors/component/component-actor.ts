@@ -36,6 +36,8 @@ export interface ComponentDeps {
   changed(): void;
   /** Where this component's messages are logged too (with its id as context). */
   log?: LogFn;
+  /** The worker's advertised address: listeners reach sockets bound on every interface there. */
+  advertiseHost?: string;
 }
 
 /** What the worker keeps about one component, outside the component actor's mailbox. */
@@ -82,12 +84,13 @@ export function componentRecord(spec: ComponentSpec, policy: SupervisionPolicy =
 }
 
 /** Creates the component of a spec (sleeping); invalid properties make it sad at once. */
-function create(spec: ComponentSpec): Component {
+function create(spec: ComponentSpec, advertiseHost?: string): Component {
   const t = COMPONENT_TYPES.get(spec.type);
   if (!t) throw new Error(`unknown component type '${spec.type}'`);
   const props = t.properties.safeParse(spec.properties);
   const c = t.create(spec.id.split('/')[2], props.success ? props.data : {}) as Component;
   c.flow = spec.id.split('/')[1];
+  if (advertiseHost) c.advertiseHost = advertiseHost;
   if (!props.success) {
     c.failedPermanently = true;
     c.fail(`invalid properties: ${props.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -212,7 +215,7 @@ export function spawnComponentActor(parent: Ref<unknown>, record: ComponentRecor
         record.feederRefs.clear();
         let c: Component;
         try {
-          c = create(record.spec);
+          c = create(record.spec, deps.advertiseHost);
         } catch (e) {
           record.sadReason = (e as Error).message;
           record.component = null;
