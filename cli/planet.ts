@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FluxError, PROTOCOL_ERROR_CODES } from '../protocol/errors';
 import { PlanetConfig } from '../protocol/planet';
-import { checkPlanetText } from '../actors/planet/check';
+import { CheckOptions, checkPlanetText, formatIssue } from '../actors/planet/check';
 import { COMPONENT_TYPES } from '../actors/components/registry';
 import { Manager } from '../actors/manager/manager';
 import { Worker } from '../actors/worker/worker';
@@ -29,9 +29,9 @@ function readText(file: string): string {
   }
 }
 
-export function loadPlanet(file: string): PlanetConfig {
-  const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES);
-  if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'));
+export function loadPlanet(file: string, options: CheckOptions = {}): PlanetConfig {
+  const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES, options);
+  if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${formatIssue(i)}`).join('\n'));
   return planet;
 }
 
@@ -46,10 +46,11 @@ function stopWithParent(stop: () => void): void {
   if (process.env.FLUXCAST_EXIT_WITH_PARENT === '1') stopWhenOrphaned(stop);
 }
 
-export function check(file: string): number {
-  const { issues, planet } = checkPlanetText(readText(file), COMPONENT_TYPES);
+/** `fluxcast check [--one-host] PLANET`; with --one-host, ports clash across workers as under `up`. */
+export function check(file: string, options: CheckOptions = {}): number {
+  const { issues, planet } = checkPlanetText(readText(file), COMPONENT_TYPES, options);
   if (!planet) {
-    for (const i of issues) process.stdout.write(`${i.path}: ${i.message}\n`);
+    for (const i of issues) process.stdout.write(`${formatIssue(i)}\n`);
     process.stderr.write(`error ${PROTOCOL_ERROR_CODES.PLANET_INVALID}: ${file}: ${issues.length} problem(s)\n`);
     return 1;
   }
@@ -90,7 +91,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
   process.once('SIGTERM', stop);
   // SIGHUP re-reads the planet file and applies the difference (as `fluxcast reload`).
   process.on('SIGHUP', () => {
-    void m.reload().then((r) => log(r.ok ? `manager: SIGHUP: ${reloadSummary(r.result)}` : `manager: SIGHUP: reload refused: ${r.code}: ${r.message}${(r.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join('')}`));
+    void m.reload().then((r) => log(r.ok ? `manager: SIGHUP: ${reloadSummary(r.result)}` : `manager: SIGHUP: reload refused: ${r.code}: ${r.message}${(r.issues ?? []).map((i) => `\n  ${formatIssue(i)}`).join('')}`));
   });
   stopWithParent(stop);
 }
@@ -179,7 +180,7 @@ export async function reload(file: string | undefined, opts: { manager: string; 
     process.stdout.write(r.message + '\n');
     return 0;
   }
-  for (const i of r.issues ?? []) process.stdout.write(`${i.path}: ${i.message}\n`);
+  for (const i of r.issues ?? []) process.stdout.write(`${formatIssue(i)}\n`);
   process.stderr.write(`error ${/^FLUX_[A-Z_]+:/.test(r.message) ? r.message : `FLUX_CLI_COMMAND_FAILED: ${r.message}`}\n`);
   return 1;
 }
@@ -220,7 +221,8 @@ export async function up(
   options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
 ): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  const planet = loadPlanet(file);
+  // `up` runs the manager and every worker here: their ports clash across workers too.
+  const planet = loadPlanet(file, { oneMachine: true });
   const workers = workerSecret(opts, planet);
   const admin = managerAdminSecret(opts, planet);
   const cli = path.join(__dirname, 'main.js');
