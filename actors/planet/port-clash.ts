@@ -106,11 +106,16 @@ function boundSockets(planet: PlanetConfig, components: readonly CheckedComponen
 
 /** One issue per socket that clashes with an earlier one (the first it clashes with), coded FLUX_PLANET_PORT_CLASH. */
 export function portClashes(planet: PlanetConfig, components: readonly CheckedComponent[], hints: MachineHints = {}): PlanetIssue[] {
-  const sockets = boundSockets(planet, components);
+  // Only sockets of one protocol and port can clash: compare within those groups, in planet order.
+  const earlier = new Map<string, Bound[]>();
   const issues: PlanetIssue[] = [];
-  sockets.forEach((b, j) => {
-    for (const a of sockets.slice(0, j)) {
-      if (a.protocol !== b.protocol || a.port === 0 || a.port !== b.port || !overlap(a.host, b.host)) continue;
+  for (const b of boundSockets(planet, components)) {
+    if (b.port === 0) continue;
+    const key = `${b.protocol} ${b.port}`;
+    const group = earlier.get(key) ?? [];
+    earlier.set(key, group);
+    for (const a of group) {
+      if (!overlap(a.host, b.host)) continue;
       if (a.sharingType && a.sharingType === b.sharingType) continue;
       const why = sameMachine(a, b, planet.manager.host, hints);
       if (why === null) continue;
@@ -119,6 +124,7 @@ export function portClashes(planet: PlanetConfig, components: readonly CheckedCo
       issues.push({ path: b.path, code: PROTOCOL_ERROR_CODES.PLANET_PORT_CLASH, message: `${proto} ${b.port} on ${b.place} is also used by ${a.owner}${where}${why ? ` (${why})` : ''}` });
       break;
     }
-  });
+    group.push(b);
+  }
   return issues;
 }
