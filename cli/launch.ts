@@ -3,7 +3,7 @@
 // then runs a worker without a manager link: the same worker, component, eater and feeder
 // actors under the same supervision policies as in a planet, with feeds over a feed server on
 // 127.0.0.1 (a free port, a random secret). It prints moods as they change, each streamer's
-// URL once it is happy, and sad components with their reason; Ctrl-C stops everything.
+// URLs (HTTP and HLS) once it is happy, and sad components with their reason; Ctrl-C stops everything.
 
 import { randomBytes } from 'crypto';
 import { FluxError } from '../protocol/errors';
@@ -54,22 +54,24 @@ export interface Launched {
 export async function startLaunch(description: string, print: (line: string) => void, log: LogFn = () => undefined): Promise<Launched> {
   const specs = launchSpecs(parseLaunch(description));
   const moods = new Map<string, string>();
-  const announced = new Set<string>();
-  let worker: Worker | null = null;
+  const announced = new Map<string, string>();
   const onReport = (states: ComponentState[]) => {
     for (const s of states) {
       const name = s.id.split('/')[2];
-      if (moods.get(s.id) === s.mood) continue;
-      moods.set(s.id, s.mood);
-      const last = s.messages[s.messages.length - 1];
-      print(`${name}: ${s.mood}${s.mood === 'sad' && last ? ` (${last.text})` : ''}`);
-      if (s.mood === 'happy' && s.type === 'http-streamer' && s.details?.url && !announced.has(s.id)) {
-        announced.add(s.id);
-        print(`  listen at ${s.details.url}`);
+      if (moods.get(s.id) !== s.mood) {
+        moods.set(s.id, s.mood);
+        const last = s.messages[s.messages.length - 1];
+        print(`${name}: ${s.mood}${s.mood === 'sad' && last ? ` (${last.text})` : ''}`);
+      }
+      // A streamer's URLs (details.urls, the primary first) once it is happy, again if they change.
+      const urls = s.details?.urls ?? [];
+      if (s.mood === 'happy' && urls.length && announced.get(s.id) !== urls.join(' ')) {
+        announced.set(s.id, urls.join(' '));
+        for (const u of urls) print(`  listen at ${u}`);
       }
     }
   };
-  worker = new Worker({
+  const worker = new Worker({
     name: 'launch',
     managerUrl: null,
     secret: randomBytes(24).toString('hex'),
@@ -89,6 +91,5 @@ export async function startLaunch(description: string, print: (line: string) => 
       for (const feed of feeds) worker.command({ type: 'eat-from', id: spec.id, eater, feed, host: '127.0.0.1', port: worker.feedPort });
     }
   }
-  const w = worker;
-  return { worker: w, stop: () => w.shutdown() };
+  return { worker, stop: () => worker.shutdown() };
 }

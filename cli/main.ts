@@ -62,8 +62,9 @@ export function buildProgram(): Command {
     .command('check')
     .description('validate a planet file and print every problem with its path')
     .argument('<planet>', 'planet YAML file')
-    .action((file: string) => {
-      process.exitCode = check(file);
+    .option('--one-host', 'every worker runs on this machine, as `fluxcast up` runs them: ports clash across workers too')
+    .action((file: string, opts: { oneHost?: boolean }) => {
+      process.exitCode = check(file, { oneMachine: !!opts.oneHost });
     });
   program
     .command('manager')

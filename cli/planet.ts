@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FluxError, PROTOCOL_ERROR_CODES } from '../protocol/errors';
 import { PlanetConfig } from '../protocol/planet';
-import { checkPlanetText } from '../actors/planet/check';
+import { CheckOptions, checkPlanetText, formatIssue } from '../actors/planet/check';
 import { COMPONENT_TYPES } from '../actors/components/registry';
 import { Manager } from '../actors/manager/manager';
 import { Worker } from '../actors/worker/worker';
@@ -29,9 +29,9 @@ function readText(file: string): string {
   }
 }
 
-export function loadPlanet(file: string): PlanetConfig {
-  const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES);
-  if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join('\n'));
+export function loadPlanet(file: string, options: CheckOptions = {}): PlanetConfig {
+  const { planet, issues } = checkPlanetText(readText(file), COMPONENT_TYPES, options);
+  if (!planet) throw new FluxError(PROTOCOL_ERROR_CODES.PLANET_INVALID, `${file} has ${issues.length} problem(s):\n` + issues.map((i) => `  ${formatIssue(i)}`).join('\n'));
   return planet;
 }
 
@@ -46,10 +46,11 @@ function stopWithParent(stop: () => void): void {
   if (process.env.FLUXCAST_EXIT_WITH_PARENT === '1') stopWhenOrphaned(stop);
 }
 
-export function check(file: string): number {
-  const { issues, planet } = checkPlanetText(readText(file), COMPONENT_TYPES);
+/** `fluxcast check [--one-host] PLANET`; with --one-host, ports clash across workers as under `up`. */
+export function check(file: string, options: CheckOptions = {}): number {
+  const { issues, planet } = checkPlanetText(readText(file), COMPONENT_TYPES, options);
   if (!planet) {
-    for (const i of issues) process.stdout.write(`${i.path}: ${i.message}\n`);
+    for (const i of issues) process.stdout.write(`${formatIssue(i)}\n`);
     process.stderr.write(`error ${PROTOCOL_ERROR_CODES.PLANET_INVALID}: ${file}: ${issues.length} problem(s)\n`);
     return 1;
   }
@@ -90,7 +91,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
   process.once('SIGTERM', stop);
   // SIGHUP re-reads the planet file and applies the difference (as `fluxcast reload`).
   process.on('SIGHUP', () => {
-    void m.reload().then((r) => log(r.ok ? `manager: SIGHUP: ${reloadSummary(r.result)}` : `manager: SIGHUP: reload refused: ${r.code}: ${r.message}${(r.issues ?? []).map((i) => `\n  ${i.path}: ${i.message}`).join('')}`));
+    void m.reload().then((r) => log(r.ok ? `manager: SIGHUP: ${reloadSummary(r.result)}` : `manager: SIGHUP: reload refused: ${r.code}: ${r.message}${(r.issues ?? []).map((i) => `\n  ${formatIssue(i)}`).join('')}`));
   });
   stopWithParent(stop);
 }
@@ -147,7 +148,11 @@ function printStatus(s: StatusJson): void {
     const feeders = c.feeders.map((f) => `${f.name}:${f.clients} eater(s)`).join(', ');
     out.push(`  ${c.id.padEnd(28)} ${c.mood.padEnd(9)} ${c.type.padEnd(14)} on ${c.worker}${eaters ? `  eats ${eaters}` : ''}${feeders ? `  feeds ${feeders}` : ''}`);
     const d = c.details;
-    if (d?.url && c.type === 'http-streamer') out.push(`      ${d.url}  ${d.clients ?? 0} listener(s), ${Math.round((d.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    // A streamer: each URL a listener can use, the primary first with the audience.
+    const [primary, ...more] = d?.urls ?? [];
+    if (primary && c.type === 'http-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} listener(s), ${Math.round((d?.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    if (primary && c.type === 'hls-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} player(s) in the last 30 s, ${d?.requests ?? 0} request(s)`);
+    for (const u of primary ? more : []) out.push(`      ${u}`);
     if (d?.routes) out.push(`      ${d.url ?? 'porter'} routes: ${d.routes.length ? d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') : '(none)'}`);
     const last = c.messages[c.messages.length - 1];
     if (last && last.level !== 'info') out.push(`      ${last.level}: ${last.text}`);
@@ -177,7 +182,7 @@ export async function reload(file: string | undefined, opts: { manager: string; 
     process.stdout.write(r.message + '\n');
     return 0;
   }
-  for (const i of r.issues ?? []) process.stdout.write(`${i.path}: ${i.message}\n`);
+  for (const i of r.issues ?? []) process.stdout.write(`${formatIssue(i)}\n`);
   process.stderr.write(`error ${/^FLUX_[A-Z_]+:/.test(r.message) ? r.message : `FLUX_CLI_COMMAND_FAILED: ${r.message}`}\n`);
   return 1;
 }
@@ -218,7 +223,8 @@ export async function up(
   options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
 ): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  const planet = loadPlanet(file);
+  // `up` runs the manager and every worker here: their ports clash across workers too.
+  const planet = loadPlanet(file, { oneMachine: true });
   const workers = workerSecret(opts, planet);
   const admin = managerAdminSecret(opts, planet);
   const cli = path.join(__dirname, 'main.js');
@@ -286,26 +292,30 @@ export async function up(
   process.once('SIGINT', () => stopAll(0));
   process.once('SIGTERM', () => stopAll(0));
   if (options.stopWhenOrphaned) stopWhenOrphaned(() => stopAll(0));
-  watchMoods(url, admin.secret, planet, print, () => stopping, tlsCa ? readCa(tlsCa) : undefined);
+  watchMoods(url, admin.secret, print, () => stopping, tlsCa ? readCa(tlsCa) : undefined);
 }
 
-/** Prints each streamer's URL once it is happy, and every component that turns sad, with why. */
-function watchMoods(url: string, secret: string, planet: PlanetConfig, print: (line: string) => void, done: () => boolean, ca?: Buffer): void {
+/**
+ * Prints every URL of each streamer (http-streamer, hls-streamer: `details.urls`, the primary
+ * first) once it is happy, again if they change (a restart on another port), and every
+ * component that turns sad, with why. Streamers added by a reload are announced the same way.
+ */
+function watchMoods(url: string, secret: string, print: (line: string) => void, done: () => boolean, ca?: Buffer): void {
   const seen = new Map<string, string>();
-  const announced = new Set<string>();
-  const props = new Map(planet.flows.flatMap((f) => f.components.map((c) => [`/${f.name}/${c.name}`, { type: c.type, p: c.properties as Record<string, unknown> }])));
+  const announced = new Map<string, string>();
   const tick = async () => {
     if (done()) return;
     const r = await adminRequest(url, secret, (requestId) => ({ type: 'status-request', requestId }), 2000, ca).catch(() => null);
     if (r?.type === 'status') {
       for (const c of (r.status as StatusJson).components) {
+        const urls = c.details?.urls ?? [];
+        if (c.mood === 'happy' && urls.length && announced.get(c.id) !== urls.join(' ')) {
+          announced.set(c.id, urls.join(' '));
+          for (const u of urls) print(`  ${c.id}: listen at ${u}`);
+        }
         if (seen.get(c.id) === c.mood) continue;
         seen.set(c.id, c.mood);
-        const info = props.get(c.id);
-        if (c.mood === 'happy' && info?.type === 'http-streamer' && !announced.has(c.id)) {
-          announced.add(c.id);
-          print(`  ${c.id}: listen at http://${info.p.host ?? '127.0.0.1'}:${info.p.port ?? 8800}${info.p['mount-point'] ?? '/'}`);
-        } else if (c.mood === 'sad') {
+        if (c.mood === 'sad') {
           const last = c.messages.filter((m) => m.level === 'error').pop();
           print(`  ${c.id}: sad${last ? `: ${last.text}` : ''}`);
         }

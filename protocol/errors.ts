@@ -45,6 +45,12 @@ export const PROTOCOL_ERROR_CODES = {
   WIRE_FORBIDDEN: 'FLUX_WIRE_FORBIDDEN',
   FEED_SERVER_UNVERIFIED: 'FLUX_FEED_SERVER_UNVERIFIED',
   PLANET_INVALID: 'FLUX_PLANET_INVALID',
+  /** Two sockets of a planet on one port of one machine (see actors/planet/port-clash.ts). */
+  PLANET_PORT_CLASH: 'FLUX_PLANET_PORT_CLASH',
+  /** Two streamers on one porter with the same path. */
+  PLANET_MOUNT_CLASH: 'FLUX_PLANET_MOUNT_CLASH',
+  /** A streamer's porter is not a porter of its flow on its worker. */
+  PLANET_BAD_PORTER: 'FLUX_PLANET_BAD_PORTER',
   LAUNCH_SYNTAX: 'FLUX_LAUNCH_SYNTAX',
 } as const;
 

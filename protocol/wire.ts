@@ -19,10 +19,20 @@ export const componentStateSchema = z.object({
   mood,
   /** Supervised restarts of the component actor. */
   restarts,
-  /** A streamer's URL and audience, a porter's routes. */
+  /** A streamer's URLs and audience, a porter's routes. */
   details: z
     .object({
+      /**
+       * A streamer (http-streamer, hls-streamer): every URL a listener can use, the primary first
+       * (its `public-url` when set, then where it is served: its own port or its porter's, at the
+       * worker's advertised address when bound to every interface). Empty while it is served
+       * nowhere (not bound yet, could not bind, its porter down): only URLs that answer are listed.
+       */
+      urls: z.array(z.string().max(2048)).max(16).optional(),
+      /** A streamer: `urls[0]`, absent with no URL. A porter: its own base URL. */
       url: z.string().max(2048).optional(),
+      /** A streamer: its mount point (an hls-streamer's playlist path). */
+      mount: z.string().max(2048).optional(),
       clients: z.number().int().nonnegative().optional(),
       bitrateOut: z.number().nonnegative().optional(),
       bytesServed: z.number().nonnegative().optional(),
@@ -179,7 +189,7 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('feed-to'), id, feeder: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),
   z.object({ type: z.literal('status'), requestId: z.number().int(), status: z.unknown() }),
   z.object({ type: z.literal('command-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string() }),
-  z.object({ type: z.literal('reload-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
+  z.object({ type: z.literal('reload-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().max(64).optional() })).optional() }),
   z.object({ type: z.literal('error'), code: z.string(), reason: z.string() }),
 ]);
 export type FromManager = z.infer<typeof fromManagerSchema>;

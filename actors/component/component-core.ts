@@ -26,6 +26,8 @@ export interface CoreArgs {
   spec: ComponentSpec;
   port: ComponentPort;
   log?: LogFn;
+  /** The worker's advertised address: listeners reach sockets bound on every interface there. */
+  advertiseHost?: string;
 }
 
 export type CoreMsg = { type: 'start' } | FeedNews;
@@ -41,12 +43,13 @@ export interface CoreView {
 }
 
 /** Creates the component of a spec (sleeping); invalid properties make it sad at once. */
-export function createComponent(spec: ComponentSpec): Component {
+export function createComponent(spec: ComponentSpec, advertiseHost?: string): Component {
   const t = COMPONENT_TYPES.get(spec.type);
   if (!t) throw new Error(`unknown component type '${spec.type}'`);
   const props = t.properties.safeParse(spec.properties);
   const c = t.create(spec.id.split('/')[2], props.success ? props.data : {}) as Component;
   c.flow = spec.id.split('/')[1];
+  if (advertiseHost) c.advertiseHost = advertiseHost;
   if (!props.success) {
     c.failedPermanently = true;
     c.fail(`invalid properties: ${props.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -59,7 +62,7 @@ const view = (c: Component): CoreView => ({ kind: 'core', mood: c.mood, messages
 export function coreDef(a: CoreArgs): ActorDef<Component, CoreMsg> {
   return {
     init(ctx: Ctx<CoreMsg>) {
-      const c = createComponent(a.spec);
+      const c = createComponent(a.spec, a.advertiseHost);
       const publish = () => ctx.setInfo({ kind: 'core', read: () => view(c) });
       c.on('mood', publish);
       // One call makes a message: what status shows, and the log line, with the component's id.

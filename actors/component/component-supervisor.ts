@@ -19,6 +19,8 @@ export interface ComponentDeps {
   eaters: EaterDeps;
   feeders: FeederDeps;
   log?: LogFn;
+  /** The worker's advertised address: listeners reach sockets bound on every interface there. */
+  advertiseHost?: string;
 }
 
 export interface ComponentArgs {
@@ -59,7 +61,7 @@ export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
       );
       const feeders = spec.feeders.map((name) => ({ name, feed: `${spec.id}:${name}` }));
       void ctx.startChild(feedersSpec({ feeders, pushes: st.pushes, port, deps: a.deps.feeders }) as ChildSpec);
-      void ctx.startChild(coreSpec({ spec, port, log: a.deps.log }) as ChildSpec);
+      void ctx.startChild(coreSpec({ spec, port, log: a.deps.log, advertiseHost: a.deps.advertiseHost }) as ChildSpec);
       void ctx.startChild(eatersSpec({ feeds, targets: st.targets, port, deps: a.deps.eaters }) as ChildSpec);
       publish(ctx);
       return st;

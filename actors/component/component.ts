@@ -28,9 +28,14 @@ export interface ComponentEvents {
   crash: [error: Error];
 }
 
-/** What a component shows beyond its mood (status, admin): a streamer's URL and audience, a porter's routes. */
+/** What a component shows beyond its mood (status, admin): a streamer's URLs and audience, a porter's routes. */
 export interface ComponentDetails {
+  /** A streamer: every URL a listener can use, the primary first (none while it is served nowhere). */
+  urls?: string[];
+  /** A streamer: `urls[0]` (absent with no URL); a porter: its own base URL. */
   url?: string;
+  /** A streamer: its mount point (the playlist's, for HLS). */
+  mount?: string;
   clients?: number;
   /** bits per second out to listeners */
   bitrateOut?: number;
@@ -78,6 +83,11 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
   /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
   flow = 'default';
+  /**
+   * Where listeners reach a socket this component binds on every interface (0.0.0.0, ::): its
+   * worker's advertised address (set by whoever runs it; see actors/worker/worker.ts).
+   */
+  advertiseHost = '127.0.0.1';
 
   constructor(
     readonly name: string,

@@ -1,9 +1,21 @@
 // What a component type declares: its property schema (zod, kebab-case names as in planet
-// files), its eaters and feeders, and how to create an instance. The planet checker and the
-// worker use the same declaration, so a config that passes `check` is one the worker can run.
+// files), its eaters and feeders, the sockets it listens on, and how to create an instance. The
+// planet checker and the worker use the same declaration, so a config that passes `check` is
+// one the worker can run.
 
 import { z } from 'zod';
 import { Component } from '../component/component';
+
+/** A socket a component binds, as its properties say (for `fluxcast check`'s clash rules). */
+export interface ListenSocket {
+  /** TCP and UDP ports are separate spaces: an SRT listener (UDP) never clashes with an HTTP port. */
+  protocol: 'tcp' | 'udp';
+  host: string;
+  /** 0 = any free port (never clashes). */
+  port: number;
+  /** The property that sets the port (the path `check` reports), e.g. `port`. */
+  property: string;
+}
 
 export interface ComponentType<S extends z.ZodType = z.ZodType> {
   readonly type: string;
@@ -13,9 +25,32 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
   readonly eaters: readonly string[];
   /** Feeder names; a consumer has none. */
   readonly feeders: readonly string[];
+  /**
+   * The sockets it binds, from its checked properties (a streamer behind a porter binds none).
+   * Without it, a numeric `port` property (with `host`, default 127.0.0.1) counts as one TCP
+   * socket: a type with a port is never left out of the clash check by accident.
+   */
+  listens?(properties: z.infer<S>): ListenSocket[];
+  /**
+   * Several components of this type may listen on one port and tell their clients apart
+   * themselves (e.g. RTMP stream keys): `check` lets them share it, and only them.
+   */
+  readonly sharesPort?: boolean;
   create(name: string, properties: z.infer<S>): Component<z.infer<S>>;
 }
 
 export function defineComponentType<S extends z.ZodType>(t: ComponentType<S>): ComponentType<S> {
   return t;
+}
+
+/** The sockets a component of type `t` binds with these (checked) properties. */
+export function listenSockets(t: ComponentType, properties: Record<string, unknown>): ListenSocket[] {
+  if (t.listens) return t.listens(properties);
+  const { host, port } = properties;
+  return typeof port === 'number' ? [{ protocol: 'tcp', host: typeof host === 'string' ? host : '127.0.0.1', port, property: 'port' }] : [];
+}
+
+/** One TCP socket on the `host` and `port` properties. */
+export function tcpOnHostPort(p: { host: string; port: number }): ListenSocket[] {
+  return [{ protocol: 'tcp', host: p.host, port: p.port, property: 'port' }];
 }

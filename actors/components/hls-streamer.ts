@@ -13,7 +13,8 @@ import { HlsSegmenter } from '../../protocol/hls/segmenter';
 import { HlsServer, HlsStats } from '../../transport/hls/hls-server';
 import { Component, ComponentDetails, PermanentError } from '../component/component';
 import { MountOwner, MountTable, mountTable } from '../../transport/http/porter';
-import { defineComponentType } from './component-type';
+import { defineComponentType, tcpOnHostPort } from './component-type';
+import { ServedAt, listenerUrls, publicUrlSchema } from '../../protocol/listener-urls';
 
 export const hlsStreamerProperties = z
   .object({
@@ -34,6 +35,11 @@ export const hlsStreamerProperties = z
     porter: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional(),
     /** blocked (low-latency) requests waiting at once, at most */
     'max-waiting': z.number().int().min(1).max(100000).default(10000),
+    /**
+     * The playlist's URL as listeners reach it (a reverse proxy, a CDN, NAT): shown first wherever
+     * URLs are. Segments are listed relative to the playlist, so they follow it.
+     */
+    'public-url': publicUrlSchema.optional(),
   })
   .strict()
   .refine((p) => p['part-duration'] < p['target-duration'], { message: 'part-duration must be shorter than target-duration' });
@@ -46,13 +52,27 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
 
   private mounts: { table: MountTable; owner: MountOwner; paths: string[] } | null = null;
 
+  /** The port its own server is bound to, once it is (never behind a porter). */
+  private boundPort: number | null = null;
+
+  /** Where the playlist is served: its own socket once bound, or its porter's while it listens and the mounts are ours. */
+  get servedAt(): ServedAt | null {
+    const p = this.properties;
+    if (p.porter) return this.mounts ? this.mounts.table.address : null;
+    return this.boundPort === null ? null : { scheme: 'http', host: p.host, port: this.boundPort };
+  }
+
+  /** Every URL of the playlist a player can use, the primary first (see protocol/listener-urls.ts); none while served nowhere. */
+  get urls(): string[] {
+    return listenerUrls({ at: this.servedAt, path: this.properties['mount-point'], publicUrl: this.properties['public-url'], advertiseHost: this.advertiseHost });
+  }
+
+  /** The primary URL; before it is served, where it will be as configured (status shows `urls` only). */
   get url(): string {
     const p = this.properties;
-    if (p.porter) {
-      const via = mountTable(`/${this.flow}/${p.porter}`).address;
-      return via ? `${via.scheme}://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
-    }
-    return `http://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
+    if (this.urls.length) return this.urls[0];
+    if (p.porter) return `(porter ${p.porter})${p['mount-point']}`;
+    return listenerUrls({ at: { scheme: 'http', host: p.host, port: p.port }, path: p['mount-point'], publicUrl: p['public-url'], advertiseHost: this.advertiseHost })[0];
   }
 
   get hls(): HlsSegmenter | null {
@@ -75,7 +95,8 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
       host: p.host, port: p.port, mountPoint: p['mount-point'], lowLatency: p['low-latency'], partDuration: p['part-duration'],
       corsOrigin: p['cors-origin'], tokens: p['token-auth'], maxWaiting: p['max-waiting'], listen: !p.porter,
     });
-    await server.listen();
+    const port = await server.listen();
+    if (!p.porter) this.boundPort = port;
     this.segmenter = seg;
     this.server = server;
     if (p.porter) {
@@ -91,12 +112,13 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
       }
       this.mounts = { table, owner, paths };
     }
-    this.addMessage('info', `HLS${p['low-latency'] ? ' (low latency)' : ''} at ${this.url}`);
+    this.addMessage('info', `HLS${p['low-latency'] ? ' (low latency)' : ''} at ${this.urls.join(' and ') || this.url}`);
   }
 
   protected async teardown(): Promise<void> {
     if (this.mounts) for (const path of this.mounts.paths) this.mounts.table.remove(path, this.mounts.owner);
     this.mounts = null;
+    this.boundPort = null;
     await this.server?.close();
     this.server = null;
     this.segmenter = null;
@@ -105,7 +127,8 @@ export class HlsStreamer extends Component<HlsStreamerProperties> {
 
   override details(): ComponentDetails {
     const st = this.server?.stats();
-    return { url: this.url, clients: st?.clients ?? 0, bytesServed: st?.bytesServed ?? 0, requests: st?.requests ?? 0 };
+    const urls = this.urls;
+    return { urls, url: urls[0], mount: this.properties['mount-point'], clients: st?.clients ?? 0, bytesServed: st?.bytesServed ?? 0, requests: st?.requests ?? 0 };
   }
 
   protected override onFrame(_eater: string, _feedId: string, f: GdpFrame): void {
@@ -137,5 +160,6 @@ export const hlsStreamerType = defineComponentType({
   properties: hlsStreamerProperties,
   eaters: ['default'],
   feeders: [],
+  listens: (p) => (p.porter ? [] : tcpOnHostPort(p)),
   create: (name, props) => new HlsStreamer(name, props),
 });

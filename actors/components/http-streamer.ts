@@ -13,7 +13,8 @@ import { STREAM_SERVER_DEFAULTS, StreamServer, StreamServerOptions, StreamServer
 import { MountOwner, MountTable, mountTable } from '../../transport/http/porter';
 import { PoolStats, SenderPool } from '../../transport/http/sender-pool';
 import { COMPONENT_POLICY, RestartIntensity } from '../supervision';
-import { defineComponentType } from './component-type';
+import { defineComponentType, tcpOnHostPort } from './component-type';
+import { ServedAt, listenerUrls, publicUrlSchema } from '../../protocol/listener-urls';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
 import { GstStructure } from '../../protocol/gst/structure';
 import { IcyInput } from '../../transport/sender/icy-input';
@@ -76,6 +77,11 @@ export const httpStreamerProperties = z
     /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
     'tls-cert-file': z.string().min(1).optional(),
     'tls-key-file': z.string().min(1).optional(),
+    /**
+     * The stream's URL as listeners reach it (a reverse proxy, NAT, a name): shown first wherever
+     * URLs are (status, `up`, the API). Behind a porter it is still this streamer's own URL.
+     */
+    'public-url': publicUrlSchema.optional(),
   })
   .strict()
   .refine((p) => !p['tls-cert-file'] === !p['tls-key-file'], { message: 'tls-cert-file and tls-key-file go together' })
@@ -106,11 +112,27 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     return name ? mountTable(`/${this.flow}/${name}`) : null;
   }
 
+  /** The port its own server is bound to, once it is (never behind a porter). */
+  private boundPort: number | null = null;
+
+  /** Where listeners are served: its own socket once bound, or its porter's while it listens and the mount is ours. */
+  get servedAt(): ServedAt | null {
+    const p = this.properties;
+    if (p.porter) return this.mount ? this.mount.table.address : null;
+    return this.boundPort === null ? null : { scheme: p['tls-cert-file'] ? 'https' : 'http', host: p.host, port: this.boundPort };
+  }
+
+  /** Every URL a listener can use, the primary first (see protocol/listener-urls.ts); none while served nowhere. */
+  get urls(): string[] {
+    return listenerUrls({ at: this.servedAt, path: this.properties['mount-point'], publicUrl: this.properties['public-url'], advertiseHost: this.advertiseHost });
+  }
+
+  /** The primary URL; before it is served, where it will be as configured (status shows `urls` only). */
   get url(): string {
     const p = this.properties;
-    const via = this.porterTable()?.address;
-    if (p.porter) return via ? `${via.scheme}://${via.host}:${via.port}${p['mount-point']}` : `(porter ${p.porter})${p['mount-point']}`;
-    return `http${p['tls-cert-file'] ? 's' : ''}://${p.host}:${this.server?.port ?? p.port}${p['mount-point']}`;
+    if (this.urls.length) return this.urls[0];
+    if (p.porter) return `(porter ${p.porter})${p['mount-point']}`;
+    return listenerUrls({ at: { scheme: p['tls-cert-file'] ? 'https' : 'http', host: p.host, port: p.port }, path: p['mount-point'], publicUrl: p['public-url'], advertiseHost: this.advertiseHost })[0];
   }
 
   /** The stream's caps once they arrived (its streamheaders among them). */
@@ -134,7 +156,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   override details(): ComponentDetails {
     const st = this.stats();
     const removed = this.pool ? this.pool.stats().removed : { ...this.removed };
-    return { url: this.url, clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0, removed };
+    const urls = this.urls;
+    return { urls, url: urls[0], mount: this.properties['mount-point'], clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0, removed };
   }
 
   protected async setup(): Promise<void> {
@@ -204,19 +227,21 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       externalClients: pool ? () => pool.clients : undefined,
     });
     const server = this.server;
-    await server.listen();
+    const port = await server.listen();
+    if (!p.porter) this.boundPort = port;
     const table = this.porterTable();
     if (table) {
       const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw) };
       if (!table.add(p['mount-point'], owner)) throw new PermanentError(`porter ${p.porter} already has a streamer at ${p['mount-point']}`);
       this.mount = { table, owner };
     }
-    this.addMessage('info', `streaming at ${this.url}${p.processes > 1 ? ` with ${p.processes} sender processes` : ''}`);
+    this.addMessage('info', `streaming at ${this.urls.join(' and ') || this.url}${p.processes > 1 ? ` with ${p.processes} sender processes` : ''}`);
   }
 
   protected async teardown(): Promise<void> {
     if (this.mount) this.mount.table.remove(this.properties['mount-point'], this.mount.owner);
     this.mount = null;
+    this.boundPort = null;
     // Sender processes first: a server that handed sockets to them waits for their word on close.
     await this.pool?.close();
     await this.server?.close();
@@ -268,5 +293,6 @@ export const httpStreamerType = defineComponentType({
   properties: httpStreamerProperties,
   eaters: ['default'],
   feeders: [],
+  listens: (p) => (p.porter ? [] : tcpOnHostPort(p)),
   create: (name, props) => new HttpStreamer(name, props),
 });

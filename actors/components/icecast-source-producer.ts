@@ -9,7 +9,7 @@ import * as net from 'net';
 import { z } from 'zod';
 import { ComponentDetails, PermanentError } from '../component/component';
 import { SourceMetadata, SourceServer } from '../../transport/http/source-server';
-import { defineComponentType } from './component-type';
+import { defineComponentType, tcpOnHostPort } from './component-type';
 import { ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
 
@@ -176,5 +176,6 @@ export const icecastSourceProducerType = defineComponentType({
   properties: icecastSourceProperties,
   eaters: [],
   feeders: ['default'],
+  listens: tcpOnHostPort,
   create: (name, props) => new IcecastSourceProducer(name, props),
 });

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { Component, ComponentDetails } from '../component/component';
 import { Porter, mountTable } from '../../transport/http/porter';
 import { STREAM_SERVER_DEFAULTS } from '../../transport/http/stream-server';
-import { defineComponentType } from './component-type';
+import { defineComponentType, tcpOnHostPort } from './component-type';
+import { directUrl } from '../../protocol/listener-urls';
 
 export const porterProperties = z
   .object({
@@ -32,8 +33,9 @@ export class PorterComponent extends Component<PorterProperties> {
     return `/${this.flow}/${this.name}`;
   }
 
+  /** Its base URL (where its streamers' paths are), at the address listeners reach it (never 0.0.0.0). */
   get url(): string {
-    return `http${this.properties['tls-cert-file'] ? 's' : ''}://${this.properties.host}:${this.porter?.port ?? this.properties.port}`;
+    return directUrl({ scheme: this.properties['tls-cert-file'] ? 'https' : 'http', host: this.properties.host, port: this.porter?.port ?? this.properties.port }, '', this.advertiseHost);
   }
 
   routes(): Array<{ mount: string; owner: string }> {
@@ -74,5 +76,6 @@ export const porterType = defineComponentType({
   properties: porterProperties,
   eaters: [],
   feeders: [],
+  listens: tcpOnHostPort,
   create: (name, props) => new PorterComponent(name, props),
 });

@@ -11,7 +11,7 @@ import { readAudioTag, readVideoTag } from '../../protocol/rtmp/flv';
 import { MSG, RtmpMessage } from '../../protocol/rtmp/chunks';
 import { RtmpPublisher, RtmpServer } from '../../transport/rtmp/rtmp-server';
 import { Component, ComponentDetails, PermanentError } from '../component/component';
-import { defineComponentType } from './component-type';
+import { defineComponentType, tcpOnHostPort } from './component-type';
 import { streamStartFrame, timeSegmentFrame } from './raw-audio';
 
 export const rtmpProducerProperties = z
@@ -199,5 +199,7 @@ export const rtmpProducerType = defineComponentType({
   properties: rtmpProducerProperties,
   eaters: [],
   feeders: ['video', 'audio'],
+  // One publisher per port for now (no `sharesPort`): a second rtmp-producer on it clashes.
+  listens: tcpOnHostPort,
   create: (name, props) => new RtmpProducer(name, props),
 });

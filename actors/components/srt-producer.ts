@@ -158,5 +158,6 @@ export const srtProducerType = defineComponentType({
   properties: srtProducerProperties,
   eaters: [],
   feeders: ['video', 'audio', 'default'],
+  listens: (p) => [{ protocol: 'udp', host: p.host, port: p.port, property: 'port' }],
   create: (name, props) => new SrtProducer(name, props),
 });

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
+import * as os from 'os';
 import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import { WebSocketServer } from 'ws';
 import { FromManager, ToManager, toManagerSchema } from '../../protocol/wire';
@@ -24,6 +25,7 @@ import { PlanetEvent, statusEvents } from '../../admin/events';
 import { LogFn } from '../log';
 import { PlanetMetrics } from '../../admin/metrics';
 import { checkPlanetText } from '../planet/check';
+import { MANAGER_PLACE } from '../planet/port-clash';
 import { COMPONENT_TYPES } from '../components/registry';
 import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, reloadSummary, spawnManagerActor } from './manager-actor';
 import { CommandResult, ReloadResult, planetRecord } from './planet-actor';
@@ -171,7 +173,7 @@ export class Manager {
         return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: `cannot read ${this.options.planetFile}: ${(e as NodeJS.ErrnoException).code ?? e}` };
       }
     }
-    const { planet, issues } = checkPlanetText(yaml, COMPONENT_TYPES);
+    const { planet, issues } = checkPlanetText(yaml, COMPONENT_TYPES, { machines: this.machines() });
     if (!planet) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: `the planet has ${issues.length} problem(s); nothing was changed`, issues };
     const ref = this.record.planet.ref;
     if (!ref) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: 'the planet is restarting; try again' };
@@ -179,6 +181,19 @@ export class Manager {
     this.planet = planet;
     this.events.emit('event', { type: 'reload', message: reloadSummary(result), time: Date.now() });
     return { ok: true, result };
+  }
+
+  /**
+   * The machine of each connected worker (the host name it logged in from) and of the manager:
+   * a reload's port check counts workers on one machine as one place. A host name that says
+   * nothing (localhost) is left out.
+   */
+  private machines(): Map<string, string> {
+    const out = new Map<string, string>();
+    const known = (h: string | undefined): h is string => !!h && !/^localhost(\.localdomain)?$/i.test(h);
+    if (known(os.hostname())) out.set(MANAGER_PLACE, os.hostname());
+    for (const w of this.record.planet.workers.values()) if (w.state === 'connected' && known(w.info.host)) out.set(w.name, w.info.host);
+    return out;
   }
 
   /** Stops listening, drops every connection and stops the actors. Idempotent. */

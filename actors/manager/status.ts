@@ -28,10 +28,20 @@ export interface StatusJson {
     id: string; flow: string; name: string; type: string; worker: string; mood: Mood; pid: number | null;
     /** Supervised restarts of the component actor on its worker. */
     restarts: number;
-    /** A streamer's URL and audience, a porter's routes (from the worker's last report). */
+    /** A streamer's URLs (`urls`, the primary first; `url` = `urls[0]`) and audience, a porter's routes (from the worker's last report). */
     details?: ComponentState['details'];
     eaters: ComponentState['eaters']; feeders: ComponentState['feeders']; messages: ComponentState['messages'];
   }>;
+}
+
+/**
+ * A component's details as status shows them: a sleeping, lost or sad component serves nobody,
+ * so the URLs of its last report are left out (a listener would reach nothing, or another).
+ */
+function shownDetails(d: ComponentState['details'], mood: Mood): ComponentState['details'] {
+  if (!d || (mood !== 'sleeping' && mood !== 'lost' && mood !== 'sad')) return d;
+  const { url: _url, urls, ...rest } = d;
+  return urls ? { ...rest, urls: [] } : rest;
 }
 
 export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJson {
@@ -55,7 +65,7 @@ export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJs
         id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood: c.mood,
         pid: w?.state === 'connected' ? w.info.pid ?? null : null,
         restarts: r?.restarts ?? 0,
-        details: r?.details,
+        details: shownDetails(r?.details, c.mood),
         eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
       };
     }),

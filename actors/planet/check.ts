@@ -1,17 +1,29 @@
 // Checks a planet file completely and reports every problem at once, each with its path:
 // YAML syntax, structure (zod), component types and their properties, workers, duplicate
-// names, eaters and the feeds they name. A planet without errors is ready to run.
+// names, eaters and the feeds they name, streamers' porters and their mounts, and port clashes
+// (port-clash.ts). A planet without errors is ready to run.
 
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { readRemoteSecret } from './remote-feeds';
 import { PlanetConfig, formatPath, feedRefText, parseFeedId, planetSchema, fullFeedId } from '../../protocol/planet';
 import { ComponentType } from '../components/component-type';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
+import { CheckedComponent, MachineHints, portClashes } from './port-clash';
 
 export interface PlanetIssue {
   path: string;
   message: string;
+  /** A stable code for problems a script may single out (FLUX_PLANET_PORT_CLASH...); the rest are FLUX_PLANET_INVALID. */
+  code?: string;
 }
+
+/** An issue as `check`, `reload` and `up` print it: `path: message [CODE]`. */
+export function formatIssue(i: PlanetIssue): string {
+  return `${i.path}: ${i.message}${i.code ? ` [${i.code}]` : ''}`;
+}
+
+export type CheckOptions = MachineHints;
 
 export interface CheckedPlanet {
   planet: PlanetConfig | null;
@@ -22,15 +34,15 @@ function zodIssues(err: z.ZodError, prefix: (string | number)[] = []): PlanetIss
   return err.issues.map((i) => ({ path: formatPath([...prefix, ...(i.path as (string | number)[])]), message: i.message }));
 }
 
-export function checkPlanetText(text: string, types: ReadonlyMap<string, ComponentType>): CheckedPlanet {
+export function checkPlanetText(text: string, types: ReadonlyMap<string, ComponentType>, options: CheckOptions = {}): CheckedPlanet {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     return { planet: null, issues: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: e.message.split('\n')[0] })) };
   }
-  return checkPlanet(doc.toJS(), types);
+  return checkPlanet(doc.toJS(), types, options);
 }
 
-export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentType>): CheckedPlanet {
+export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentType>, options: CheckOptions = {}): CheckedPlanet {
   const parsed = planetSchema.safeParse(raw);
   if (!parsed.success) return { planet: null, issues: zodIssues(parsed.error) };
   const planet = parsed.data;
@@ -57,6 +69,8 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       if (t) for (const f of t.feeders) feeders.add(fullFeedId({ flow: g.flow, component: c.name, feeder: f }));
     }
   }
+  /** Components whose properties passed their type's schema (defaults filled in). */
+  const checked: CheckedComponent[] = [];
   for (const g of groups) {
     const names = new Set<string>();
     g.components.forEach((c, ci) => {
@@ -71,7 +85,10 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       }
       const props = t.properties.safeParse(c.properties);
       if (!props.success) issues.push(...zodIssues(props.error, [...at, 'properties']));
-      else c.properties = props.data as Record<string, unknown>;
+      else {
+        c.properties = props.data as Record<string, unknown>;
+        checked.push({ id: `/${g.flow}/${c.name}`, worker: c.worker, type: t, properties: c.properties, at });
+      }
       for (const eater of t.eaters) {
         if (!(c.eaters[eater]?.length)) issues.push({ path: formatPath([...at, 'eaters', eater]), message: `eater '${eater}' of ${c.type} has no feed` });
       }
@@ -94,19 +111,35 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       }
     });
   }
-  // A streamer behind a porter: the porter must be in its flow, on its worker.
+  // A streamer behind a porter: the porter must be in its flow, on its worker, and each path
+  // it mounts (an hls-streamer: its playlist and the prefix of its segments) its own there.
   for (const g of groups) {
+    const mounted = new Map<string, string>(); // porter name + ' ' + path → who mounts it
     g.components.forEach((c, ci) => {
-      const porter = (c.properties as Record<string, unknown>).porter;
+      const p = c.properties as Record<string, unknown>;
+      const porter = p.porter;
       if ((c.type !== 'http-streamer' && c.type !== 'hls-streamer') || typeof porter !== 'string') return;
       const where = formatPath([...g.prefix, 'components', ci, 'properties', 'porter']);
       const target = g.components.find((x) => x.name === porter);
-      if (!target || target.type !== 'porter') issues.push({ path: where, message: `no porter '${porter}' in flow ${g.flow}` });
-      else if (target.worker !== c.worker) issues.push({ path: where, message: `porter '${porter}' runs on ${target.worker}, not on ${c.worker} with this streamer` });
-      else if ((target.properties as Record<string, unknown>)['tls-cert-file'] && Number((c.properties as Record<string, unknown>).processes ?? 1) > 1) {
-        issues.push({ path: where, message: `porter '${porter}' speaks HTTPS: its streamers need processes: 1 (a TLS session cannot move to another process)` });
+      const code = PROTOCOL_ERROR_CODES.PLANET_BAD_PORTER;
+      if (!target || target.type !== 'porter') issues.push({ path: where, code, message: `no porter '${porter}' in flow ${g.flow}` });
+      else if (target.worker !== c.worker) issues.push({ path: where, code, message: `porter '${porter}' runs on ${target.worker}, not on ${c.worker} with this streamer` });
+      else if ((target.properties as Record<string, unknown>)['tls-cert-file'] && Number(p.processes ?? 1) > 1) {
+        issues.push({ path: where, code, message: `porter '${porter}' speaks HTTPS: its streamers need processes: 1 (a TLS session cannot move to another process)` });
+      }
+      const mount = p['mount-point'];
+      if (typeof mount !== 'string') return;
+      const paths = c.type === 'hls-streamer' ? [mount, `${mount.replace(/\.m3u8$/, '')}/`] : [mount];
+      for (const path of paths) {
+        const other = mounted.get(`${porter} ${path}`);
+        if (other) {
+          issues.push({ path: formatPath([...g.prefix, 'components', ci, 'properties', 'mount-point']), code: PROTOCOL_ERROR_CODES.PLANET_MOUNT_CLASH, message: `porter '${porter}' already has ${path} mounted by ${other}` });
+          break;
+        }
+        mounted.set(`${porter} ${path}`, `/${g.flow}/${c.name} (${c.type})`);
       }
     });
   }
+  issues.push(...portClashes(planet, checked, options));
   return { planet: issues.length ? null : planet, issues };
 }

@@ -10,6 +10,7 @@ import * as os from 'os';
 import { FeedServer, DEFAULT_FEED_PORTS } from '../../transport/feed/feed-server';
 import { FromManager, ComponentState } from '../../protocol/wire';
 import { LogFn } from '../log';
+import { isLoopbackHost, isWildcardHost } from '../../protocol/listener-urls';
 import { TlsMaterial } from '../../transport/tls';
 import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../supervision/index';
 import { FeedDirectory } from './feed-directory';
@@ -47,6 +48,18 @@ export function advertisedAddress(feedHost: string, advertise?: string): string 
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * Where listeners reach a component's socket bound on every interface (0.0.0.0, ::): `--advertise`
+ * when given; else the feed host when it is a specific outward address; else this machine's
+ * first non-loopback IPv4 address (a socket on every interface is meant to be reached from
+ * elsewhere, even when the feeds stay on loopback), 127.0.0.1 without one. Never a wildcard.
+ */
+export function listenerAddress(feedHost: string, advertise?: string): string {
+  if (advertise) return advertise;
+  if (!isWildcardHost(feedHost) && !isLoopbackHost(feedHost)) return feedHost;
+  return advertisedAddress('0.0.0.0');
 }
 
 export class Worker {
@@ -100,6 +113,7 @@ export class Worker {
         eaters: { secret: o.secret, tls: o.feedTls, checkIntervalMs: o.checkIntervalMs, directory: this.directory },
         feeders: { secret: o.secret, tls: o.feedTls, directory: this.directory },
         log,
+        advertiseHost: listenerAddress(o.feedHost, o.advertiseHost),
       }) as ChildSpec,
       workerActorSpec({
         toManager: (msg) => send('link', { type: 'send', msg }),

@@ -1,13 +1,15 @@
 // The planet commands as a new user meets them: busy ports give one coded line, two workers
 // share a host with default flags, a closed stdout ends `status` quietly, `up` stops with its
-// manager's error, a planet without a secret runs with --secret, and launch prints a
-// streamer's URL only once it is happy (and a sad one's reason instead).
+// manager's error, a planet without a secret runs with --secret, launch prints a streamer's
+// URL only once it is happy (and a sad one's reason instead; never 0.0.0.0), and `check` names
+// port and mount clashes with their codes.
 import { execFile } from 'child_process';
 import * as net from 'net';
 import { CLI, runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/net';
 import { ADMIN_SECRET, Proc, SECRET, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
-import { advertisedAddress } from '../../actors/worker/worker';
+import { advertisedAddress, listenerAddress } from '../../actors/worker/worker';
+import { get, rawRequest } from '../helpers/http';
 import { FeedServer } from '../../transport/feed/feed-server';
 
 jest.setTimeout(60000);
@@ -118,6 +120,69 @@ describe('fluxcast planet commands', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(quiet.log.join('')).toBe(''); // nothing at warn or above happened there
     expect(runCli(['worker', '--name', 'x', '--log-format', 'xml']).stderr).toMatch(/option '--log-format <format>' argument 'xml' is invalid\. expected one of json, pretty/);
+  });
+
+  it('`check` names each port clash with both components and its code; --one-host and `up` count every worker on this machine', async () => {
+    const [managerPort, p1] = await Promise.all([freePort(), freePort()]);
+    const twoOn = (w2: string) => writePlanet(seedPlanet(managerPort, p1) + `      - { name: twin, type: http-streamer, worker: ${w2}, properties: { port: ${p1}, mount-point: /twin.wav }, eaters: { default: [muxer] } }\n`);
+    const same = twoOn('worker1');
+    const r = runCli(['check', same]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(`flows[0].components[4].properties.port: port ${p1} on worker1 is also used by /default/streamer (http-streamer) [FLUX_PLANET_PORT_CLASH]\n`);
+    expect(r.stderr).toBe(`error FLUX_PLANET_INVALID: ${same}: 1 problem(s)\n`);
+    // On two workers: check cannot know they share a machine; --one-host says they do, as `up` runs them.
+    const across = twoOn('worker2');
+    expect(runCli(['check', across]).status).toBe(0);
+    const oneHost = runCli(['check', '--one-host', across]);
+    expect(oneHost.status).toBe(1);
+    expect(oneHost.stdout).toBe(`flows[0].components[4].properties.port: port ${p1} on worker2 is also used by /default/streamer (http-streamer) on worker1 (every worker runs on this machine) [FLUX_PLANET_PORT_CLASH]\n`);
+    const up = runCli(['up', across]);
+    expect(up.status).toBe(1);
+    expect(up.stderr).toBe(`error FLUX_PLANET_INVALID: ${across} has 1 problem(s):\n  ${oneHost.stdout}`);
+    expect(up.stdout).toBe(''); // nothing started
+  });
+
+  it('`check` refuses two streamers on one path of a porter, and a porter of another worker, with their codes', () => {
+    const planet = writePlanet(`
+manager: { secret: ${SECRET} }
+workers: [ { name: w1 }, { name: w2 } ]
+flows:
+  - name: radio
+    components:
+      - { name: src, type: test-audio, worker: w1 }
+      - { name: front, type: porter, worker: w1, properties: { port: 8800 } }
+      - { name: a, type: http-streamer, worker: w1, properties: { porter: front, mount-point: /live.wav }, eaters: { default: [src] } }
+      - { name: b, type: http-streamer, worker: w1, properties: { porter: front, mount-point: /live.wav }, eaters: { default: [src] } }
+      - { name: c, type: http-streamer, worker: w2, properties: { porter: front, mount-point: /c.wav }, eaters: { default: [src] } }
+`);
+    const r = runCli(['check', planet]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe([
+      "flows[0].components[3].properties.mount-point: porter 'front' already has /live.wav mounted by /radio/a (http-streamer) [FLUX_PLANET_MOUNT_CLASH]",
+      "flows[0].components[4].properties.porter: porter 'front' runs on w1, not on w2 with this streamer [FLUX_PLANET_BAD_PORTER]",
+      '',
+    ].join('\n'));
+  });
+
+  it('launch shows a streamer bound to every interface at this machine\'s address, never 0.0.0.0', async () => {
+    const port = await freePort();
+    const p = start(['launch', `test-audio ! mulaw-encoder ! wav-muxer ! http-streamer host=0.0.0.0 port=${port} mount-point=/live.wav`]);
+    const host = listenerAddress('127.0.0.1');
+    await waitFor(() => p.log.join('').includes(`listen at http://${host}:${port}/live.wav`), 15000, 'the URL at this machine\'s address');
+    expect(p.log.join('')).not.toMatch(/0\.0\.0\.0/);
+    const r = await rawRequest(port, get('/live.wav'));
+    await waitFor(() => r.body().length > 100, 5000, 'data');
+    r.socket.destroy();
+    expect(r.status()).toBe(200);
+    expect(r.body().subarray(0, 4).toString()).toBe('RIFF');
+  });
+
+  it('shows sockets on every interface at --advertise, else at an outward feed host, else at this machine\'s first outward address', () => {
+    expect(listenerAddress('127.0.0.1', 'radio.example.org')).toBe('radio.example.org');
+    expect(listenerAddress('10.1.2.3')).toBe('10.1.2.3');
+    expect(listenerAddress('127.0.0.1')).toBe(advertisedAddress('0.0.0.0'));
+    expect(listenerAddress('0.0.0.0')).toBe(advertisedAddress('0.0.0.0'));
+    expect(listenerAddress('0.0.0.0')).not.toBe('0.0.0.0');
   });
 
   it('advertises a real address when the feed server listens on every interface', () => {
