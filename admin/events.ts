@@ -2,7 +2,7 @@
 // admin): what changed between two status snapshots, as small typed events. Pure: the manager
 // takes a snapshot after each change and emits the difference.
 
-import { StatusJson } from '../actors/manager/status';
+import { StatusJson } from '../protocol/status';
 
 export type PlanetEvent =
   | { type: 'mood'; id: string; mood: string; previous: string | null; time: number }

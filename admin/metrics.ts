@@ -6,7 +6,7 @@
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MOOD_NAMES } from '../actors/component/mood';
-import { StatusJson } from '../actors/manager/status';
+import { StatusJson } from '../protocol/status';
 
 /** The catalogue (also in the README): name → help. */
 export const METRICS = {

@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { adminRequest } from '../transport/admin-client';
-import { StatusJson } from '../actors/manager/planet-actor';
+import { StatusJson } from '../protocol/status';
 import { cpuSeconds, rssMB } from './procstat';
 import { freePort } from './free-port';
 

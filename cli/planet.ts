@@ -8,10 +8,10 @@ import { FluxError, PROTOCOL_ERROR_CODES } from '../protocol/errors';
 import { PlanetConfig } from '../protocol/planet';
 import { CheckOptions, checkPlanetText, formatIssue } from '../actors/planet/check';
 import { COMPONENT_TYPES } from '../actors/components/registry';
-import { Manager } from '../actors/manager/manager';
+import { Manager } from './manager-process';
 import { Worker } from '../actors/worker/worker';
-import { StatusJson } from '../actors/manager/status';
-import { reloadSummary } from '../actors/manager/manager-actor';
+import { StatusJson } from '../protocol/status';
+import { reloadSummary } from '../protocol/status';
 import { adminRequest } from '../transport/admin-client';
 import { CLI_ERROR_CODES, reportError } from './errors';
 import { Secret, adminCommandSecret, managerAdminSecret, workerSecret } from './secrets';
@@ -19,6 +19,8 @@ import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
 import { readCa, readTls } from '../transport/tls';
+import { SUPERVISION_ERROR_CODES } from '../actors/supervision/index';
+import { EXIT_SOFTWARE } from '../actors/worker/manager-link';
 
 
 function readText(file: string): string {
@@ -74,6 +76,11 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     planetFile: opts.planet,
     tls: planet.manager.tls ? readTls({ certFile: planet.manager.tls['cert-file'], keyFile: planet.manager.tls['key-file'], caFile: planet.manager.tls['ca-file'] }) : undefined,
     log,
+    // At the root of the process, giving up ends it (70, EX_SOFTWARE): `up` or systemd starts it again.
+    gaveUp: (e) => {
+      reportError(new FluxError(SUPERVISION_ERROR_CODES.GAVE_UP, `manager: the supervision tree gave up: ${e.message}`));
+      process.exit(EXIT_SOFTWARE);
+    },
   });
   try {
     await m.listen();

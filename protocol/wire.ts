@@ -8,7 +8,9 @@ import { PROTOCOL_ERROR_CODES as C } from './errors';
 
 const id = z.string().regex(/^\/[^/\s]+\/[^/\s:]+$/, 'component ids are /flow/name');
 const feed = z.string().regex(/^\/[^/\s]+\/[^/\s:]+:[^/\s:]+$/, 'feed ids are /flow/component:feeder');
-const mood = z.enum(['happy', 'hungry', 'waking', 'sleeping', 'lost', 'sad']);
+/** The moods, as in Flumotion (actors/component/mood.ts gives their numbers). */
+export const moodSchema = z.enum(['happy', 'hungry', 'waking', 'sleeping', 'lost', 'sad']);
+const mood = moodSchema;
 const message = z.object({ level: z.enum(['error', 'warning', 'info']), text: z.string().max(4096), time: z.number() });
 
 const restarts = z.number().int().nonnegative();

@@ -1,114 +1,125 @@
-// Manager-side avatars. A worker avatar stands for one worker of the planet for as long as the
-// planet names it, connected or not (a lost worker is an avatar in the lost state, not a missing
-// actor); it owns the channel to the worker process while it is logged in and carries the
-// planet's commands down it. Under it, one component avatar per component placed on that
-// worker holds what the manager knows of the component (its last report). Their records live
-// outside their mailboxes, so a crash resets them with nothing lost; the planet decides, they carry.
+// Manager-side avatars, children of the planet actor. A worker avatar stands for one worker of
+// the planet for as long as the planet names it, connected or not (a lost worker is an avatar
+// without a channel, not a missing actor): while the worker is logged in it holds the channel
+// and carries the planet's commands down it. Under it, one component avatar per component
+// placed on that worker keeps the component's last report and publishes it. The planet
+// decides; avatars carry and keep. Each avatar owns only its own state and publishes it in the
+// live tree; the planet reads what they publish, never writes it.
 
-import { Ref, spawn } from 'nact';
-import { ComponentSpec, ComponentState, FromManager, ToManager } from '../../protocol/wire';
+import { ComponentState, FromManager, ToManager } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
-import { Mood } from '../component/mood';
-import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
 
-export interface WorkerInfo {
-  host?: string;
-  pid?: number;
-  feedHost?: string;
-  feedPort?: number;
+export type WorkerAvatarMsg =
+  | { type: 'attach'; channel: WsChannel<ToManager, FromManager>; connId: number }
+  | { type: 'detach'; connId: number }
+  | { type: 'send'; msg: FromManager }
+  | { type: 'close' }
+  | { type: 'report'; state: ComponentState }
+  | { type: 'forget'; id: string }
+  | { type: 'place'; id: string }
+  | { type: 'unplace'; id: string };
+
+export type ComponentAvatarMsg = { type: 'report'; state: ComponentState } | { type: 'forget' };
+
+export interface ComponentAvatarView {
+  kind: 'component-avatar';
+  id: string;
+  report: ComponentState | null;
 }
 
-export type WorkerLinkState = 'never' | 'connected' | 'lost' | 'stopped';
-
-export interface WorkerLive extends SupervisedRecord {
-  readonly name: string;
-  state: WorkerLinkState;
-  info: WorkerInfo;
-  channel: WsChannel<ToManager, FromManager> | null;
-  connId: number | null;
-  /** The worker process's random id: the same process may replace its own stale link. */
-  instance: string | null;
-  /** The first components report after a login has been handled (adoption done). */
-  adopted: boolean;
-  cleanShutdown: boolean;
-  /** Restart counts of the worker process's own actors, from its reports. */
-  process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number } | null;
-  ref: Ref<WorkerAvatarMsg> | null;
+export interface WorkerAvatarView {
+  kind: 'worker-avatar';
+  name: string;
+  connected: boolean;
 }
 
-export interface ComponentLive extends SupervisedRecord {
-  readonly spec: ComponentSpec;
-  readonly flow: string;
-  readonly name: string;
-  readonly worker: string;
-  /** Eater feed → mode, for wiring. */
-  readonly feedModes: Map<string, 'eat-from' | 'feed-to'>;
-  /** Eater feed → another planet's feed server and secret (a relay); never shown in status. */
-  readonly remotes: Map<string, RemoteFeed>;
-  mood: Mood;
-  /** An operator wants it running. */
-  wanted: boolean;
-  lastReport: ComponentState | null;
-  ref: Ref<ComponentAvatarMsg> | null;
-}
-
-export interface RemoteFeed {
-  host: string;
-  port: number;
-  secret: string;
-}
-
-export type WorkerAvatarMsg = { type: 'send'; msg: FromManager } | { type: 'close' };
-export type ComponentAvatarMsg = { type: 'report'; state: ComponentState };
-
-export function workerLive(name: string): WorkerLive {
-  return { ...supervisedRecord(CONTROL_POLICY), name, state: 'never', info: {}, channel: null, connId: null, instance: null, adopted: false, cleanShutdown: false, process: null, ref: null };
-}
-
-export function componentLive(c: Omit<ComponentLive, 'mood' | 'wanted' | 'lastReport' | 'ref' | keyof SupervisedRecord>): ComponentLive {
-  return { ...supervisedRecord(CONTROL_POLICY), ...c, mood: 'sleeping', wanted: true, lastReport: null, ref: null };
-}
-
-export function spawnComponentAvatar(parent: Ref<unknown>, record: ComponentLive): Ref<ComponentAvatarMsg> {
-  record.alive = true;
-  record.ref = spawn(
-    parent,
-    (st: null, m: ComponentAvatarMsg): null => {
-      if (m.type !== 'report') throw new UnknownMessageError(`component avatar ${record.spec.id}`, m);
-      record.lastReport = m.state;
+export function componentAvatarDef(id: string): ActorDef<{ report: ComponentState | null }, ComponentAvatarMsg> {
+  const st: { report: ComponentState | null } = { report: null };
+  const publish = (ctx: Ctx<ComponentAvatarMsg>) => ctx.setInfo({ kind: 'component-avatar', read: (): ComponentAvatarView => ({ kind: 'component-avatar', id, report: st.report }) });
+  return {
+    init(ctx) {
+      publish(ctx);
       return st;
     },
-    actorName(`component ${record.spec.id}`),
-    { initialState: null, onCrash: supervise<ComponentAvatarMsg>(record) },
-  );
-  return record.ref;
+    receive(_s, msg, ctx) {
+      switch (msg.type) {
+        case 'report':
+          st.report = msg.state;
+          break;
+        case 'forget':
+          st.report = null;
+          break;
+        default:
+          throw new UnknownMessageError(`component avatar ${id}`, msg);
+      }
+      publish(ctx);
+      return st;
+    },
+  };
 }
 
-/** Spawns the avatar of a planet worker, with the avatars of the components placed on it. */
-export function spawnWorkerAvatar(parent: Ref<unknown>, record: WorkerLive, components: () => ComponentLive[]): Ref<WorkerAvatarMsg> {
-  record.alive = true;
-  record.ref = spawn(
-    parent,
-    (st: null, m: WorkerAvatarMsg): null => {
-      switch (m.type) {
+export const componentAvatarSpec = (id: string): ChildSpec<string> => ({ id, args: id, restart: 'permanent', shutdown: 1000, start: componentAvatarDef });
+
+interface WorkerAvatarState {
+  channel: WsChannel<ToManager, FromManager> | null;
+  connId: number | null;
+}
+
+export interface WorkerAvatarArgs {
+  name: string;
+  /** The components placed on this worker. */
+  components: string[];
+  /** The channel of a worker that is logged in now (a restarted avatar takes it up again). */
+  channel?: { channel: WsChannel<ToManager, FromManager>; connId: number } | null;
+}
+
+export function workerAvatarDef(a: WorkerAvatarArgs): ActorDef<WorkerAvatarState, WorkerAvatarMsg> {
+  const st: WorkerAvatarState = { channel: a.channel?.channel ?? null, connId: a.channel?.connId ?? null };
+  const publish = (ctx: Ctx<WorkerAvatarMsg>) => ctx.setInfo({ kind: 'worker-avatar', read: (): WorkerAvatarView => ({ kind: 'worker-avatar', name: a.name, connected: !!st.channel }) });
+  return {
+    flags: CONTROL_FLAGS,
+    children: a.components.map((id) => componentAvatarSpec(id) as ChildSpec),
+    init(ctx) {
+      publish(ctx);
+      return st;
+    },
+    receive(_s, msg, ctx) {
+      switch (msg.type) {
+        case 'attach':
+          st.channel = msg.channel;
+          st.connId = msg.connId;
+          publish(ctx);
+          return st;
+        case 'detach':
+          if (st.connId !== msg.connId) return st; // an older link's late news
+          st.channel = null;
+          st.connId = null;
+          publish(ctx);
+          return st;
         case 'send':
-          if (record.state === 'connected') record.channel?.send(m.msg);
+          st.channel?.send(msg.msg);
           return st;
         case 'close':
-          record.channel?.close();
+          st.channel?.close();
+          return st;
+        case 'report':
+          ctx.send(msg.state.id, { type: 'report', state: msg.state });
+          return st;
+        case 'forget':
+          ctx.send(msg.id, { type: 'forget' });
+          return st;
+        case 'place':
+          void ctx.startChild(componentAvatarSpec(msg.id) as ChildSpec);
+          return st;
+        case 'unplace':
+          void ctx.deleteChild(msg.id);
           return st;
         default:
-          throw new UnknownMessageError(`worker avatar ${record.name}`, m);
+          throw new UnknownMessageError(`worker avatar ${a.name}`, msg);
       }
     },
-    actorName(`worker ${record.name}`),
-    {
-      initialStateFunc: (ctx) => {
-        for (const c of components()) spawnComponentAvatar(ctx.self, c);
-        return null;
-      },
-      onCrash: supervise<WorkerAvatarMsg>(record),
-    },
-  );
-  return record.ref;
+  };
 }
+
+export const workerAvatarSpec = (a: WorkerAvatarArgs): ChildSpec<WorkerAvatarArgs> => ({ id: `worker ${a.name}`, args: a, restart: 'permanent', shutdown: 2000, start: workerAvatarDef });

@@ -1,19 +1,23 @@
-// The manager actor: the root of the manager's tree. Every ws connection (worker or admin)
-// is introduced to it; it sends the challenge, checks the login (challenge-response), hands
-// worker logins and worker frames to the planet actor (which admits or refuses the worker) and
-// answers admins (status, component commands) by asking the planet. It supervises the planet
-// actor; its own record (the connections) lives outside its mailbox, so a crash resets it with
-// nothing lost and the planet actor is respawned from the planet's record.
+// The manager actor: the connections of the manager process and the parent of the planet
+// actor. Every ws connection (worker or admin) is introduced to it; it sends the challenge,
+// checks the login (challenge-response, slowed down per address after failures), hands
+// worker logins and worker frames to the planet (which admits or refuses the worker) and
+// answers admins (status, component commands, reloads) by asking the planet. It owns the
+// connections: when it ends, they are closed (workers log in again and are re-adopted).
 //
-//   manager ── planet ── worker NAME (avatar, one per planet worker) ── component /flow/name
+//   root "manager" ── manager ── planet ── worker NAME (avatar) ── component /flow/name (avatar)
+//
+// The planet is rebuilt, when it restarts, from what this actor hands it: the current planet
+// config and the operators' decisions (the intent), and the workers logged in now.
 
-import { Ref, dispatch, query, spawn } from 'nact';
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, managerProof, newNonce, verifyLogin } from '../../protocol/wire';
+import { PlanetConfig } from '../../protocol/planet';
+import { CommandResult, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../../protocol/status';
 import { WsChannel } from '../../transport/ws-channel';
-import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { CommandResult, PlanetMsg, PlanetRecord, ReloadResult, spawnPlanetActor } from './planet-actor';
-import type { ReloadOutcome } from '../../admin/api';
-import { StatusJson } from './status';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { LogFn } from '../log';
+import { LoggedIn, PlanetArgs, PlanetMsg, planetSpec } from './planet-actor';
+import { plainTree } from '../worker/worker-actor';
 
 interface Connection {
   readonly id: number;
@@ -21,6 +25,8 @@ interface Connection {
   readonly nonce: string;
   readonly address: string;
   who: { role: 'worker' | 'admin'; name: string } | null;
+  /** A worker's login as the planet admitted it (what a restarted planet is handed again). */
+  login: LoggedIn | null;
   /** A refused login: nothing more is read from it. */
   refused: boolean;
   /** Its one login attempt arrived (it may wait out a backoff). */
@@ -39,16 +45,18 @@ export const ADMIN_FRAME_BYTES = 1024 * 1024;
 /** Bad frames before login that end the connection. */
 const PRE_LOGIN_BAD_FRAMES = 3;
 
-export interface ManagerRecord extends SupervisedRecord {
-  readonly connections: Map<number, Connection>;
-  /** Failed logins per source address and role: the next attempt is checked no sooner than `until`. */
-  readonly failures: Map<string, { count: number; until: number }>;
-  readonly planet: PlanetRecord;
-  seq: number;
-  ref: Ref<ManagerMsg> | null;
+/**
+ * What the operators asked for, kept by the manager process for as long as it runs (it
+ * outlives the actors that obey it): the planet config in force and the components an operator
+ * stopped. Only the manager actor writes it.
+ */
+export interface PlanetIntent {
+  planet: PlanetConfig;
+  readonly stopped: Set<string>;
 }
 
-export interface ManagerDeps {
+export interface ManagerActorArgs {
+  intent: PlanetIntent;
   /** Workers log in (and feeds authenticate) with this one... */
   secret: string;
   /** ...and admins with this one: neither opens the other's door. */
@@ -57,11 +65,9 @@ export interface ManagerDeps {
   heartbeatTimeoutMs: number;
   /** A connection must log in within this (ms). */
   loginTimeoutMs: number;
-  log(line: string): void;
-  /** Re-reads the planet (or takes `text`) and applies it (admins' `reload`). */
+  log: LogFn;
+  /** Re-reads the planet (or takes `text`), checks it and applies it through this actor (admins' `reload`). */
   reload(text?: string): Promise<ReloadOutcome>;
-  /** Something visible changed. */
-  changed?(): void;
 }
 
 export type ManagerMsg =
@@ -70,36 +76,56 @@ export type ManagerMsg =
   | { type: 'bad'; connId: number; reason: string; n: number }
   | { type: 'closed'; connId: number }
   | { type: 'login-due'; connId: number; msg: Extract<ToManager, { type: 'login' }>; at: number }
-  | { type: 'status'; replyTo: Ref<StatusJson> };
+  | { type: 'status'; reply: (s: StatusJson | null, error?: string) => void }
+  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; reply: (r: CommandResult) => void }
+  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult | null, error?: string) => void };
 
-export function reloadSummary(r: ReloadResult): string {
-  const list = (what: string, ids: string[]) => (ids.length ? `${what} ${ids.join(', ')}` : '');
-  const parts = [list('added', r.added), list('removed', r.removed), list('restarted', r.restarted), list('moved', r.moved), list('workers added', r.workersAdded), list('workers removed', r.workersRemoved)].filter(Boolean);
-  return `planet reloaded: ${parts.length ? parts.join('; ') : 'nothing changed'} (${r.unchanged} unchanged)`;
+interface State {
+  connections: Map<number, Connection>;
+  /** Failed logins per source address and role: the next attempt is checked no sooner than `until`. */
+  failures: Map<string, { count: number; until: number }>;
+  seq: number;
 }
 
-export function managerRecord(planet: PlanetRecord): ManagerRecord {
-  return { ...supervisedRecord(CONTROL_POLICY), connections: new Map(), failures: new Map(), planet, seq: 0, ref: null };
-}
+const PLANET_DOWN = 'the planet is restarting; try again';
 
-const STATUS_TIMEOUT_MS = 5000;
+export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg> {
+  const st: State = { connections: new Map(), failures: new Map(), seq: 0 };
+  const loggedIn = (): LoggedIn[] => [...st.connections.values()].filter((c) => c.login && c.channel.isOpen).map((c) => c.login as LoggedIn);
+  const planetArgs = (): PlanetArgs => ({
+    planet: a.intent.planet,
+    stopped: a.intent.stopped,
+    loggedIn,
+    heartbeatIntervalMs: a.heartbeatIntervalMs,
+    heartbeatTimeoutMs: a.heartbeatTimeoutMs,
+    log: a.log,
+  });
+  const toPlanet = (ctx: Ctx<ManagerMsg>, msg: PlanetMsg) => ctx.send('planet', msg);
 
-export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: ManagerDeps): Ref<ManagerMsg> {
-  const planet = (): Ref<PlanetMsg> => s.planet.ref as Ref<PlanetMsg>;
-  const status = () => query(planet(), (replyTo: Ref<StatusJson>) => ({ type: 'status' as const, replyTo }), STATUS_TIMEOUT_MS);
+  /** The whole status: the planet's part, and the manager's own (restarts, the live tree). */
+  const status = (ctx: Ctx<ManagerMsg>, reply: (s: StatusJson | null, error?: string) => void) => {
+    const sent = toPlanet(ctx, {
+      type: 'status',
+      reply: (p) => {
+        const t = ctx.tree();
+        reply({ ...p, manager: { restarts: t.restarts, planetRestarts: t.children.find((c) => c.id === 'planet')?.restarts ?? 0, upRestarts: upRestarts(), tree: plainTree(t) } });
+      },
+    });
+    if (!sent) reply(null, PLANET_DOWN);
+  };
 
-  const accept = (self: Ref<ManagerMsg>, channel: WsChannel<ToManager, FromManager>, release: () => void) => {
-    const id = ++s.seq;
-    const loginTimer = setTimeout(() => !c.who && channel.terminate(), deps.loginTimeoutMs);
-    const c: Connection = { id, channel, nonce: newNonce(), address: channel.peer, who: null, refused: false, loginStarted: false, timedOut: false, loginTimer, release };
-    s.connections.set(id, c);
+  const accept = (ctx: Ctx<ManagerMsg>, channel: WsChannel<ToManager, FromManager>, release: () => void) => {
+    const id = ++st.seq;
+    const loginTimer = setTimeout(() => !c.who && channel.terminate(), a.loginTimeoutMs);
+    const c: Connection = { id, channel, nonce: newNonce(), address: channel.peer, who: null, login: null, refused: false, loginStarted: false, timedOut: false, loginTimer, release };
+    st.connections.set(id, c);
     // Before login only a login is read: small frames, checked before decoding; a few bad ones end it.
     channel.maxFrameBytes = PRE_LOGIN_FRAME_BYTES;
     channel.maxBadFrames = PRE_LOGIN_BAD_FRAMES;
-    channel.on('message', (msg) => dispatch(self, { type: 'frame', connId: id, msg }));
-    channel.on('bad', (reason) => dispatch(self, { type: 'bad', connId: id, reason, n: channel.badFrames }));
+    channel.on('message', (msg) => ctx.tell({ type: 'frame', connId: id, msg }));
+    channel.on('bad', (reason) => ctx.tell({ type: 'bad', connId: id, reason, n: channel.badFrames }));
     channel.on('timeout', () => (c.timedOut = true));
-    channel.on('close', () => dispatch(self, { type: 'closed', connId: id }));
+    channel.on('close', () => ctx.tell({ type: 'closed', connId: id }));
     channel.send({ type: 'challenge', nonce: c.nonce });
   };
 
@@ -116,31 +142,31 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
    * one after the other, so parallel guesses gain nothing. One guess per connection (a refusal
    * drops it), and an attempt that would wait past the login timeout is refused at once.
    */
-  const login = (self: Ref<ManagerMsg>, c: Connection, msg: Extract<ToManager, { type: 'login' }>, checkedAt?: number) => {
+  const login = (ctx: Ctx<ManagerMsg>, c: Connection, msg: Extract<ToManager, { type: 'login' }>, checkedAt?: number) => {
     const key = `${c.address}|${msg.role}`;
     const now = Date.now();
-    const f = s.failures.get(key);
+    const f = st.failures.get(key);
     if (checkedAt === undefined && f && now < f.until) {
-      if (f.until - now > deps.loginTimeoutMs - 500) {
+      if (f.until - now > a.loginTimeoutMs - 500) {
         refuse(c, E.TOO_MANY_ATTEMPTS, `too many failed logins from ${c.address}: try again in ${Math.ceil((f.until - now) / 1000)} s`);
         return;
       }
       const at = f.until;
       f.until += Math.min(3000, 250 * 2 ** Math.min(f.count, 10)); // the next one waits behind this one
-      setTimeout(() => dispatch(self, { type: 'login-due', connId: c.id, msg, at }), at - now);
+      setTimeout(() => ctx.tell({ type: 'login-due', connId: c.id, msg, at }), at - now);
       return;
     }
-    const secret = msg.role === 'admin' ? deps.adminSecret : deps.secret;
+    const secret = msg.role === 'admin' ? a.adminSecret : a.secret;
     if (!verifyLogin(secret, c.nonce, msg.role, msg.name, msg.response)) {
       const count = (f?.count ?? 0) + 1;
-      s.failures.delete(key);
-      s.failures.set(key, { count, until: Math.max(now, f?.until ?? 0) + Math.min(3000, 250 * 2 ** (count - 1)) });
-      if (s.failures.size > 10000) s.failures.delete(s.failures.keys().next().value as string);
-      if (count <= 3 || count % 100 === 0) deps.log(`manager: refused login of ${msg.role} '${msg.name}' from ${c.address}: wrong secret (${count} in a row)`);
+      st.failures.delete(key);
+      st.failures.set(key, { count, until: Math.max(now, f?.until ?? 0) + Math.min(3000, 250 * 2 ** (count - 1)) });
+      if (st.failures.size > 10000) st.failures.delete(st.failures.keys().next().value as string);
+      if (count <= 3 || count % 100 === 0) a.log(`manager: refused login of ${msg.role} '${msg.name}' from ${c.address}: wrong secret (${count} in a row)`);
       refuse(c, E.AUTH_FAILED, 'wrong secret');
       return;
     }
-    s.failures.delete(key);
+    st.failures.delete(key);
     clearTimeout(c.loginTimer);
     c.release();
     c.channel.maxBadFrames = Infinity;
@@ -148,25 +174,23 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
     c.who = { role: msg.role, name: msg.name };
     const proof = managerProof(secret, msg.clientNonce, c.nonce, msg.role, msg.name);
     if (msg.role === 'admin') {
-      c.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof });
-      c.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
+      c.channel.send({ type: 'welcome', heartbeatIntervalMs: a.heartbeatIntervalMs, heartbeatTimeoutMs: a.heartbeatTimeoutMs, proof });
+      c.channel.heartbeat(a.heartbeatIntervalMs, a.heartbeatTimeoutMs);
       return;
     }
     // The planet admits the worker (or refuses it: unknown, or a duplicate name) and welcomes it.
-    dispatch(planet(), {
-      type: 'worker-login', name: msg.name, instance: msg.instance ?? null, channel: c.channel, connId: c.id, proof,
-      info: { host: msg.host, pid: msg.pid, feedHost: msg.feedHost, feedPort: msg.feedPort },
-    });
+    c.login = { name: msg.name, connId: c.id, instance: msg.instance ?? null, channel: c.channel, info: { host: msg.host, pid: msg.pid, feedHost: msg.feedHost, feedPort: msg.feedPort } };
+    if (!toPlanet(ctx, { type: 'worker-login', login: c.login, proof })) {
+      c.login = null;
+      refuse(c, E.BAD_FRAME, PLANET_DOWN);
+    }
   };
 
-  const admin = (c: Connection, msg: ToManager) => {
+  const admin = (ctx: Ctx<ManagerMsg>, c: Connection, msg: ToManager) => {
     if (msg.type === 'status-request') {
-      status().then(
-        (st) => c.channel.send({ type: 'status', requestId: msg.requestId, status: st }),
-        (e: Error) => c.channel.send({ type: 'error', code: E.BAD_FRAME, reason: `status unavailable: ${e.message}` }),
-      );
+      status(ctx, (s, error) => c.channel.send(s ? { type: 'status', requestId: msg.requestId, status: s } : { type: 'error', code: E.BAD_FRAME, reason: `status unavailable: ${error}` }));
     } else if (msg.type === 'reload-request') {
-      deps.reload(msg.planet).then(
+      a.reload(msg.planet).then(
         (r) =>
           c.channel.send(
             r.ok
@@ -176,86 +200,121 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
         (e: Error) => c.channel.send({ type: 'reload-result', requestId: msg.requestId, ok: false, message: e.message }),
       );
     } else if (msg.type === 'component-command') {
-      query(planet(), (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action: msg.action, id: msg.id, replyTo }), STATUS_TIMEOUT_MS).then(
-        (r) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: r.ok, message: r.message }),
-        (e: Error) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: false, message: String(e.message) }),
-      );
+      command(ctx, msg.action, msg.id, (r) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: r.ok, message: r.message }));
     }
   };
 
-  s.ref = spawn(
-    system,
-    (st: null, m: ManagerMsg, ctx): null => {
+  /** An operator's command: its intent is kept (a restarted planet honours it), then the planet acts. */
+  const command = (ctx: Ctx<ManagerMsg>, action: 'start' | 'stop' | 'restart', id: string, reply: (r: CommandResult) => void) => {
+    const sent = toPlanet(ctx, {
+      type: 'command',
+      action,
+      id,
+      reply: (r) => {
+        if (r.ok) {
+          if (action === 'stop') a.intent.stopped.add(id);
+          else a.intent.stopped.delete(id);
+          ctx.setChildArgs('planet', planetArgs());
+        }
+        reply(r);
+      },
+    });
+    if (!sent) reply({ ok: false, message: PLANET_DOWN });
+  };
+
+  return {
+    flags: CONTROL_FLAGS,
+    children: [planetSpec(planetArgs()) as ChildSpec],
+    init(ctx) {
+      // This incarnation's connections end with it: their workers log in again and are re-adopted.
+      ctx.defer(() => {
+        for (const c of st.connections.values()) {
+          clearTimeout(c.loginTimer);
+          c.release();
+          c.channel.terminate();
+        }
+        st.connections.clear();
+      });
+      return st;
+    },
+    receive(_s, m, ctx) {
       switch (m.type) {
         case 'connection':
-          accept(ctx.self, m.channel, m.release);
+          accept(ctx, m.channel, m.release);
           return st;
         case 'frame': {
-          const c = s.connections.get(m.connId);
+          const c = st.connections.get(m.connId);
           if (!c || c.refused) return st;
           if (!c.who) {
             if (m.msg.type === 'login') {
               if (c.loginStarted) return st; // one login per connection
               c.loginStarted = true;
-              login(ctx.self, c, m.msg);
-            }
-            else {
+              login(ctx, c, m.msg);
+            } else {
               c.channel.send({ type: 'error', code: E.NOT_LOGGED_IN, reason: 'log in first' });
               if (++c.channel.badFrames >= PRE_LOGIN_BAD_FRAMES) c.channel.terminate();
             }
           } else if (c.who.role === 'worker') {
-            dispatch(planet(), { type: 'from-worker', name: c.who.name, connId: c.id, msg: m.msg });
+            toPlanet(ctx, { type: 'from-worker', name: c.who.name, connId: c.id, msg: m.msg });
           } else {
-            admin(c, m.msg);
+            admin(ctx, c, m.msg);
           }
           return st;
         }
         case 'bad': {
-          const c = s.connections.get(m.connId);
+          const c = st.connections.get(m.connId);
           if (!c || c.refused) return st;
           // One line per connection and a note when it is cut: bad frames cannot flood the log.
-          const n = m.n;
-          if (n === 1) deps.log(`manager: bad frame from ${c.who ? `${c.who.role} ${c.who.name}` : `a new connection from ${c.address}`}: ${m.reason}`);
-          if (!c.who && n >= PRE_LOGIN_BAD_FRAMES) deps.log(`manager: dropped a connection from ${c.address} after ${n} bad frames before login`);
+          if (m.n === 1) a.log(`manager: bad frame from ${c.who ? `${c.who.role} ${c.who.name}` : `a new connection from ${c.address}`}: ${m.reason}`);
+          if (!c.who && m.n >= PRE_LOGIN_BAD_FRAMES) a.log(`manager: dropped a connection from ${c.address} after ${m.n} bad frames before login`);
           c.channel.send({ type: 'error', code: E.BAD_FRAME, reason: m.reason });
           return st;
         }
         case 'closed': {
-          const c = s.connections.get(m.connId);
+          const c = st.connections.get(m.connId);
           if (!c) return st;
-          s.connections.delete(m.connId);
+          st.connections.delete(m.connId);
           clearTimeout(c.loginTimer);
           c.release();
-          if (c.who?.role === 'worker') dispatch(planet(), { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
+          if (c.who?.role === 'worker') toPlanet(ctx, { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
           return st;
         }
         case 'login-due': {
-          const c = s.connections.get(m.connId);
-          if (c && !c.refused && !c.who) login(ctx.self, c, m.msg, m.at);
+          const c = st.connections.get(m.connId);
+          if (c && !c.refused && !c.who) login(ctx, c, m.msg, m.at);
           return st;
         }
         case 'status':
-          status().then((x) => dispatch(m.replyTo, x), () => undefined);
+          status(ctx, m.reply);
           return st;
+        case 'command':
+          command(ctx, m.action, m.id, m.reply);
+          return st;
+        case 'reload': {
+          const sent = toPlanet(ctx, {
+            type: 'reload',
+            planet: m.planet,
+            reply: (r) => {
+              a.intent.planet = m.planet;
+              for (const id of [...a.intent.stopped]) if (r.removed.includes(id) || r.restarted.includes(id) || r.moved.includes(id)) a.intent.stopped.delete(id);
+              ctx.setChildArgs('planet', planetArgs());
+              m.reply(r);
+            },
+          });
+          if (!sent) m.reply(null, PLANET_DOWN);
+          return st;
+        }
         default:
           throw new UnknownMessageError('manager', m);
       }
     },
-    'manager',
-    {
-      initialStateFunc: (ctx) => {
-        // Started, or reset after a crash: the planet actor again, from the planet's record.
-        spawnPlanetActor(ctx.self, s.planet, {
-          heartbeatIntervalMs: deps.heartbeatIntervalMs,
-          heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
-          log: deps.log,
-          managerRestarts: () => s.intensity.restarts,
-          changed: deps.changed,
-        });
-        return null;
-      },
-      onCrash: supervise<ManagerMsg>(s, { crashed: (err) => deps.log(`manager: manager actor crashed, restarting from its state: ${err?.message}`) }),
-    },
-  );
-  return s.ref;
+  };
 }
+
+/** Times `fluxcast up` started this manager again (it says so in the environment). */
+function upRestarts(): number | undefined {
+  const n = Number(process.env.FLUXCAST_UP_RESTARTS);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+export const managerActorSpec = (a: ManagerActorArgs): ChildSpec<ManagerActorArgs> => ({ id: 'manager', args: a, restart: 'permanent', shutdown: 10000, start: managerActorDef });

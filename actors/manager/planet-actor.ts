@@ -1,70 +1,101 @@
-// The planet actor: the manager's single source of truth, child of the manager actor. It holds
-// the planet config and the live state (which workers are connected and where their feed
-// servers are, each component's mood and whether an operator wants it running) and it decides:
-// admit a worker's login (refusing a second process under a connected name), start components
-// when their worker logs in (re-adopting those already running), wire feeds with eat-from /
-// feed-to, mark components sleeping (clean stop) or lost (link gone), and obey admin commands.
-// It supervises one worker avatar per planet worker, each with its component avatars.
+// The planet actor: the manager's single source of truth, a child of the manager actor. It
+// holds the live state (which workers are logged in and where their feed servers are, each
+// component's mood facts) and it decides: admit a worker's login (refusing a second process
+// under a connected name), start components when their worker logs in (re-adopting those
+// already running), wire feeds with eat-from / feed-to, and apply the mood rules
+// (mood-rules.ts) to logins, reports, losses and admin commands. Its children are one worker
+// avatar per planet worker (each with its component avatars), which carry and keep.
 //
-// Moods the manager sets itself: sleeping (configured, not running), lost (worker gone without
-// a clean shutdown, or heartbeat timeout). Everything else is what the component reports.
-// Sad is sticky: a sad component is not started again until an operator says so.
-// Its record lives outside the mailbox: a crash resets the actor (and respawns the avatars)
-// from the state it last had.
+// A restart rebuilds it from its spec: the planet config and the operators' decisions its
+// parent keeps, and the workers logged in now (its parent's connections); each of them is
+// re-admitted and re-adopted from its next report, so streams are never interrupted.
 
-import { Ref, dispatch, spawn, stop as stopActor } from 'nact';
-import { ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
+import { ComponentSpec, ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E, WireTreeNode } from '../../protocol/wire';
 import { PlanetConfig, feedRefMode, feedRefRemote, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
-import { remoteFeedSecret } from '../planet/remote-feeds';
+import { CommandResult, ReloadResult, StatusJson, WorkerLinkState } from '../../protocol/status';
 import { WsChannel } from '../../transport/ws-channel';
+import { remoteFeedSecret } from '../planet/remote-feeds';
 import { COMPONENT_TYPES } from '../components/registry';
-import { Mood } from '../component/mood';
-import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { ComponentLive, RemoteFeed, WorkerInfo, WorkerLive, componentLive, spawnComponentAvatar, spawnWorkerAvatar, workerLive } from './avatars';
-import { StatusJson, planetStatus } from './status';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { LogFn } from '../log';
+import { ComponentFacts, MoodEvent, moodTransition } from './mood-rules';
+import { workerAvatarSpec } from './avatars';
+import { planetStatus } from './status';
 
-export interface PlanetRecord extends SupervisedRecord {
-  /** The running planet config (replaced by a reload). */
-  planet: PlanetConfig;
-  readonly workers: Map<string, WorkerLive>;
-  readonly components: Map<string, ComponentLive>;
-  ref: Ref<PlanetMsg> | null;
+export interface WorkerInfo {
+  host?: string;
+  pid?: number;
+  feedHost?: string;
+  feedPort?: number;
 }
 
-export interface PlanetDeps {
+export interface RemoteFeed {
+  host: string;
+  port: number;
+  secret: string;
+}
+
+/** A component as the planet places and wires it. */
+export interface ComponentPlan {
+  spec: ComponentSpec;
+  flow: string;
+  name: string;
+  worker: string;
+  /** Eater feed → mode, for wiring. */
+  feedModes: Map<string, 'eat-from' | 'feed-to'>;
+  /** Eater feed → another planet's feed server and secret (a relay); never shown in status. */
+  remotes: Map<string, RemoteFeed>;
+}
+
+export interface ComponentLive extends ComponentPlan {
+  facts: ComponentFacts;
+}
+
+export interface WorkerLive {
+  readonly name: string;
+  state: WorkerLinkState;
+  info: WorkerInfo;
+  connId: number | null;
+  /** The worker process's random id: the same process may replace its own stale link. */
+  instance: string | null;
+  channel: WsChannel<ToManager, FromManager> | null;
+  /** The first components report after a login has been handled (adoption done). */
+  adopted: boolean;
+  cleanShutdown: boolean;
+  /** The worker process's own actors and live tree, from its reports. */
+  process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number } | null;
+  tree: WireTreeNode | null;
+}
+
+/** A worker logged in now, as the manager actor (its parent) hands it to a restarted planet. */
+export interface LoggedIn {
+  name: string;
+  connId: number;
+  instance: string | null;
+  info: WorkerInfo;
+  channel: WsChannel<ToManager, FromManager>;
+}
+
+export interface PlanetArgs {
+  planet: PlanetConfig;
+  /** Components an operator stopped (they stay sleeping until started again). */
+  stopped: ReadonlySet<string>;
+  /** The workers logged in now (a restarted planet admits them again). */
+  loggedIn(): LoggedIn[];
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
-  log(line: string): void;
-  /** Restart counts of the manager actor, for the status. */
-  managerRestarts(): number;
-  /** Something visible changed (moods, workers, reports): the operator's surface takes a look. */
-  changed?(): void;
+  log: LogFn;
 }
-
-/** What a reload did, component ids by kind of change. */
-export interface ReloadResult {
-  added: string[];
-  removed: string[];
-  restarted: string[];
-  moved: string[];
-  unchanged: number;
-  workersAdded: string[];
-  workersRemoved: string[];
-}
-
-export type CommandResult = { ok: boolean; message: string; code?: string };
 
 export type PlanetMsg =
-  | { type: 'worker-login'; name: string; instance: string | null; info: WorkerInfo; channel: WsChannel<ToManager, FromManager>; connId: number; proof: string }
+  | { type: 'worker-login'; login: LoggedIn; proof: string }
   | { type: 'worker-gone'; name: string; connId: number; reason: string }
   | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
-  | { type: 'status'; replyTo: Ref<StatusJson> }
-  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<CommandResult> }
-  | { type: 'reload'; planet: PlanetConfig; replyTo: Ref<ReloadResult> };
+  | { type: 'status'; reply: (s: Omit<StatusJson, 'manager'>) => void }
+  | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; reply: (r: CommandResult) => void }
+  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult) => void };
 
-type ComponentPlan = Omit<ComponentLive, 'mood' | 'wanted' | 'lastReport' | 'ref' | keyof SupervisedRecord>;
-
-/** Resolves the planet into component specs (full feed ids, feeders from the type). */
+/** Resolves the planet into component plans (full feed ids, feeders from the type). */
 export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
   const groups = [{ flow: 'atmosphere', components: planet.atmosphere.components }, ...planet.flows.map((f) => ({ flow: f.name, components: f.components }))];
   const out: ComponentPlan[] = [];
@@ -97,248 +128,265 @@ export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
   return out;
 }
 
-export function planetRecord(planet: PlanetConfig): PlanetRecord {
-  const workers = new Map(planet.workers.map((w) => [w.name, workerLive(w.name)]));
-  const components = new Map(planetSpecs(planet).map((c) => [c.spec.id, componentLive(c)]));
-  return { ...supervisedRecord(CONTROL_POLICY), planet, workers, components, ref: null };
+function workerLive(name: string): WorkerLive {
+  return { name, state: 'never', info: {}, connId: null, instance: null, channel: null, adopted: false, cleanShutdown: false, process: null, tree: null };
 }
 
-export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: PlanetDeps): Ref<PlanetMsg> {
-  const log = deps.log;
-  const send = (w: WorkerLive | undefined, msg: FromManager) => {
-    if (w?.state === 'connected' && w.ref) dispatch(w.ref, { type: 'send', msg });
-  };
-  const connected = (name: string) => s.workers.get(name)?.state === 'connected';
+export interface PlanetState {
+  planet: PlanetConfig;
+  workers: Map<string, WorkerLive>;
+  components: Map<string, ComponentLive>;
+}
 
-  /** Tells every connected worker where its components eat from / feed to. Repeats are ignored there. */
-  const wire = () => {
-    for (const c of s.components.values()) {
-      if (!c.wanted) continue;
-      const down = s.workers.get(c.worker);
-      for (const [eater, feeds] of Object.entries(c.spec.eaters)) {
-        for (const feed of feeds) {
-          const remote = c.remotes.get(feed);
-          if (remote) {
-            // Another planet's feed (a relay): dialed there with that planet's secret.
-            if (down && connected(down.name)) send(down, { type: 'eat-from', id: c.spec.id, eater, feed, host: remote.host, port: remote.port, secret: remote.secret });
-            continue;
-          }
-          const up = s.components.get(feed.slice(0, feed.lastIndexOf(':')));
-          const upWorker = up && s.workers.get(up.worker);
-          if (!up || !upWorker || !down || !connected(upWorker.name) || !connected(down.name)) continue;
-          if (c.feedModes.get(feed) === 'feed-to') {
-            if (down.info.feedPort) send(upWorker, { type: 'feed-to', id: up.spec.id, feeder: feed.slice(feed.lastIndexOf(':') + 1), feed, host: down.info.feedHost ?? '127.0.0.1', port: down.info.feedPort });
-          } else if (upWorker.info.feedPort) {
-            send(down, { type: 'eat-from', id: c.spec.id, eater, feed, host: upWorker.info.feedHost ?? '127.0.0.1', port: upWorker.info.feedPort });
-          }
-        }
-      }
-    }
-  };
+const avatarId = (worker: string) => `worker ${worker}`;
 
-  const startOn = (c: ComponentLive) => {
-    const w = s.workers.get(c.worker);
-    if (w?.state !== 'connected') return;
-    c.mood = 'waking';
-    send(w, { type: 'start', spec: c.spec });
-  };
+export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
+  const log = a.log;
+  const st: PlanetState = { planet: a.planet, workers: new Map(), components: new Map() };
+  const live = (p: ComponentPlan): ComponentLive => ({ ...p, facts: { mood: 'sleeping', wanted: !a.stopped.has(p.spec.id), workerUp: false } });
+  for (const w of a.planet.workers) st.workers.set(w.name, workerLive(w.name));
+  for (const p of planetSpecs(a.planet)) st.components.set(p.spec.id, live(p));
+  // A restart: the workers logged in now are ours again (their avatars hold their channels);
+  // their next report re-adopts what they run.
+  const loggedIn = new Map(a.loggedIn().filter((l) => st.workers.has(l.name)).map((l) => [l.name, l]));
+  for (const l of loggedIn.values()) {
+    Object.assign(st.workers.get(l.name) as WorkerLive, { state: 'connected', info: l.info, channel: l.channel, connId: l.connId, instance: l.instance });
+    for (const c of placedOn(l.name)) c.facts = moodTransition(c.facts, { type: 'worker-up' }).facts;
+  }
 
-  const placedOn = (worker: string) => [...s.components.values()].filter((c) => c.worker === worker);
-
-  const login = (msg: Extract<PlanetMsg, { type: 'worker-login' }>) => {
-    const w = s.workers.get(msg.name);
-    const refuse = (code: string, reason: string) => {
-      log(`manager: refused login of worker '${msg.name}': ${reason}`);
-      msg.channel.send({ type: 'refused', code, reason });
-      setTimeout(() => msg.channel.close(), 50);
-    };
-    if (!w) return refuse(E.UNKNOWN_WORKER, `the planet has no worker '${msg.name}'`);
-    if (w.state === 'connected' && w.channel?.isOpen) {
-      if (!msg.instance || msg.instance !== w.instance) {
-        return refuse(E.DUPLICATE_WORKER, `a worker named '${msg.name}' is already connected (pid ${w.info.pid ?? '?'} on ${w.info.host ?? '?'})`);
-      }
-      w.channel.close(); // the same process again: its old link is stale
-    }
-    Object.assign(w, { state: 'connected', info: msg.info, channel: msg.channel, connId: msg.connId, instance: msg.instance, adopted: false, cleanShutdown: false });
-    msg.channel.send({ type: 'welcome', heartbeatIntervalMs: deps.heartbeatIntervalMs, heartbeatTimeoutMs: deps.heartbeatTimeoutMs, proof: msg.proof, feedsTls: s.planet.feeds.tls });
-    msg.channel.heartbeat(deps.heartbeatIntervalMs, deps.heartbeatTimeoutMs);
-    log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
-  };
-
-  const gone = (w: WorkerLive, reason: string) => {
-    w.state = w.cleanShutdown ? 'stopped' : 'lost';
-    w.channel = null;
-    w.connId = null;
-    const mood: Mood = w.cleanShutdown ? 'sleeping' : 'lost';
-    log(`manager: worker ${w.name} ${w.cleanShutdown ? 'stopped' : `lost (${reason})`}`);
-    for (const c of placedOn(w.name)) {
-      if (c.mood !== 'sad' && c.mood !== 'sleeping') c.mood = mood;
-      if (c.mood === 'sad' && mood === 'sleeping') c.mood = 'sleeping';
-    }
-  };
-
-  const reported = (w: WorkerLive, list: ComponentState[]) => {
-    const byId = new Map(list.map((c) => [c.id, c]));
-    for (const r of list) {
-      const c = s.components.get(r.id);
-      if (!c || c.worker !== w.name) continue;
-      c.mood = r.mood;
-      c.lastReport = r;
-      if (c.ref) dispatch(c.ref, { type: 'report', state: r });
-    }
-    if (!w.adopted) {
-      w.adopted = true;
-      for (const c of placedOn(w.name)) {
-        if (byId.has(c.spec.id)) {
-          if (!c.wanted) send(w, { type: 'stop', id: c.spec.id });
-          else log(`manager: re-adopted ${c.spec.id} (${c.mood})`);
-        } else if (c.wanted && c.mood !== 'sad') {
-          startOn(c);
-        } else if (c.mood === 'lost' || c.mood === 'waking') {
-          c.mood = 'sleeping';
-        }
-      }
-      wire();
-    } else {
-      for (const c of placedOn(w.name)) {
-        if (!byId.has(c.spec.id) && c.mood !== 'waking' && c.mood !== 'sad') c.mood = 'sleeping';
-      }
-    }
-  };
-
-  const command = (msg: Extract<PlanetMsg, { type: 'command' }>): CommandResult => {
-    const c = s.components.get(msg.id);
-    if (!c) return { ok: false, code: 'FLUX_MANAGER_NO_SUCH_COMPONENT', message: `no component ${msg.id}` };
-    const w = s.workers.get(c.worker);
-    if (msg.action === 'start' && c.mood !== 'sleeping' && c.mood !== 'sad' && c.mood !== 'lost') {
-      return { ok: false, code: 'FLUX_MANAGER_BAD_STATE', message: `${msg.id} is ${c.mood}; start is allowed from sleeping (or sad/lost)` };
-    }
-    if (msg.action === 'stop' || msg.action === 'restart') {
-      c.wanted = msg.action === 'restart';
-      send(w, { type: 'stop', id: c.spec.id });
-      c.mood = 'sleeping';
-      c.lastReport = null;
-    }
-    if (msg.action === 'start' || msg.action === 'restart') {
-      if (c.mood === 'sad') send(w, { type: 'stop', id: c.spec.id });
-      c.wanted = true;
-      if (w?.state !== 'connected') return { ok: true, message: `${msg.id} will start when worker ${c.worker} logs in` };
-      startOn(c);
-      wire();
-    }
-    return { ok: true, message: `${msg.action} ${msg.id}: done` };
-  };
-
-  /** Same component, same everything that matters to the worker running it. */
-  const sameSpec = (a: ComponentLive, b: ComponentPlan) => JSON.stringify(a.spec) === JSON.stringify(b.spec) && JSON.stringify([...a.feedModes]) === JSON.stringify([...b.feedModes]) && JSON.stringify([...a.remotes]) === JSON.stringify([...b.remotes]);
-
-  /**
-   * A new planet: components that appeared start, those that went stop, those whose type,
-   * properties or feeds changed restart (those that only changed worker move); the rest is
-   * left alone. Workers that appeared get an avatar; those that went are let go.
-   */
-  const reload = (self: Ref<PlanetMsg>, planet: PlanetConfig): ReloadResult => {
-    const r: ReloadResult = { added: [], removed: [], restarted: [], moved: [], unchanged: 0, workersAdded: [], workersRemoved: [] };
-    const plans = new Map(planetSpecs(planet).map((c) => [c.spec.id, c]));
-    // Components that went, or that change worker or definition: stopped where they run.
-    for (const [id, c] of [...s.components]) {
-      const next = plans.get(id);
-      if (next && sameSpec(c, next) && next.worker === c.worker) continue;
-      send(s.workers.get(c.worker), { type: 'stop', id });
-      if (c.ref) stopActor(c.ref);
-      s.components.delete(id);
-      if (!next) r.removed.push(id);
-      else if (sameSpec(c, next)) r.moved.push(id);
-      else r.restarted.push(id);
-    }
-    // Workers.
-    const names = new Set(planet.workers.map((w) => w.name));
-    for (const [name, w] of [...s.workers]) {
-      if (names.has(name)) continue;
-      w.alive = false;
-      if (w.channel) w.channel.close();
-      if (w.ref) stopActor(w.ref);
-      s.workers.delete(name);
-      r.workersRemoved.push(name);
-    }
-    for (const w of planet.workers) {
-      if (s.workers.has(w.name)) continue;
-      const rec = workerLive(w.name);
-      s.workers.set(w.name, rec);
-      spawnWorkerAvatar(self, rec, () => placedOn(w.name));
-      r.workersAdded.push(w.name);
-    }
-    // Components that are new (or replaced above): avatars under their worker, started there.
-    for (const [id, plan] of plans) {
-      if (s.components.has(id)) {
-        r.unchanged++;
-        continue;
-      }
-      const c = componentLive(plan);
-      s.components.set(id, c);
-      const w = s.workers.get(plan.worker);
-      if (w?.ref) spawnComponentAvatar(w.ref, c);
-      if (!r.restarted.includes(id) && !r.moved.includes(id)) r.added.push(id);
-      startOn(c);
-    }
-    // Keep the planet's order (status and the web admin list components as the file does).
-    const ordered = [...plans.keys()].map((id) => [id, s.components.get(id) as ComponentLive] as const);
-    s.components.clear();
-    for (const [id, c] of ordered) s.components.set(id, c);
-    s.planet = planet;
-    wire();
-    log(`manager: planet reloaded: ${r.added.length} added, ${r.removed.length} removed, ${r.restarted.length} restarted, ${r.moved.length} moved, ${r.unchanged} unchanged`);
-    return r;
-  };
-
-  s.ref = spawn(
-    parent,
-    (st: null, msg: PlanetMsg, ctx): null => {
-      deps.changed?.();
+  return {
+    flags: CONTROL_FLAGS,
+    children: [...st.workers.values()].map((w) => {
+      const l = loggedIn.get(w.name);
+      return workerAvatarSpec({ name: w.name, components: placedOn(w.name).map((c) => c.spec.id), channel: l ? { channel: l.channel, connId: l.connId } : null }) as ChildSpec;
+    }),
+    init: () => st,
+    receive(_s, msg, ctx) {
       switch (msg.type) {
         case 'worker-login':
-          login(msg);
+          login(ctx, msg.login, msg.proof);
           return st;
         case 'worker-gone': {
-          const w = s.workers.get(msg.name);
-          if (w && w.connId === msg.connId && w.state === 'connected') gone(w, msg.reason); // else an older link of a worker that logged in again
+          const w = st.workers.get(msg.name);
+          if (w && w.connId === msg.connId && w.state === 'connected') gone(ctx, w, msg.reason); // else an older link of a worker that logged in again
           return st;
         }
         case 'from-worker': {
-          const w = s.workers.get(msg.name);
+          const w = st.workers.get(msg.name);
           if (!w || w.connId !== msg.connId || w.state !== 'connected') return st;
           if (msg.msg.type === 'components') {
             if (msg.msg.worker) w.process = msg.msg.worker;
-            reported(w, msg.msg.components);
+            if (msg.msg.tree) w.tree = msg.msg.tree;
+            reported(ctx, w, msg.msg.components);
           } else if (msg.msg.type === 'shutdown') {
             w.cleanShutdown = true;
           }
           return st;
         }
         case 'status':
-          dispatch(msg.replyTo, planetStatus(s, deps.managerRestarts()));
+          msg.reply(planetStatus(st, ctx.tree()));
           return st;
         case 'command':
-          dispatch(msg.replyTo, command(msg));
+          msg.reply(command(ctx, msg));
           return st;
         case 'reload':
-          dispatch(msg.replyTo, reload(ctx.self, msg.planet));
+          msg.reply(reload(ctx, msg.planet));
           return st;
         default:
           throw new UnknownMessageError('planet', msg);
       }
     },
-    'planet',
-    {
-      initialStateFunc: (ctx) => {
-        // Started, or reset after a crash: one avatar per planet worker, from the kept records.
-        for (const w of s.workers.values()) spawnWorkerAvatar(ctx.self, w, () => placedOn(w.name));
-        return null;
-      },
-      onCrash: supervise<PlanetMsg>(s, { crashed: (err) => log(`manager: planet actor crashed, restarting from its state: ${err?.message}`) }),
-    },
-  );
-  return s.ref;
+  };
+
+  function send(ctx: Ctx<PlanetMsg>, w: WorkerLive | undefined, msg: FromManager): void {
+    if (w?.state === 'connected') ctx.send(avatarId(w.name), { type: 'send', msg });
+  }
+
+  function connected(name: string): boolean {
+    return st.workers.get(name)?.state === 'connected';
+  }
+
+  /** Applies the mood rules to one component and performs their effects. */
+  function apply(ctx: Ctx<PlanetMsg>, c: ComponentLive, e: MoodEvent): CommandResult | null {
+    const t = moodTransition(c.facts, e);
+    if (t.refused) return { ok: false, code: t.refused.code, message: `${c.spec.id} is ${c.facts.mood}; start is allowed from sleeping, lost or sad` };
+    c.facts = t.facts;
+    const w = st.workers.get(c.worker);
+    for (const effect of t.effects) {
+      if (effect === 'send-stop') send(ctx, w, { type: 'stop', id: c.spec.id });
+      else if (effect === 'send-start') send(ctx, w, { type: 'start', spec: c.spec });
+      else if (effect === 'forget-report') ctx.send(avatarId(c.worker), { type: 'forget', id: c.spec.id });
+      else if (effect === 'wire') wire(ctx);
+    }
+    return null;
+  }
+
+  /** Tells every connected worker where its components eat from / feed to. Repeats are ignored there. */
+  function wire(ctx: Ctx<PlanetMsg>): void {
+    for (const c of st.components.values()) {
+      if (!c.facts.wanted) continue;
+      const down = st.workers.get(c.worker);
+      for (const [eater, feeds] of Object.entries(c.spec.eaters)) {
+        for (const feed of feeds) {
+          const remote = c.remotes.get(feed);
+          if (remote) {
+            // Another planet's feed (a relay): dialed there with that planet's secret.
+            if (down && connected(down.name)) send(ctx, down, { type: 'eat-from', id: c.spec.id, eater, feed, host: remote.host, port: remote.port, secret: remote.secret });
+            continue;
+          }
+          const up = st.components.get(feed.slice(0, feed.lastIndexOf(':')));
+          const upWorker = up && st.workers.get(up.worker);
+          if (!up || !upWorker || !down || !connected(upWorker.name) || !connected(down.name)) continue;
+          if (c.feedModes.get(feed) === 'feed-to') {
+            if (down.info.feedPort) send(ctx, upWorker, { type: 'feed-to', id: up.spec.id, feeder: feed.slice(feed.lastIndexOf(':') + 1), feed, host: down.info.feedHost ?? '127.0.0.1', port: down.info.feedPort });
+          } else if (upWorker.info.feedPort) {
+            send(ctx, down, { type: 'eat-from', id: c.spec.id, eater, feed, host: upWorker.info.feedHost ?? '127.0.0.1', port: upWorker.info.feedPort });
+          }
+        }
+      }
+    }
+  }
+
+  function placedOn(worker: string): ComponentLive[] {
+    return [...st.components.values()].filter((c) => c.worker === worker);
+  }
+
+  /** A worker is ours: its avatar takes its channel, its components see it up. */
+  function admit(ctx: Ctx<PlanetMsg>, l: LoggedIn): void {
+    const w = st.workers.get(l.name);
+    if (!w) return;
+    Object.assign(w, { state: 'connected', info: l.info, channel: l.channel, connId: l.connId, instance: l.instance, adopted: false, cleanShutdown: false });
+    ctx.setChildArgs(avatarId(w.name), { name: w.name, components: placedOn(w.name).map((c) => c.spec.id), channel: { channel: l.channel, connId: l.connId } });
+    ctx.send(avatarId(w.name), { type: 'attach', channel: l.channel, connId: l.connId });
+    for (const c of placedOn(w.name)) apply(ctx, c, { type: 'worker-up' });
+  }
+
+  function login(ctx: Ctx<PlanetMsg>, l: LoggedIn, proof: string): void {
+    const w = st.workers.get(l.name);
+    const refuse = (code: string, reason: string) => {
+      log(`manager: refused login of worker '${l.name}': ${reason}`);
+      l.channel.send({ type: 'refused', code, reason });
+      setTimeout(() => l.channel.close(), 50);
+    };
+    if (!w) return refuse(E.UNKNOWN_WORKER, `the planet has no worker '${l.name}'`);
+    if (w.state === 'connected' && w.channel?.isOpen) {
+      if (!l.instance || l.instance !== w.instance) {
+        return refuse(E.DUPLICATE_WORKER, `a worker named '${l.name}' is already connected (pid ${w.info.pid ?? '?'} on ${w.info.host ?? '?'})`);
+      }
+      w.channel.close(); // the same process again: its old link is stale
+    }
+    admit(ctx, l);
+    l.channel.send({ type: 'welcome', heartbeatIntervalMs: a.heartbeatIntervalMs, heartbeatTimeoutMs: a.heartbeatTimeoutMs, proof, feedsTls: st.planet.feeds.tls });
+    l.channel.heartbeat(a.heartbeatIntervalMs, a.heartbeatTimeoutMs);
+    log(`manager: worker ${l.name} logged in (pid ${l.info.pid ?? '?'}, feeds on ${l.info.feedHost}:${l.info.feedPort})`);
+  }
+
+  function gone(ctx: Ctx<PlanetMsg>, w: WorkerLive, reason: string): void {
+    const clean = w.cleanShutdown;
+    ctx.send(avatarId(w.name), { type: 'detach', connId: w.connId ?? -1 });
+    Object.assign(w, { state: clean ? 'stopped' : 'lost', channel: null, connId: null, tree: null });
+    log(`manager: worker ${w.name} ${clean ? 'stopped' : `lost (${reason})`}`);
+    for (const c of placedOn(w.name)) apply(ctx, c, { type: clean ? 'worker-stopped' : 'worker-lost' });
+  }
+
+  function reported(ctx: Ctx<PlanetMsg>, w: WorkerLive, list: ComponentState[]): void {
+    const byId = new Map(list.map((c) => [c.id, c]));
+    for (const r of list) {
+      const c = st.components.get(r.id);
+      if (!c || c.worker !== w.name) continue;
+      ctx.send(avatarId(w.name), { type: 'report', state: r });
+      if (w.adopted) apply(ctx, c, { type: 'report', mood: r.mood });
+    }
+    if (!w.adopted) {
+      w.adopted = true;
+      for (const c of placedOn(w.name)) {
+        const r = byId.get(c.spec.id);
+        apply(ctx, c, r ? { type: 'adopt-running', mood: r.mood } : { type: 'adopt-absent' });
+        if (r && c.facts.wanted) log(`manager: re-adopted ${c.spec.id} (${c.facts.mood})`);
+      }
+      wire(ctx);
+    } else {
+      for (const c of placedOn(w.name)) if (!byId.has(c.spec.id)) apply(ctx, c, { type: 'report-absent' });
+    }
+  }
+
+  function command(ctx: Ctx<PlanetMsg>, msg: Extract<PlanetMsg, { type: 'command' }>): CommandResult {
+    const c = st.components.get(msg.id);
+    if (!c) return { ok: false, code: 'FLUX_MANAGER_NO_SUCH_COMPONENT', message: `no component ${msg.id}` };
+    const refused = apply(ctx, c, { type: msg.action });
+    if (refused) return refused;
+    if (msg.action !== 'stop' && !connected(c.worker)) return { ok: true, message: `${msg.id} will start when worker ${c.worker} logs in` };
+    return { ok: true, message: `${msg.action} ${msg.id}: done` };
+  }
+
+  /** Same component, same everything that matters to the worker running it. */
+  function sameSpec(a1: ComponentPlan, b: ComponentPlan): boolean {
+    return JSON.stringify(a1.spec) === JSON.stringify(b.spec) && JSON.stringify([...a1.feedModes]) === JSON.stringify([...b.feedModes]) && JSON.stringify([...a1.remotes]) === JSON.stringify([...b.remotes]);
+  }
+
+  /**
+   * A new planet: components that appeared start, those that went stop, those whose type,
+   * properties or feeds changed restart (those that only changed worker move); the rest is
+   * left alone. Workers that appeared get an avatar; those that went are let go.
+   */
+  function reload(ctx: Ctx<PlanetMsg>, planet: PlanetConfig): ReloadResult {
+    const r: ReloadResult = { added: [], removed: [], restarted: [], moved: [], unchanged: 0, workersAdded: [], workersRemoved: [] };
+    const plans = new Map(planetSpecs(planet).map((c) => [c.spec.id, c]));
+    // Components that went, or that change worker or definition: stopped where they run.
+    for (const [id, c] of [...st.components]) {
+      const next = plans.get(id);
+      if (next && sameSpec(c, next) && next.worker === c.worker) continue;
+      send(ctx, st.workers.get(c.worker), { type: 'stop', id });
+      ctx.send(avatarId(c.worker), { type: 'unplace', id });
+      st.components.delete(id);
+      if (!next) r.removed.push(id);
+      else if (sameSpec(c, next)) r.moved.push(id);
+      else r.restarted.push(id);
+    }
+    // Workers.
+    const names = new Set(planet.workers.map((w) => w.name));
+    const newAvatars: string[] = [];
+    for (const [name, w] of [...st.workers]) {
+      if (names.has(name)) continue;
+      w.channel?.close();
+      void ctx.deleteChild(avatarId(name));
+      st.workers.delete(name);
+      r.workersRemoved.push(name);
+    }
+    for (const w of planet.workers) {
+      if (st.workers.has(w.name)) continue;
+      st.workers.set(w.name, workerLive(w.name));
+      newAvatars.push(w.name);
+      r.workersAdded.push(w.name);
+    }
+    // Components that are new (or replaced above): avatars under their worker, started there.
+    for (const [id, plan] of plans) {
+      if (st.components.has(id)) {
+        r.unchanged++;
+        continue;
+      }
+      const c = live(plan);
+      c.facts.workerUp = connected(plan.worker);
+      st.components.set(id, c);
+      if (!newAvatars.includes(plan.worker)) ctx.send(avatarId(plan.worker), { type: 'place', id });
+      if (!r.restarted.includes(id) && !r.moved.includes(id)) r.added.push(id);
+      apply(ctx, c, { type: 'start' });
+    }
+    // Keep the planet's order (status and the web admin list components as the file does).
+    const ordered = [...plans.keys()].map((id) => [id, st.components.get(id) as ComponentLive] as const);
+    st.components.clear();
+    for (const [id, c] of ordered) st.components.set(id, c);
+    st.planet = planet;
+    // New workers' avatars start with their components; avatars restarted later are given the components placed now.
+    for (const w of st.workers.values()) {
+      const args = { name: w.name, components: placedOn(w.name).map((c) => c.spec.id), channel: w.channel && w.connId !== null ? { channel: w.channel, connId: w.connId } : null };
+      if (newAvatars.includes(w.name)) void ctx.startChild(workerAvatarSpec(args) as ChildSpec);
+      else ctx.setChildArgs(avatarId(w.name), args);
+    }
+    wire(ctx);
+    log(`manager: planet reloaded: ${r.added.length} added, ${r.removed.length} removed, ${r.restarted.length} restarted, ${r.moved.length} moved, ${r.unchanged} unchanged`);
+    return r;
+  }
 }
 
-export type { StatusJson };
+export const planetSpec = (a: PlanetArgs): ChildSpec<PlanetArgs> => ({ id: 'planet', args: a, restart: 'permanent', shutdown: 5000, start: planetDef });

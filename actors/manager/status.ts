@@ -1,38 +1,14 @@
-// The planet's status as `fluxcast status --json` and GET /status.json give it: workers,
-// components with their moods, feeds and messages, and the restart counts of every actor of
-// both trees (the manager's own, and each worker's as the worker last reported them).
-// Built from the planet actor's record; pure (no I/O).
+// The planet's status (protocol/status.ts) as the planet actor sees it: workers and components
+// with their moods from the planet's own state, each component's last report from what its
+// avatar publishes in the live tree, and the restarts of every avatar from that tree. The
+// manager actor adds its own part (its restarts, the planet's, its tree). Pure (no I/O).
 
 import { ComponentState } from '../../protocol/wire';
+import { StatusJson } from '../../protocol/status';
 import { Mood } from '../component/mood';
-import { WorkerLinkState } from './avatars';
-import type { PlanetRecord } from './planet-actor';
-
-export interface StatusJson {
-  planet: string;
-  /** Supervised restarts of the manager's root and planet actors. */
-  manager: { restarts: number; planetRestarts: number };
-  workers: Array<{
-    name: string;
-    connected: boolean;
-    state: WorkerLinkState;
-    host: string | null;
-    pid: number | null;
-    feedPort: number | null;
-    /** Restarts of this worker's avatar on the manager. */
-    restarts: number;
-    /** Restarts of the worker process's own actors (worker, link), from its last report. */
-    process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number } | null;
-  }>;
-  components: Array<{
-    id: string; flow: string; name: string; type: string; worker: string; mood: Mood; pid: number | null;
-    /** Supervised restarts of the component actor on its worker. */
-    restarts: number;
-    /** A streamer's URLs (`urls`, the primary first; `url` = `urls[0]`) and audience, a porter's routes (from the worker's last report). */
-    details?: ComponentState['details'];
-    eaters: ComponentState['eaters']; feeders: ComponentState['feeders']; messages: ComponentState['messages'];
-  }>;
-}
+import { TreeNode, viewOf } from '../supervision/index';
+import { ComponentAvatarView } from './avatars';
+import type { PlanetState } from './planet-actor';
 
 /**
  * A component's details as status shows them: a sleeping, lost or sad component serves nobody,
@@ -44,10 +20,11 @@ function shownDetails(d: ComponentState['details'], mood: Mood): ComponentState[
   return urls ? { ...rest, urls: [] } : rest;
 }
 
-export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJson {
+/** `planet` is the planet actor's node of the live tree (its avatars are its children). */
+export function planetStatus(s: PlanetState, planet: TreeNode): Omit<StatusJson, 'manager'> {
+  const avatar = (worker: string) => planet.children.find((c) => c.id === `worker ${worker}`);
   return {
     planet: s.planet.name,
-    manager: { restarts: managerRestarts, planetRestarts: s.intensity.restarts },
     workers: [...s.workers.values()].map((w) => ({
       name: w.name,
       connected: w.state === 'connected',
@@ -55,17 +32,19 @@ export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJs
       host: w.info.host ?? null,
       pid: w.info.pid ?? null,
       feedPort: w.info.feedPort ?? null,
-      restarts: w.intensity.restarts,
+      restarts: avatar(w.name)?.restarts ?? 0,
       process: w.state === 'connected' ? w.process : null,
+      tree: w.state === 'connected' ? w.tree : null,
     })),
     components: [...s.components.values()].map((c) => {
       const w = s.workers.get(c.worker);
-      const r = c.lastReport;
+      const r = viewOf<ComponentAvatarView>(avatar(c.worker)?.children.find((n) => n.id === c.spec.id), 'component-avatar')?.report ?? null;
+      const mood = c.facts.mood;
       return {
-        id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood: c.mood,
+        id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood,
         pid: w?.state === 'connected' ? w.info.pid ?? null : null,
         restarts: r?.restarts ?? 0,
-        details: shownDetails(r?.details, c.mood),
+        details: shownDetails(r?.details, mood),
         eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
       };
     }),

@@ -11,12 +11,8 @@ import { ComponentType } from '../components/component-type';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { CheckedComponent, MachineHints, portClashes } from './port-clash';
 
-export interface PlanetIssue {
-  path: string;
-  message: string;
-  /** A stable code for problems a script may single out (FLUX_PLANET_PORT_CLASH...); the rest are FLUX_PLANET_INVALID. */
-  code?: string;
-}
+export type { PlanetIssue } from '../../protocol/status';
+import type { PlanetIssue } from '../../protocol/status';
 
 /** An issue as `check`, `reload` and `up` print it: `path: message [CODE]`. */
 export function formatIssue(i: PlanetIssue): string {

@@ -28,6 +28,7 @@ export const FEED_FLAGS: Partial<SupervisorFlags> = {
   periodMs: 60000,
   backoff: { initialMs: 60, maxMs: 2000, factor: 2, jitter: 0.5 },
   resetAfterMs: 1000,
+  logCrashes: false,
 };
 
 /**

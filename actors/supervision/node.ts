@@ -257,6 +257,7 @@ export class Node {
       if (Date.now() - e.startedAt >= this.flags.resetAfterMs) e.backoff.reset();
       const delayMs = e.skipBackoff ? 0 : e.backoff.next();
       e.skipBackoff = false;
+      if (reason.kind === 'crash' && this.flags.logCrashes) this.hooks.log(`${node.path} crashed: ${reason.error.message}; restarting in ${delayMs} ms`, 'warn');
       for (const o of group) {
         o.status = 'backoff';
         this.notify({ id: o.spec.id, reason: o === e ? reason : { kind: 'shutdown' }, restarting: true, delayMs, ...(o === e ? { info: node.info } : {}) });

@@ -28,6 +28,8 @@ export interface SupervisorFlags {
   resetAfterMs: number;
   /** Messages sent to one child that it has not taken yet, at most; beyond, dropped and counted. */
   mailbox: number;
+  /** A child's crash is logged (off where a crash is routine and said elsewhere: feeds reconnecting). */
+  logCrashes: boolean;
 }
 
 export const DEFAULT_FLAGS: SupervisorFlags = {
@@ -37,6 +39,7 @@ export const DEFAULT_FLAGS: SupervisorFlags = {
   backoff: { initialMs: 100, maxMs: 5000, factor: 2, jitter: 0.3 },
   resetAfterMs: 30000,
   mailbox: 1024,
+  logCrashes: true,
 };
 
 /** Why an incarnation ended. `normal` is an exit the child chose (ctx.exit()); `shutdown` is its supervisor's doing. */

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { Manager } from '../../actors/manager/manager';
+import { Manager } from '../../cli/manager-process';
 import { checkPlanetText } from '../../actors/planet/check';
 import { COMPONENT_TYPES } from '../../actors/components/registry';
 import { waitFor } from '../helpers/net';

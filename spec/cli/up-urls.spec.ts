@@ -14,7 +14,7 @@ import { makePki } from '../helpers/certs';
 import { describeGst } from '../helpers/gst';
 import { waitFor } from '../helpers/net';
 import { ADMIN_SECRET, Proc, SECRET, freePort, run, waitForStatus, writePlanet } from '../helpers/planet';
-import { StatusJson } from '../../actors/manager/status';
+import { StatusJson } from '../../protocol/status';
 
 jest.setTimeout(120000);
 

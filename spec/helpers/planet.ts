@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { adminRequest } from '../../transport/admin-client';
-import { StatusJson } from '../../actors/manager/planet-actor';
+import { StatusJson } from '../../protocol/status';
 import { CLI } from './cli';
 
 /** The workers' secret and the admins' secret of the test planets (at least 16 characters each). */

@@ -1,6 +1,6 @@
 import WebSocket, { WebSocketServer } from 'ws';
 import { pack, unpack } from 'msgpackr';
-import { Manager } from '../../actors/manager/manager';
+import { Manager } from '../../cli/manager-process';
 import { checkPlanetText } from '../../actors/planet/check';
 import { COMPONENT_TYPES } from '../../actors/components/registry';
 import { WsChannel } from '../../transport/ws-channel';

@@ -1,7 +1,8 @@
-// The manager process: its actor system, its listening port and the manager actor at the root
-// of its tree (manager-actor.ts). This file starts and stops them and puts the operator's
+// The manager process, its composition root: its supervision tree (the manager actor and the
+// planet under a process root, actors/manager/), its listening port, and the operator's
 // surface on the same port (admin/api.ts: the HTTP API, its event stream, /metrics,
-// /status.json, the web admin), with the ws endpoint for workers and admins beside it.
+// /status.json, the web admin), with the ws endpoint for workers and admins beside it. It lives
+// here, outside actors/ and admin/, so that neither imports the other.
 // Connections that have not logged in yet are bounded, per address and overall; a port that
 // is taken is a coded error (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
 
@@ -11,25 +12,24 @@ import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
-import { Ref, dispatch, query, start as startSystem, stop as stopSystem } from 'nact';
 import { WebSocketServer } from 'ws';
-import { FromManager, ToManager, toManagerSchema } from '../../protocol/wire';
-import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
-import { PlanetConfig } from '../../protocol/planet';
-import { WsChannel } from '../../transport/ws-channel';
-import { MANAGER_LISTEN, listenOn } from '../../transport/listen';
-import { PendingEntry, PendingLimiter, peerAddress } from '../../transport/pending-limit';
-import { TlsMaterial, serverOptions } from '../../transport/tls';
-import { AdminApi, ReloadOutcome } from '../../admin/api';
-import { PlanetEvent, statusEvents } from '../../admin/events';
-import { LogFn } from '../log';
-import { PlanetMetrics } from '../../admin/metrics';
-import { checkPlanetText } from '../planet/check';
-import { MANAGER_PLACE } from '../planet/port-clash';
-import { COMPONENT_TYPES } from '../components/registry';
-import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, reloadSummary, spawnManagerActor } from './manager-actor';
-import { CommandResult, ReloadResult, planetRecord } from './planet-actor';
-import { StatusJson, planetStatus } from './status';
+import { FromManager, ToManager, toManagerSchema } from '../protocol/wire';
+import { PROTOCOL_ERROR_CODES } from '../protocol/errors';
+import { PlanetConfig } from '../protocol/planet';
+import { CommandResult, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../protocol/status';
+import { WsChannel } from '../transport/ws-channel';
+import { MANAGER_LISTEN, listenOn } from '../transport/listen';
+import { PendingEntry, PendingLimiter, peerAddress } from '../transport/pending-limit';
+import { TlsMaterial, serverOptions } from '../transport/tls';
+import { AdminApi } from '../admin/api';
+import { PlanetEvent, statusEvents } from '../admin/events';
+import { LogFn } from '../actors/log';
+import { PlanetMetrics } from '../admin/metrics';
+import { checkPlanetText } from '../actors/planet/check';
+import { MANAGER_PLACE } from '../actors/planet/port-clash';
+import { COMPONENT_TYPES } from '../actors/components/registry';
+import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../actors/supervision/index';
+import { ManagerMsg, PRE_LOGIN_FRAME_BYTES, PlanetIntent, managerActorSpec } from '../actors/manager/manager-actor';
 
 export interface ManagerOptions {
   host: string;
@@ -49,6 +49,8 @@ export interface ManagerOptions {
   /** wss:// and https:// instead of ws:// and http:// (manager.tls of the planet). */
   tls?: TlsMaterial;
   log: LogFn;
+  /** The tree gave up: the process must end (exit 70). */
+  gaveUp?(error: Error): void;
 }
 
 /** Connections on the manager's port at most, logged in or not (beyond: closed at once). */
@@ -57,9 +59,9 @@ const MAX_CONNECTIONS = 4096;
 const EVENT_DEBOUNCE_MS = 50;
 
 export class Manager {
-  private readonly system = startSystem();
-  readonly record: ManagerRecord;
-  readonly ref: Ref<ManagerMsg>;
+  private readonly root: Root;
+  /** What the operators asked for: the planet in force and the components they stopped. */
+  readonly intent: PlanetIntent;
   /** Connections not logged in yet (a ws handshake or login under way), bounded per address and overall. */
   readonly pending: PendingLimiter;
   private readonly pendingOf = new WeakMap<net.Socket, PendingEntry>();
@@ -76,17 +78,28 @@ export class Manager {
     public planet: PlanetConfig,
     readonly options: ManagerOptions,
   ) {
-    this.record = managerRecord(planetRecord(planet));
-    this.ref = spawnManagerActor(this.system, this.record, {
-      secret: options.secret,
-      adminSecret: options.adminSecret,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      loginTimeoutMs: options.loginTimeoutMs ?? 5000,
-      log: options.log,
-      reload: (text) => this.reload(text),
-      changed: () => this.changed(),
-    });
+    this.intent = { planet, stopped: new Set() };
+    this.root = startRoot(
+      [
+        managerActorSpec({
+          intent: this.intent,
+          secret: options.secret,
+          adminSecret: options.adminSecret,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+          loginTimeoutMs: options.loginTimeoutMs ?? 5000,
+          log: options.log,
+          reload: (text) => this.reload(text),
+        }) as ChildSpec,
+      ],
+      {
+        id: 'manager process',
+        flags: CONTROL_FLAGS,
+        log: options.log,
+        changed: () => this.changed(),
+        gaveUp: (e) => (options.gaveUp ? options.gaveUp(e) : options.log(`manager: the supervision tree gave up: ${e.message}`, 'error')),
+      },
+    );
     const max = options.maxPendingLogins ?? 64;
     this.pending = new PendingLimiter({ maxTotal: max, maxPerAddress: Math.max(1, Math.min(16, max)) });
     this.metrics = new PlanetMetrics(() => this.status());
@@ -139,7 +152,7 @@ export class Manager {
     wss.on('connection', (ws, req) => {
       const entry = this.pendingOf.get(req.socket);
       const channel = new WsChannel<ToManager, FromManager>(ws, toManagerSchema);
-      dispatch(this.ref, { type: 'connection', channel, release: () => entry && this.pending.done(entry) });
+      if (!this.tell({ type: 'connection', channel, release: () => entry && this.pending.done(entry) })) channel.terminate();
     });
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
@@ -149,14 +162,44 @@ export class Manager {
     return port;
   }
 
+  private tell(msg: ManagerMsg): boolean {
+    return this.root.send('manager', msg);
+  }
+
+  /** The process's live supervision tree. */
+  tree(): TreeNode {
+    return this.root.tree();
+  }
+
+  /** Sends to the actor at `path` in the live tree (ids from the root): how tests inject faults. */
+  sendAt(path: string[], msg: unknown): boolean {
+    return this.root.sendAt(path, msg);
+  }
+
+  /** Asks the actors something, with a deadline: the manager actor answers through `reply`. */
+  private ask<T>(make: (reply: (v: T | null, error?: string) => void) => ManagerMsg, timeoutMs = 5000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the manager did not answer in time')), timeoutMs);
+      const sent = this.tell(
+        make((v, error) => {
+          clearTimeout(t);
+          if (v === null) reject(new Error(error ?? 'no answer'));
+          else resolve(v);
+        }),
+      );
+      if (!sent) {
+        clearTimeout(t);
+        reject(new Error('the manager is restarting; try again'));
+      }
+    });
+  }
+
   status(): Promise<StatusJson> {
-    return query(this.ref, (replyTo: Ref<StatusJson>) => ({ type: 'status' as const, replyTo }), 5000);
+    return this.ask<StatusJson>((reply) => ({ type: 'status', reply }));
   }
 
   command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult> {
-    const planet = this.record.planet.ref;
-    if (!planet) return Promise.resolve({ ok: false, message: 'the planet is restarting' });
-    return query(planet, (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action, id, replyTo }), 5000);
+    return this.ask<CommandResult>((reply) => ({ type: 'command', action, id, reply })).catch((e: Error) => ({ ok: false, message: e.message }));
   }
 
   /**
@@ -175,9 +218,12 @@ export class Manager {
     }
     const { planet, issues } = checkPlanetText(yaml, COMPONENT_TYPES, { machines: this.machines() });
     if (!planet) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: `the planet has ${issues.length} problem(s); nothing was changed`, issues };
-    const ref = this.record.planet.ref;
-    if (!ref) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: 'the planet is restarting; try again' };
-    const result = await query(ref, (replyTo: Ref<ReloadResult>) => ({ type: 'reload' as const, planet, replyTo }), 10000);
+    let result: ReloadResult;
+    try {
+      result = await this.ask<ReloadResult>((reply) => ({ type: 'reload', planet, reply }), 10000);
+    } catch (e) {
+      return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: (e as Error).message };
+    }
     this.planet = planet;
     this.events.emit('event', { type: 'reload', message: reloadSummary(result), time: Date.now() });
     return { ok: true, result };
@@ -192,7 +238,7 @@ export class Manager {
     const out = new Map<string, string>();
     const known = (h: string | undefined): h is string => !!h && !/^localhost(\.localdomain)?$/i.test(h);
     if (known(os.hostname())) out.set(MANAGER_PLACE, os.hostname());
-    for (const w of this.record.planet.workers.values()) if (w.state === 'connected' && known(w.info.host)) out.set(w.name, w.info.host);
+    for (const w of this.lastStatus?.workers ?? []) if (w.connected && known(w.host ?? undefined)) out.set(w.name, w.host as string);
     return out;
   }
 
@@ -210,17 +256,21 @@ export class Manager {
       s.closeAllConnections();
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
-    stopSystem(this.system);
+    await this.root.stop();
   }
 
   /** Gathers changes for a moment, then tells the operator's surface what changed. */
   private changed(): void {
-    if (this.eventTimer || !this.events.listenerCount('event')) return;
+    if (this.eventTimer) return;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = null;
-      const next = planetStatus(this.record.planet, this.record.intensity.restarts);
-      for (const e of statusEvents(this.lastStatus, next)) this.events.emit('event', e);
-      this.lastStatus = next;
+      this.status().then(
+        (next) => {
+          if (this.events.listenerCount('event')) for (const e of statusEvents(this.lastStatus, next)) this.events.emit('event', e);
+          this.lastStatus = next;
+        },
+        () => undefined,
+      );
     }, EVENT_DEBOUNCE_MS);
     this.eventTimer.unref();
   }
