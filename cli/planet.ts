@@ -302,7 +302,7 @@ function watchMoods(url: string, secret: string, planet: PlanetConfig, print: (l
         const info = props.get(c.id);
         if (c.mood === 'happy' && info?.type === 'http-streamer' && !announced.has(c.id)) {
           announced.add(c.id);
-          print(`  ${c.id}: listen at http://${info.p.host ?? '127.0.0.1'}:${info.p.port ?? 8800}${info.p['mount-point'] ?? '/'}`);
+          print(`  ${c.id}: listen at http${info.p['tls-cert-file'] ? 's' : ''}://${info.p.host ?? '127.0.0.1'}:${info.p.port ?? 8800}${info.p['mount-point'] ?? '/'}`);
         } else if (c.mood === 'sad') {
           const last = c.messages.filter((m) => m.level === 'error').pop();
           print(`  ${c.id}: sad${last ? `: ${last.text}` : ''}`);
