@@ -180,6 +180,11 @@ describe('fluxcast certs init', () => {
     expect(paste.manager).toMatch(/^ {2}tls: \{ cert-file: \//);
     expect(paste.feeds).toMatch(/^feeds: \{ tls: true, /);
     expect(paste.streamer).toEqual([`          tls-cert-file: ${dir}/https-streamer@default.pem`, `          tls-key-file: ${dir}/https-streamer@default.key`]);
+    // The README shows these very lines (for /etc/fluxcast/certs).
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const shown = (/\*\*Certificates in one command\.\*\*[\s\S]*?```text\n([\s\S]*?)```/.exec(readme) as RegExpExecArray)[1];
+    expect(shown.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(6);
+    for (const line of shown.split('\n').filter(Boolean)) expect(out.split('\n')).toContain(line.split('/etc/fluxcast/certs').join(dir));
     const planet = writePlanet(planetText(managerPort, httpPort, paste));
     expect(runCli(['check', planet]).status).toBe(0);
 
