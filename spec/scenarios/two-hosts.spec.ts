@@ -3,7 +3,8 @@
 // Each host has its own /srv (a bind mount in the namespace's private mount namespace), so B has
 // only what the README copies to it; `npx fluxcast` is this build, `ssh`/`scp` to 10.0.0.2 reach
 // B's namespace and files, `apt-get install` checks that the packages are installed, `npm ci` is
-// the build already made. TLS on every hop; components on both hosts; HLS across them.
+// the build already made. TLS on every hop; components on both hosts; HLS across them. The
+// README's fixed ports (7531, 8600, 8443) are safe: each namespace has ports of its own.
 // Needs root, iproute2 and GStreamer; outside CI it is skipped with a notice when they are missing.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
