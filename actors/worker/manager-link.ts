@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { TLS_ERROR_CODES } from '../../transport/errors';
 import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
+import { schemeMismatch } from '../../transport/scheme-probe';
 import { LogFn } from '../log';
 import { LINK_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 
@@ -81,8 +82,15 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
         record.state = 'connecting';
         const ws = new WebSocket(o.managerUrl, { maxPayload: 8 * 1024 * 1024, handshakeTimeout: 5000, ca: o.ca });
         let reason = 'connection closed';
+        // Set when the connection failed: a port speaking the other scheme (ws:// to TLS...) is named.
+        let explained: Promise<void> = Promise.resolve();
         // First, so that a TLS or connection error (CERT_HAS_EXPIRED...) is the reason given.
-        ws.on('error', (e: NodeJS.ErrnoException) => (reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`));
+        ws.on('error', (e: NodeJS.ErrnoException) => {
+          reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`;
+          explained = schemeMismatch(o.managerUrl, e.code).then((hint) => {
+            if (hint) reason = `${hint.code}: ${hint.message}`;
+          });
+        });
         const channel = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
         record.channel = channel;
         const clientNonce = newNonce();
@@ -129,7 +137,7 @@ export function spawnManagerLink(parent: Ref<LinkEvent>, record: LinkRecord, o: 
           reason = 'manager silent, link declared dead';
           o.log(reason);
         });
-        channel.on('close', () => dispatch(ctx.self, { type: 'closed', reason, channel }));
+        channel.on('close', () => void explained.then(() => dispatch(ctx.self, { type: 'closed', reason, channel })));
         return null;
       },
       onCrash: supervise<LinkMsg>(record, {
