@@ -9,6 +9,9 @@ export const CLI_ERROR_CODES = {
   NO_SECRET: 'FLUX_CLI_NO_SECRET',
   CHILD_FAILED: 'FLUX_CLI_CHILD_FAILED',
   SECRET_TOO_SHORT: 'FLUX_CLI_SECRET_TOO_SHORT',
+  NO_OPENSSL: 'FLUX_CLI_NO_OPENSSL',
+  OPENSSL_FAILED: 'FLUX_CLI_OPENSSL_FAILED',
+  CERTS_EXIST: 'FLUX_CLI_CERTS_EXIST',
 } as const;
 
 /** Prints an error the way every fluxcast command does: `error CODE: message` on stderr. */

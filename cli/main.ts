@@ -8,6 +8,7 @@ import * as path from 'path';
 import { inspect, roundtrip } from './gdp';
 import { check, componentCommand, reload, runManager, runWorker, status, up } from './planet';
 import { startLaunch } from './launch';
+import { CA_DAYS, CertsInitOptions, DEFAULT_DAYS, certsInit } from './certs';
 import { reportError } from './errors';
 import { LogOptions, logFormat, logLevel, makeLog } from './logging';
 
@@ -26,6 +27,11 @@ function port(value: string): number {
 function wsUrl(value: string): string {
   if (!/^wss?:\/\/[^/\s]+(:\d+)?\/?$/.test(value)) throw new InvalidArgumentError('expected ws://HOST:PORT');
   return value;
+}
+
+/** A repeatable option's values, in order (checked by the command, with coded errors). */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function packageVersion(): string {
@@ -150,6 +156,19 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+    });
+  const certs = program.command('certs').description('certificates for TLS on every hop of a planet');
+  certs
+    .command('init')
+    .description('make a private CA and the certificates of a planet\'s manager, workers (feeds) and HTTPS streamers and porters in DIR, and print the planet lines that use them')
+    .argument('<dir>', 'directory for the CA and the certificates (created if missing)')
+    .option('--planet <file>', 'planet YAML file (required): its manager, workers and HTTPS components get certificates')
+    .option('--host <name>', 'a DNS name clients use to reach the hosts, in every certificate (repeatable)', collect, [])
+    .option('--ip <address>', 'an IP address clients use to reach the hosts, in every certificate (repeatable)', collect, [])
+    .option('--days <days>', `validity of the certificates in days (default: ${DEFAULT_DAYS}; the CA: ${CA_DAYS})`)
+    .option('--force', 'replace certificates that are in the way (other names, another CA, expired); a usable CA is kept')
+    .action((dir: string, opts: CertsInitOptions) => {
+      certsInit(dir, opts, (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
     });
   program
     .command('up')

@@ -1,16 +1,23 @@
 // A short-lived admin connection to the manager, for `fluxcast status` and
 // `fluxcast component ...`: log in (challenge-response), ask one thing, return the answer.
+// A connection that fails is explained: by its code, or by the scheme the port really speaks.
 
 import WebSocket from 'ws';
 import { FluxError } from '../protocol/errors';
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../protocol/wire';
 import { WsChannel } from './ws-channel';
+import { schemeMismatch } from './scheme-probe';
 
 export async function adminRequest(url: string, secret: string, request: (requestId: number) => ToManager, timeoutMs = 5000, ca?: Buffer): Promise<FromManager> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, ca });
-    // First: a connection or TLS error (with its code, e.g. CERT_HAS_EXPIRED) is the reason, not the close after it.
-    ws.on('error', (e) => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    // First: a connection or TLS error (with its code, e.g. CERT_HAS_EXPIRED) is the reason, not
+    // the close after it; a port that speaks the other scheme (ws:// to TLS...) says so instead.
+    let failed = false;
+    ws.on('error', (e: NodeJS.ErrnoException) => {
+      failed = true;
+      void schemeMismatch(url, e.code).then((hint) => done(hint ?? new FluxError('FLUX_CLI_CANNOT_CONNECT', `cannot reach the manager at ${url}: ${e.code ?? e.message}`)));
+    });
     const ch = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
     const timer = setTimeout(() => done(new FluxError(E.HEARTBEAT_TIMEOUT, `no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
     let settled = false;
@@ -39,6 +46,8 @@ export async function adminRequest(url: string, secret: string, request: (reques
       else if (m.type === 'status' || m.type === 'command-result' || m.type === 'reload-result') done(m);
       else if (m.type === 'error') done(new FluxError(m.code, m.reason));
     });
-    ch.on('close', () => done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `the manager at ${url} closed the connection`)));
+    ch.on('close', () => {
+      if (!failed) done(new FluxError('FLUX_CLI_CANNOT_CONNECT', `the manager at ${url} closed the connection`));
+    });
   });
 }

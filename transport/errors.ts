@@ -25,3 +25,12 @@ export const TLS_ERROR_CODES = {
   BAD_MATERIAL: 'FLUX_TLS_BAD_MATERIAL',
   FEEDS_MISMATCH: 'FLUX_TLS_FEEDS_MISMATCH',
 } as const;
+
+/**
+ * A manager address whose scheme disagrees with what the manager's port speaks: ws:// to a TLS
+ * manager, wss:// to a plain one (found by asking the port, after the connection failed).
+ */
+export const SCHEME_ERROR_CODES = {
+  MANAGER_SPEAKS_TLS: 'FLUX_CLI_MANAGER_SPEAKS_TLS',
+  MANAGER_SPEAKS_PLAIN: 'FLUX_CLI_MANAGER_SPEAKS_PLAIN',
+} as const;

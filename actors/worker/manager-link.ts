@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { TLS_ERROR_CODES } from '../../transport/errors';
 import { FromManager, ToManager, WIRE_ERROR_CODES, fromManagerSchema, loginResponse, newNonce, verifyManagerProof } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
+import { schemeMismatch } from '../../transport/scheme-probe';
 import { Backoff } from '../../transport/feed/backoff';
 import { LogFn } from '../log';
 import { ActorDef, ChildSpec, Ctx, LINK_BACKOFF, UnknownMessageError } from '../supervision/index';
@@ -83,10 +84,15 @@ export function linkDef(o: LinkArgs): ActorDef<State, LinkMsg> {
     const ws = new WebSocket(o.managerUrl, { maxPayload: 8 * 1024 * 1024, handshakeTimeout: 5000, ca: o.ca });
     let reason = 'connection closed';
     let code: string | undefined;
+    // Set when the connection failed: a port speaking the other scheme (ws:// to TLS...) is named.
+    let explained: Promise<void> = Promise.resolve();
     // First, so that a TLS or connection error (CERT_HAS_EXPIRED...) is the reason given.
     ws.on('error', (e: NodeJS.ErrnoException) => {
       code = e.code;
       reason = `cannot reach ${o.managerUrl}: ${e.code ?? e.message}`;
+      explained = schemeMismatch(o.managerUrl, e.code).then((hint) => {
+        if (hint) reason = `${hint.code}: ${hint.message}`;
+      });
     });
     const channel = new WsChannel<FromManager, ToManager>(ws, fromManagerSchema);
     st.channel = channel;
@@ -142,7 +148,7 @@ export function linkDef(o: LinkArgs): ActorDef<State, LinkMsg> {
       reason = 'manager silent, link declared dead';
       o.log(reason);
     });
-    channel.on('close', () => ctx.tell({ type: 'closed', reason, code, channel }));
+    channel.on('close', () => void explained.then(() => ctx.tell({ type: 'closed', reason, code, channel })));
   };
 
   return {

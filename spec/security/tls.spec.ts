@@ -2,7 +2,8 @@
 // speaks only wss:// and https:// and is verified by workers and the CLI against a private CA
 // (a wrong CA and an expired certificate are refused with a clear error); feeds between workers
 // run over mutual TLS (a peer without the planet CA's certificate gets nothing); an
-// http-streamer serves HTTPS and reloads its certificate without dropping its listener.
+// http-streamer serves HTTPS and reloads its certificate without dropping its listener; a client
+// or worker given the wrong scheme (ws:// for a TLS manager, wss:// for a plain one) is told which.
 import * as fs from 'fs';
 import * as https from 'https';
 import * as net from 'net';
@@ -95,6 +96,35 @@ describe('TLS', () => {
     const w = run(['worker', '--name', 'worker1', '--manager', `wss://127.0.0.1:${managerPort}`, '--ca-file', pki.ca, '--feed-port', '0']);
     procs.push(w);
     await waitFor(() => w.log.join('').includes('CERT_HAS_EXPIRED'), 10000, 'the worker says why');
+  });
+
+  it('tells a ws:// client of a TLS manager, and a wss:// client of a plain one, which scheme to use', async () => {
+    const tlsPort = await freePort();
+    const plainPort = await freePort();
+    const tlsManager = run(['manager', '--planet', writePlanet(tlsPlanet(tlsPort, await freePort(), server))]);
+    const plainManager = run(['manager', '--planet', writePlanet(seedPlanet(plainPort, await freePort()))]);
+    procs.push(tlsManager, plainManager);
+    await waitFor(() => [tlsManager, plainManager].every((m) => m.log.join('').includes("manager: planet '")), 10000, 'both managers up');
+    const admin = ['--secret', ADMIN_SECRET];
+    const speaksTls = `^error FLUX_CLI_MANAGER_SPEAKS_TLS: the manager at 127\\.0\\.0\\.1:${tlsPort} speaks TLS: use --manager wss://127\\.0\\.0\\.1:${tlsPort}`;
+    for (const args of [['status'], ['component', 'restart', '/default/source'], ['reload']]) {
+      const r = await runCliAsync([...args, '--manager', `ws://127.0.0.1:${tlsPort}`, ...admin]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(speaksTls));
+    }
+    const plain = await runCliAsync(['status', '--manager', `wss://localhost:${plainPort}`, '--ca-file', pki.ca, ...admin]);
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(new RegExp(`^error FLUX_CLI_MANAGER_SPEAKS_PLAIN: the manager at localhost:${plainPort} does not speak TLS .*: use --manager ws://localhost:${plainPort}`));
+    // Nobody listening is not a scheme problem: the plain reason stays.
+    const nobody = await runCliAsync(['status', '--manager', `ws://127.0.0.1:${await freePort()}`, ...admin]);
+    expect(nobody.stderr).toMatch(/^error FLUX_CLI_CANNOT_CONNECT: cannot reach the manager at ws:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    // A worker says it in its log (once), and keeps dialing.
+    const w = run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${tlsPort}`, '--feed-port', '0', '--log-format', 'json']);
+    procs.push(w);
+    await waitFor(() => /FLUX_CLI_MANAGER_SPEAKS_TLS: the manager at 127\.0\.0\.1:\d+ speaks TLS: use --manager wss:/.test(w.log.join('')), 10000, "the worker's hint");
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(w.log.join('').match(/MANAGER_SPEAKS_TLS/g)).toHaveLength(1);
+    expect(w.child.exitCode).toBeNull();
   });
 
   it('serves HTTPS from an http-streamer and reloads its certificate without dropping a listener', async () => {
