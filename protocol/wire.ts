@@ -21,6 +21,8 @@ export const componentStateSchema = z.object({
   mood,
   /** Supervised restarts of the component actor. */
   restarts,
+  /** The epoch of the start order it runs under: a report of an older start is stale news. */
+  epoch: z.number().int().nonnegative().optional(),
   /** A streamer's URLs and audience, a porter's routes. */
   details: z
     .object({
@@ -185,7 +187,8 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refused'), code: z.string(), reason: z.string() }),
   z.object({ type: z.literal('ping'), t: z.number() }),
   z.object({ type: z.literal('pong'), t: z.number() }),
-  z.object({ type: z.literal('start'), spec: componentSpecSchema }),
+  /** Start a component; `epoch` counts the manager's starts of it, and its reports carry it back. */
+  z.object({ type: z.literal('start'), spec: componentSpecSchema, epoch: z.number().int().nonnegative().optional() }),
   z.object({ type: z.literal('stop'), id }),
   z.object({ type: z.literal('eat-from'), id, eater: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535), /** another planet's feed secret (a relay) */ secret: z.string().min(1).max(1024).optional() }),
   z.object({ type: z.literal('feed-to'), id, feeder: z.string(), feed, host: z.string(), port: z.number().int().min(1).max(65535) }),

@@ -85,6 +85,7 @@ export function componentReport(node: TreeNode): ComponentState | null {
     type: spec.type,
     mood: core?.mood ?? (coreNode?.state === 'backoff' ? 'waking' : 'sleeping'),
     restarts: coreNode?.restarts ?? 0,
+    ...(sup.epoch !== undefined ? { epoch: sup.epoch } : {}),
     details: core?.details,
     messages: messages.slice(-20),
     eaters,

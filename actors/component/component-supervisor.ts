@@ -26,6 +26,8 @@ export interface ComponentDeps {
 export interface ComponentArgs {
   spec: ComponentSpec;
   deps: ComponentDeps;
+  /** The manager's start order this runs under (its reports carry it back). */
+  epoch?: number;
 }
 
 export type ComponentMsg =
@@ -37,6 +39,7 @@ export type ComponentMsg =
 export interface ComponentSupView {
   kind: 'component';
   spec: ComponentSpec;
+  epoch?: number;
   lastMessages: ComponentMessage[];
 }
 
@@ -51,7 +54,7 @@ export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
   const st: State = { targets: new Map(), pushes: new Map(), lastMessages: [] };
   const pushed = new Set(spec.pushed ?? []);
   const feeds: EaterFeed[] = Object.entries(spec.eaters).flatMap(([eater, list]) => list.map((feed) => ({ eater, feed, mode: pushed.has(feed) ? ('feed-to' as const) : ('eat-from' as const) })));
-  const publish = (ctx: Ctx<ComponentMsg>) => ctx.setInfo({ kind: 'component', read: (): ComponentSupView => ({ kind: 'component', spec, lastMessages: st.lastMessages }) });
+  const publish = (ctx: Ctx<ComponentMsg>) => ctx.setInfo({ kind: 'component', read: (): ComponentSupView => ({ kind: 'component', spec, epoch: a.epoch, lastMessages: st.lastMessages }) });
   return {
     flags: COMPONENT_FLAGS,
     init(ctx) {

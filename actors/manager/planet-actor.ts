@@ -49,6 +49,8 @@ export interface ComponentPlan {
 
 export interface ComponentLive extends ComponentPlan {
   facts: ComponentFacts;
+  /** Start orders sent so far: a report under an older one is stale (sent before our stop arrived). */
+  epoch: number;
 }
 
 export interface WorkerLive {
@@ -143,7 +145,7 @@ const avatarId = (worker: string) => `worker ${worker}`;
 export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
   const log = a.log;
   const st: PlanetState = { planet: a.planet, workers: new Map(), components: new Map() };
-  const live = (p: ComponentPlan): ComponentLive => ({ ...p, facts: { mood: 'sleeping', wanted: !a.stopped.has(p.spec.id), workerUp: false } });
+  const live = (p: ComponentPlan): ComponentLive => ({ ...p, facts: { mood: 'sleeping', wanted: !a.stopped.has(p.spec.id), workerUp: false }, epoch: 0 });
   for (const w of a.planet.workers) st.workers.set(w.name, workerLive(w.name));
   for (const p of planetSpecs(a.planet)) st.components.set(p.spec.id, live(p));
   // A restart: the workers logged in now are ours again (their avatars hold their channels);
@@ -214,7 +216,7 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
     const w = st.workers.get(c.worker);
     for (const effect of t.effects) {
       if (effect === 'send-stop') send(ctx, w, { type: 'stop', id: c.spec.id });
-      else if (effect === 'send-start') send(ctx, w, { type: 'start', spec: c.spec });
+      else if (effect === 'send-start') send(ctx, w, { type: 'start', spec: c.spec, epoch: ++c.epoch });
       else if (effect === 'forget-report') ctx.send(avatarId(c.worker), { type: 'forget', id: c.spec.id });
       else if (effect === 'wire') wire(ctx);
     }
@@ -291,9 +293,12 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
 
   function reported(ctx: Ctx<PlanetMsg>, w: WorkerLive, list: ComponentState[]): void {
     const byId = new Map(list.map((c) => [c.id, c]));
+    const stale = (c: ComponentLive, r: ComponentState) => r.epoch !== undefined && r.epoch !== c.epoch;
     for (const r of list) {
       const c = st.components.get(r.id);
       if (!c || c.worker !== w.name) continue;
+      if (!w.adopted) c.epoch = r.epoch ?? c.epoch; // what runs there is ours, under whatever epoch
+      else if (stale(c, r)) continue; // a report of an instance we have since stopped
       ctx.send(avatarId(w.name), { type: 'report', state: r });
       if (w.adopted) apply(ctx, c, { type: 'report', mood: r.mood });
     }
@@ -306,7 +311,10 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
       }
       wire(ctx);
     } else {
-      for (const c of placedOn(w.name)) if (!byId.has(c.spec.id)) apply(ctx, c, { type: 'report-absent' });
+      for (const c of placedOn(w.name)) {
+        const r = byId.get(c.spec.id);
+        if (!r) apply(ctx, c, { type: 'report-absent' });
+      }
     }
   }
 

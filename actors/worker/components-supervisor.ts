@@ -12,7 +12,7 @@ import type { SadComponent } from '../component/component-report';
 import { ComponentMessage } from '../component/mood';
 
 export type ComponentsMsg =
-  | { type: 'start'; spec: ComponentSpec }
+  | { type: 'start'; spec: ComponentSpec; epoch?: number }
   | { type: 'stop'; id: string; done?: () => void }
   | { type: 'stop-all'; done: () => void }
   | { type: 'route'; id: string; msg: ComponentMsg };
@@ -47,7 +47,7 @@ export function componentsDef(deps: ComponentDeps): ActorDef<State, ComponentsMs
         case 'start': {
           st.sad.delete(msg.spec.id);
           st.specs.set(msg.spec.id, msg.spec);
-          void ctx.startChild(componentSpec({ spec: msg.spec, deps }) as ChildSpec); // a running one stays as it is
+          void ctx.startChild(componentSpec({ spec: msg.spec, deps, epoch: msg.epoch }) as ChildSpec); // a running one stays as it is
           publish(ctx);
           return st;
         }

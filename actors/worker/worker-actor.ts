@@ -82,7 +82,7 @@ export function workerActorDef(a: WorkerActorArgs): ActorDef<State, WorkerMsg> {
   const obey = (msg: FromManager) => {
     switch (msg.type) {
       case 'start':
-        a.components({ type: 'start', spec: msg.spec });
+        a.components({ type: 'start', spec: msg.spec, epoch: msg.epoch });
         return;
       case 'stop':
         a.components({ type: 'stop', id: msg.id });
