@@ -20,6 +20,7 @@ import { LogFn, messageLevel } from '../log';
 import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
 import { Component, ComponentDetails } from './component';
 import { ComponentPort, FeedNews } from './component-port';
+import { taskSpec } from './component-tasks';
 import { ComponentMessage, Mood } from './mood';
 
 export interface CoreArgs {
@@ -61,8 +62,11 @@ const view = (c: Component): CoreView => ({ kind: 'core', mood: c.mood, messages
 
 export function coreDef(a: CoreArgs): ActorDef<Component, CoreMsg> {
   return {
+    // Its children are its component's tasks, each under a supervisor of its own: one that gives up crashes the core.
+    flags: { intensity: 0 },
     init(ctx: Ctx<CoreMsg>) {
       const c = createComponent(a.spec, a.advertiseHost);
+      c.taskHost = { start: (spec) => void ctx.startChild(taskSpec(spec) as ChildSpec), stop: (id) => ctx.deleteChild(`task ${id}`) };
       const publish = () => ctx.setInfo({ kind: 'core', read: () => view(c) });
       c.on('mood', publish);
       // One call makes a message: what status shows, and the log line, with the component's id.

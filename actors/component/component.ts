@@ -15,6 +15,7 @@
 import { EventEmitter } from 'events';
 import { GdpFrame } from '../../protocol/gdp';
 import { ComponentMessage, Mood } from './mood';
+import { TaskHost, TaskSpec, standaloneTasks } from './component-tasks';
 
 const MAX_MESSAGES = 50;
 
@@ -83,6 +84,9 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
   /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
   flow = 'default';
+  /** Runs this component's tasks under supervision: its core actor sets it; without one, they get a root of their own. */
+  taskHost: TaskHost | null = null;
+  private standalone: ReturnType<typeof standaloneTasks> | null = null;
   /**
    * Where listeners reach a socket this component binds on every interface (0.0.0.0, ::): its
    * worker's advertised address (set by whoever runs it; see actors/worker/worker.ts).
@@ -129,12 +133,30 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   async stop(): Promise<void> {
     if (this.moodValue === 'sleeping') return;
     this.setMood('waking');
+    const own = this.standalone;
+    this.standalone = null;
+    await own?.close();
     try {
       await this.teardown();
     } catch (e) {
       this.addMessage('warning', `teardown: ${(e as Error).message}`);
     }
     this.setMood('sleeping');
+  }
+
+  /**
+   * Keeps a job running under supervision (a child process, a connection): see
+   * component-tasks.ts. Its supervisor's give-up is this component's crash.
+   */
+  protected startTask(spec: TaskSpec): void {
+    if (this.taskHost) return this.taskHost.start(spec);
+    this.standalone ??= standaloneTasks(this.name, () => undefined, (e) => this.crash(e));
+    this.standalone.start(spec);
+  }
+
+  /** Ends a task for good (with its teardown). */
+  protected async stopTask(id: string): Promise<void> {
+    await (this.taskHost ?? this.standalone)?.stop(id);
   }
 
   /** Reports a failure that a restart may cure; the host applies the restart policy. */

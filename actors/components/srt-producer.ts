@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { GdpFrame } from '../../protocol/gdp';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
 import { Component, PermanentError } from '../component/component';
+import { TaskRun } from '../component/component-tasks';
 import { defineComponentType } from './component-type';
 import { GstChild } from './pipeline/gst-child';
 import { missingElements } from './pipeline/pipeline-component';
@@ -49,14 +50,19 @@ export function srtPipeline(p: SrtProducerProperties): { description: string; fe
   };
 }
 
+/** One run of the SRT listener: its gst-launch child, until its caller leaves or stalls. */
+interface ListenerRun {
+  child: GstChild;
+  run: TaskRun;
+  served: boolean;
+  stalled: boolean;
+}
+
 export class SrtProducer extends Component<SrtProducerProperties> {
-  private child: GstChild | null = null;
+  private current: ListenerRun | null = null;
   private flowing = false;
   private lastData = 0;
   private watchdog: NodeJS.Timeout | null = null;
-  private respawn: NodeJS.Timeout | null = null;
-  private dying: Promise<void> | null = null;
-  private running = false;
   /** Callers served so far. */
   sessions = 0;
 
@@ -70,31 +76,35 @@ export class SrtProducer extends Component<SrtProducerProperties> {
     const layout = srtPipeline(p);
     const missing = await missingElements(layout.description);
     if (missing.length) throw new PermanentError(`GStreamer element(s) not installed: ${missing.join(', ')} (apt-get install gstreamer1.0-plugins-bad)`);
-    this.running = true;
-    this.spawnChild();
+    // The listener is a supervised task: a caller leaving ends a run (a fresh listener at once,
+    // counted nowhere); a listener that dies before any caller is a failure, and the component's
+    // supervision decides (backoff, then sad with the reason).
+    this.startTask({ id: 'srt listener', flags: { intensity: 0 }, run: (t) => this.listen(t) });
     this.watchdog = setInterval(() => this.checkStall(), 250);
     this.watchdog.unref();
     this.addMessage('info', `waiting for an SRT caller on srt://${p.host}:${p.port}`);
   }
 
   protected async teardown(): Promise<void> {
-    this.running = false;
     if (this.watchdog) clearInterval(this.watchdog);
-    if (this.respawn) clearTimeout(this.respawn);
-    this.watchdog = this.respawn = null;
-    const c = this.child;
-    this.child = null;
+    this.watchdog = null;
     this.flowing = false;
-    if (c) await c.stop(1000);
   }
 
-  private spawnChild(): void {
+  private listen(t: TaskRun): void {
     const layout = srtPipeline(this.properties);
-    const child = new GstChild(layout.description, new Map(), layout.feeders);
-    this.child = child;
+    const cur: ListenerRun = { child: new GstChild(layout.description, new Map(), layout.feeders), run: t, served: false, stalled: false };
+    const { child } = cur;
+    this.current = cur;
+    t.defer(async () => {
+      if (this.current === cur) this.current = null;
+      // The next listener binds the port once this one is gone (two sockets on one UDP port split
+      // its packets); a stalled caller has nothing left to drain.
+      await child.stop(cur.stalled ? 0 : 1000);
+    });
     const starts = new Map<string, GdpFrame>();
     child.on('frame', (feeder, f) => {
-      if (this.child !== child) return;
+      if (this.current !== cur) return;
       if (f.kind === 'event' && f.eventType === EVENT_TYPES['stream-start']) {
         // srtserversrc names every stream alike: each caller's is made a new one.
         let s = starts.get(feeder);
@@ -107,6 +117,7 @@ export class SrtProducer extends Component<SrtProducerProperties> {
         this.lastData = Date.now();
         if (!this.flowing) {
           this.flowing = true;
+          cur.served = true;
           this.sessions++;
           this.addMessage('info', 'an SRT caller is sending');
           if (this.mood === 'hungry') this.setMood('happy');
@@ -118,37 +129,30 @@ export class SrtProducer extends Component<SrtProducerProperties> {
       if (/^ERROR/.test(line)) this.addMessage('warning', line);
     });
     child.on('exit', (_code, _signal, errorText) => {
-      if (this.child !== child) return;
-      this.child = null;
+      if (this.current !== cur || !t.alive()) return;
+      this.current = null;
       if (errorText && /erroneous pipeline/.test(errorText)) return this.fail(errorText);
+      if (!cur.served && errorText) return t.fail(new Error(`the SRT listener stopped before any caller: ${errorText}`));
       this.callerGone(errorText ? `the SRT pipeline stopped: ${errorText}` : 'the SRT caller left');
+      t.again();
     });
     child.start();
   }
 
   private checkStall(): void {
-    if (!this.flowing || Date.now() - this.lastData <= this.properties['source-timeout'] * 1000) return;
-    const c = this.child;
-    this.child = null;
-    // The next listener binds the port once this one is gone (two sockets on one UDP port split its packets).
-    if (c) this.dying = c.stop(0); // a stalled caller has nothing left to drain
+    const cur = this.current;
+    if (!cur || !this.flowing || Date.now() - this.lastData <= this.properties['source-timeout'] * 1000) return;
+    cur.stalled = true;
+    this.current = null;
     this.callerGone(`the SRT caller sent nothing for ${this.properties['source-timeout']} s`);
+    cur.run.again();
   }
 
-  /** The caller is gone: hungry, and a fresh listener for the next one. */
+  /** The caller is gone: hungry until the next one (the task starts a fresh listener). */
   private callerGone(reason: string): void {
     if (this.flowing) this.addMessage('warning', reason);
     this.flowing = false;
     if (this.mood === 'happy') this.setMood('hungry');
-    if (!this.running || this.respawn) return;
-    this.respawn = setTimeout(() => {
-      void (this.dying ?? Promise.resolve()).then(() => {
-        this.respawn = null;
-        this.dying = null;
-        if (this.running && !this.child) this.spawnChild();
-      });
-    }, 200);
-    this.respawn.unref();
   }
 }
 

@@ -23,6 +23,8 @@ export interface Root {
   send(id: string, msg: unknown): boolean;
   childRef<M>(id: string): Ref<M> | null;
   startChild(spec: ChildSpec): Promise<boolean>;
+  /** Terminates a top-level child (with its teardown) and forgets it. */
+  deleteChild(id: string): Promise<void>;
   tree(): TreeNode;
   /** Sends to the live actor at `path` (ids from the root) through its bounded mailbox: how tests inject faults anywhere. */
   sendAt(path: string[], msg: unknown): boolean;
@@ -43,6 +45,7 @@ export function startRoot(children: ChildSpec[], o: RootOptions): Root {
     send: (id, msg) => ctx.send(id, msg),
     childRef: <M>(id: string) => ctx.childRef<M>(id),
     startChild: (spec) => ctx.startChild(spec),
+    deleteChild: (id) => ctx.deleteChild(id),
     tree: () => root.describe(),
     sendAt: (path, msg) => (path.length ? root.nodeAt(path.slice(0, -1))?.ctx.send(path[path.length - 1], msg) ?? false : false),
     stop: () => {

@@ -147,6 +147,13 @@ export interface ChildSpec<A = unknown> {
   shutdown: number;
 }
 
+/** The error at the bottom of a chain of give-ups (what actually failed). */
+export function rootCause(e: Error): Error {
+  let cur = e;
+  while (cur instanceof IntensityExceeded) cur = cur.last;
+  return cur;
+}
+
 /** A supervisor whose intensity was exceeded: what its parent sees as the reason it crashed. */
 export class IntensityExceeded extends FluxError {
   constructor(
@@ -158,7 +165,7 @@ export class IntensityExceeded extends FluxError {
     /** What the child that exited last had published (setInfo). */
     readonly lastInfo?: unknown,
   ) {
-    super(SUPERVISION_ERROR_CODES.GAVE_UP, `${supervisor}: ${child} exited ${restarts + 1} times within ${periodMs / 1000} s (intensity ${restarts}); last: ${last.message}`);
+    super(SUPERVISION_ERROR_CODES.GAVE_UP, `${supervisor}: ${child} exited ${restarts + 1} times within ${periodMs / 1000} s (intensity ${restarts}); last: ${rootCause(last).message}`);
     this.name = 'IntensityExceeded';
   }
 }

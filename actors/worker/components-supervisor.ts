@@ -5,7 +5,7 @@
 // component: a stop runs while the next orders are taken.
 
 import { ComponentSpec } from '../../protocol/wire';
-import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, readView, UnknownMessageError } from '../supervision/index';
+import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, rootCause, readView, UnknownMessageError } from '../supervision/index';
 import { ComponentDeps, ComponentMsg, componentSpec } from '../component/component-supervisor';
 import { CoreView } from '../component/component-core';
 import type { SadComponent } from '../component/component-report';
@@ -29,7 +29,7 @@ interface State {
 
 /** Why a component is sad, as its messages say it. */
 function sadReason(error: Error): string {
-  if (error instanceof IntensityExceeded) return `restarted ${error.restarts} times within ${error.periodMs / 1000} s; last error: ${error.last.message}`;
+  if (error instanceof IntensityExceeded) return `restarted ${error.restarts} times within ${error.periodMs / 1000} s; last error: ${rootCause(error).message}`;
   return `failed: ${error.message}`;
 }
 
