@@ -137,5 +137,6 @@ export const hlsStreamerType = defineComponentType({
   properties: hlsStreamerProperties,
   eaters: ['default'],
   feeders: [],
+  gstElements: [],
   create: (name, props) => new HlsStreamer(name, props),
 });

@@ -268,5 +268,6 @@ export const httpStreamerType = defineComponentType({
   properties: httpStreamerProperties,
   eaters: ['default'],
   feeders: [],
+  gstElements: [],
   create: (name, props) => new HttpStreamer(name, props),
 });

@@ -12,6 +12,7 @@ import { SourceMetadata, SourceServer } from '../../transport/http/source-server
 import { defineComponentType } from './component-type';
 import { ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+import { PARSER_ELEMENTS } from './ingest/stream-parser';
 
 export const icecastSourceProperties = z
   .object({
@@ -176,5 +177,6 @@ export const icecastSourceProducerType = defineComponentType({
   properties: icecastSourceProperties,
   eaters: [],
   feeders: ['default'],
+  gstElements: PARSER_ELEMENTS,
   create: (name, props) => new IcecastSourceProducer(name, props),
 });

@@ -74,5 +74,6 @@ export const porterType = defineComponentType({
   properties: porterProperties,
   eaters: [],
   feeders: [],
+  gstElements: [],
   create: (name, props) => new PorterComponent(name, props),
 });

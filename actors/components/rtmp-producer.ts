@@ -199,5 +199,6 @@ export const rtmpProducerType = defineComponentType({
   properties: rtmpProducerProperties,
   eaters: [],
   feeders: ['video', 'audio'],
+  gstElements: [],
   create: (name, props) => new RtmpProducer(name, props),
 });
