@@ -79,7 +79,8 @@ describe('fluxcast installed from its npm tarball', () => {
 
   it('packs what runs, and nothing of the development tree', () => {
     for (const f of ['package.json', 'README.md', 'dist/cli/main.js', 'dist/transport/http/sender-child.js', 'dist/admin/page/app.js',
-      'admin/page/index.html', 'admin/page/style.css', 'dist/actors/components/gst-packages.json', 'examples/planets/seed-scenario.yaml']) {
+      'admin/page/index.html', 'admin/page/style.css', 'dist/actors/components/gst-packages.json', 'examples/planets/seed-scenario.yaml',
+      'deploy/systemd/fluxcast-manager.service', 'deploy/systemd/fluxcast-worker@.service', 'deploy/systemd/fluxcast.default', 'deploy/systemd/fluxcast.sysusers']) {
       expect(files).toContain(f);
     }
     const stray = files.filter((f) => /^(spec|bench|dist\/bench|dist\/spec|\.ci|node_modules)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith('.d.ts')) || f.endsWith('.map'));
