@@ -185,6 +185,7 @@ describe('deploy/container/compose.yaml', () => {
       }
       if (planetArg) expect((s.volumes ?? []).some((v) => v.split(':')[1] === planetArg)).toBe(true);
     }
+    expect(services.filter(([, s]) => checkFluxcastArgs(s.command.map(String)).options.has('planet')).map(([n]) => n)).toEqual(['manager']);
     const r = runCli(['check', planetFile]);
     expect(r).toMatchObject({ status: 0 });
   });
