@@ -12,6 +12,7 @@ import { ComponentDetails } from '../component/component';
 import { defineComponentType } from './component-type';
 import { IngestFormat, ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+import { PARSER_ELEMENTS } from './ingest/stream-parser';
 
 export const httpPullProperties = z
   .object({
@@ -179,5 +180,6 @@ export const httpPullProducerType = defineComponentType({
   properties: httpPullProperties,
   eaters: [],
   feeders: ['default'],
+  gstElements: PARSER_ELEMENTS,
   create: (name, props) => new HttpPullProducer(name, props),
 });

@@ -294,5 +294,6 @@ export const httpStreamerType = defineComponentType({
   eaters: ['default'],
   feeders: [],
   listens: (p) => (p.porter ? [] : tcpOnHostPort(p)),
+  gstElements: [],
   create: (name, props) => new HttpStreamer(name, props),
 });

@@ -12,6 +12,7 @@ import { SourceMetadata, SourceServer } from '../../transport/http/source-server
 import { defineComponentType, tcpOnHostPort } from './component-type';
 import { ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+import { PARSER_ELEMENTS } from './ingest/stream-parser';
 
 export const icecastSourceProperties = z
   .object({
@@ -177,5 +178,6 @@ export const icecastSourceProducerType = defineComponentType({
   eaters: [],
   feeders: ['default'],
   listens: tcpOnHostPort,
+  gstElements: PARSER_ELEMENTS,
   create: (name, props) => new IcecastSourceProducer(name, props),
 });

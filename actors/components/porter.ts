@@ -77,5 +77,6 @@ export const porterType = defineComponentType({
   eaters: [],
   feeders: [],
   listens: tcpOnHostPort,
+  gstElements: [],
   create: (name, props) => new PorterComponent(name, props),
 });

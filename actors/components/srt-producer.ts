@@ -12,7 +12,8 @@ import { EVENT_TYPES } from '../../protocol/gst/event-types';
 import { Component, PermanentError } from '../component/component';
 import { defineComponentType } from './component-type';
 import { GstChild } from './pipeline/gst-child';
-import { missingElements } from './pipeline/pipeline-component';
+import { missingElementsText } from './gst-elements';
+import { elementsOf, missingElements } from './pipeline/pipeline-component';
 import { streamStartFrame } from './raw-audio';
 
 export const srtProducerProperties = z
@@ -69,7 +70,7 @@ export class SrtProducer extends Component<SrtProducerProperties> {
     if (p.passphrase && !SAFE_PASSPHRASE.test(p.passphrase)) throw new PermanentError('passphrase: use letters, digits and _.:+-/=@%, only');
     const layout = srtPipeline(p);
     const missing = await missingElements(layout.description);
-    if (missing.length) throw new PermanentError(`GStreamer element(s) not installed: ${missing.join(', ')} (apt-get install gstreamer1.0-plugins-bad)`);
+    if (missing.length) throw new PermanentError(missingElementsText(missing));
     this.running = true;
     this.spawnChild();
     this.watchdog = setInterval(() => this.checkStall(), 250);
@@ -159,5 +160,6 @@ export const srtProducerType = defineComponentType({
   eaters: [],
   feeders: ['video', 'audio', 'default'],
   listens: (p) => [{ protocol: 'udp', host: p.host, port: p.port, property: 'port' }],
+  gstElements: [...new Set((['elementary', 'ts'] as const).flatMap((output) => elementsOf(srtPipeline({ ...srtProducerProperties.parse({}), output }).description)))],
   create: (name, props) => new SrtProducer(name, props),
 });
