@@ -145,7 +145,10 @@ function printStatus(s: StatusJson): void {
     const feeders = c.feeders.map((f) => `${f.name}:${f.clients} eater(s)`).join(', ');
     out.push(`  ${c.id.padEnd(28)} ${c.mood.padEnd(9)} ${c.type.padEnd(14)} on ${c.worker}${eaters ? `  eats ${eaters}` : ''}${feeders ? `  feeds ${feeders}` : ''}`);
     const d = c.details;
-    if (d?.url && c.type === 'http-streamer') out.push(`      ${d.url}  ${d.clients ?? 0} listener(s), ${Math.round((d.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    if (d?.url && c.type === 'http-streamer') {
+      const peak = d.peakClients !== undefined ? ` (peak ${d.peakClients}${d.peakTime ? ` at ${new Date(d.peakTime).toISOString().replace(/\.\d+Z$/, 'Z')}` : ''})` : '';
+      out.push(`      ${d.url}  ${d.clients ?? 0} listener(s)${peak}, ${Math.round((d.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    }
     if (d?.routes) out.push(`      ${d.url ?? 'porter'} routes: ${d.routes.length ? d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') : '(none)'}`);
     const last = c.messages[c.messages.length - 1];
     if (last && last.level !== 'info') out.push(`      ${last.level}: ${last.text}`);

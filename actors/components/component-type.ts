@@ -13,6 +13,8 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
   readonly eaters: readonly string[];
   /** Feeder names; a consumer has none. */
   readonly feeders: readonly string[];
+  /** Its instances have listeners of their own to list and kick (an http-streamer). */
+  readonly listeners?: boolean;
   create(name: string, properties: z.infer<S>): Component<z.infer<S>>;
 }
 

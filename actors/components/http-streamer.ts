@@ -162,12 +162,12 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     };
   }
 
-  /** This mount in Icecast's public /status-json.xsl; null while hidden (public-status: false) or before the stream starts. */
+  /** This mount in Icecast's public /status-json.xsl (whatever public-status says); null before the stream starts. */
   publicStatus(): IcestatsSource | null {
     const p = this.properties;
     const st = this.stats();
     const start = this.info.streamStart;
-    if (!p['public-status'] || !st || start === null || !this.capsValue) return null;
+    if (!st || start === null || !this.capsValue) return null;
     const bitrate = this.info.bitrate ?? this.capsValue.first?.getNumber('bitrate') ?? st.bitrateIn;
     return {
       mount: p['mount-point'],
@@ -249,13 +249,13 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       handOff: pool ? (socket, head) => pool.handOff(socket, head) : undefined,
       tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
       externalClients: pool ? () => pool.clients : undefined,
-      publicStatus: () => this.publicStatus(),
+      publicStatus: p['public-status'] ? () => this.publicStatus() : undefined,
     });
     const server = this.server;
     await server.listen();
     const table = this.porterTable();
     if (table) {
-      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw), publicStatus: () => this.publicStatus() };
+      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw), publicStatus: p['public-status'] ? () => this.publicStatus() : undefined };
       if (!table.add(p['mount-point'], owner)) throw new PermanentError(`porter ${p.porter} already has a streamer at ${p['mount-point']}`);
       this.mount = { table, owner };
     }
@@ -319,5 +319,6 @@ export const httpStreamerType = defineComponentType({
   properties: httpStreamerProperties,
   eaters: ['default'],
   feeders: [],
+  listeners: true,
   create: (name, props) => new HttpStreamer(name, props),
 });

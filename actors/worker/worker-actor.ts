@@ -15,6 +15,7 @@ import { ComponentDeps, ComponentMsg, ComponentRecord, componentRecord, componen
 import { LogFn } from '../log';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
 import { LinkEvent, LinkMsg, LinkOptions, LinkRecord, linkRecord, spawnManagerLink } from './manager-link';
+import { answerListeners } from './listeners';
 
 export interface WorkerRecord extends SupervisedRecord {
   readonly components: Map<string, ComponentRecord>;
@@ -109,9 +110,18 @@ export function spawnWorkerActor(system: Ref<unknown>, record: WorkerRecord, o: 
         case 'link-up':
           report();
           return st;
-        case 'manager':
-          if (!record.stopping) obey(self, record, o, changed, msg.msg);
+        case 'manager': {
+          const m = msg.msg;
+          if (m.type === 'listeners-request' || m.type === 'listener-kick') {
+            // Answered when ready (sender processes may take a moment); the mailbox moves on.
+            void answerListeners(record.components.get(m.id), record.refs.has(m.id) && !record.stopping, m).then((answer) => {
+              if (record.linkRef) dispatch(record.linkRef, { type: 'send', msg: answer });
+            });
+            return st;
+          }
+          if (!record.stopping) obey(self, record, o, changed, m);
           return st;
+        }
         case 'changed':
           if (!record.reportTimer) record.reportTimer = setTimeout(() => dispatch(self, { type: 'report' }), 30);
           return st;

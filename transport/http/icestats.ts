@@ -1,6 +1,6 @@
 // Icecast's public status, `GET /status-json.xsl`, as Icecast 2.4 writes it: `{"icestats":
-// {admin, host, location, server_id, server_start, server_start_iso8601, source, dummy}}` where
-// `source` is one object for one mount, an array for several, and absent for none; field names,
+// {admin, host, location, server_id, server_start, server_start_iso8601, source}}` where `source`
+// is one object for one mount, an array for several, and absent (then `dummy: null`) for none; names,
 // order, types and defaults (`Unspecified name`, `various`...) are Icecast's own (checked
 // against a real icecast2's output in spec/transport/http/icestats.spec.ts). It shows only what
 // Icecast shows anyone. Builds the document and writes the answer; knows nothing of streamers.
@@ -109,9 +109,10 @@ export function icestatsDocument(server: IcestatsServer, sources: IcestatsSource
     server_start: icecastDate(server.start),
     server_start_iso8601: icecastIso(server.start),
   };
+  // As Icecast's stylesheet writes it: `dummy` closes the last object, the source entry when there is one.
   if (list.length === 1) icestats.source = list[0];
   else if (list.length > 1) icestats.source = list;
-  icestats.dummy = null;
+  else icestats.dummy = null;
   return { icestats };
 }
 

@@ -6,6 +6,9 @@
 
 import { randomBytes } from 'crypto';
 import { MultiClientSender } from '../sender/multi-client-sender';
+import { LISTENER_ID, MAX_LISTED } from '../../protocol/wire';
+
+export { LISTENER_ID, MAX_LISTED };
 
 /** One listener as the API, the CLI and the admin page show it. */
 export interface ListenerInfo {
@@ -34,12 +37,8 @@ export interface AudienceStats {
   listenerSeconds: number;
 }
 
-/** A listing holds at most this many listeners (the oldest); `total` tells how many there are. */
-export const MAX_LISTED = 10000;
 /** User agents are kept to this many characters. */
 export const MAX_USER_AGENT = 256;
-/** What a listener id looks like (checked wherever one comes from outside). */
-export const LISTENER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface Entry {
   readonly info: Omit<ListenerInfo, 'bytes'>;

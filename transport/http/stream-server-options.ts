@@ -49,7 +49,7 @@ export interface StreamServerOptions {
   corsOrigin?: string;
   /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
   tls?: TlsFiles & { log(line: string): void };
-  /** This mount's public Icecast status (/status-json.xsl); none, or null from it, answers 404 there. */
+  /** This mount's public Icecast status (/status-json.xsl; null before its stream starts); without it, 404 there. */
   publicStatus?: () => IcestatsSource | null;
   /** The prefix of listener ids (default: random): ids stay unique across restarts and processes. */
   instance?: string;

@@ -292,12 +292,12 @@ export class StreamServer {
       this.reject(socket, 405, 'only GET and HEAD are served', { Allow: 'GET, HEAD' }, l);
       return;
     }
-    const source = this.options.publicStatus?.();
-    if (!source) {
+    if (!this.options.publicStatus) {
       this.reject(socket, 404, `nothing is mounted at ${head.path}`, {}, l);
       return;
     }
-    const doc = icestatsDocument({ host: this.options.host, start: this.startedAt }, [source]);
+    const source = this.options.publicStatus();
+    const doc = icestatsDocument({ host: this.options.host, start: this.startedAt }, source ? [source] : []);
     l.status = 200;
     this.log(l, answerIcestats(socket, head.method, doc, this.options.corsOrigin), Date.now());
   }
