@@ -246,7 +246,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       auth,
       headerTimeoutMs: p['header-timeout'] * 1000,
       accessLog,
-      handOff: pool ? (socket, head) => pool.handOff(socket, head) : undefined,
+      handOff: pool ? (socket, head, since) => pool.handOff(socket, head, since) : undefined,
       tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
       externalClients: pool ? () => pool.clients : undefined,
       publicStatus: p['public-status'] ? () => this.publicStatus() : undefined,

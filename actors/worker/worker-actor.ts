@@ -1,7 +1,8 @@
 // The worker actor: the root of a worker process's tree. It supervises the link to the manager
 // (a child that dials again by itself) and one component actor per component the manager
-// placed here; it does what the manager asks (start, stop, eat-from, feed-to) and reports every
-// component's state back, debounced. Its record is the process's: a crash of this actor resumes
+// placed here; it does what the manager asks (start, stop, eat-from, feed-to; listener listings
+// and kicks are answered by listeners.ts when ready) and reports every component's state back,
+// debounced. Its record is the process's: a crash of this actor resumes
 // with the record and the children untouched (the message that made it throw is dropped).
 //
 //   worker ─┬─ link (ws to the manager; LINK_POLICY: forever, 100 ms → 5 s)

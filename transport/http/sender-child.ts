@@ -36,7 +36,7 @@ export interface ChildReport {
 }
 
 /** From the parent: a listener (with its socket), or a question about the listeners. */
-export type ToChild = { type: 'listener'; head: string } | { type: 'list'; requestId: number } | { type: 'kick'; requestId: number; id: string };
+export type ToChild = { type: 'listener'; head: string; since?: number } | { type: 'list'; requestId: number } | { type: 'kick'; requestId: number; id: string };
 /** To the parent, besides reports and access log lines: answers to its questions. */
 export type ChildAnswer = { type: 'listeners'; requestId: number; listeners: ListenerInfo[]; total: number } | { type: 'kicked'; requestId: number; ok: boolean };
 
@@ -65,7 +65,7 @@ function main(): void {
     }
   });
   let received = 0;
-  process.on('message', (m: Partial<ToChild> & { requestId?: unknown; id?: unknown; head?: unknown }, socket?: net.Socket) => {
+  process.on('message', (m: Partial<ToChild> & { requestId?: unknown; id?: unknown; head?: unknown; since?: unknown }, socket?: net.Socket) => {
     if (m?.type === 'list' && typeof m.requestId === 'number') {
       const answer: ChildAnswer = { type: 'listeners', requestId: m.requestId, ...server.listListeners(MAX_LISTED) };
       process.send?.(answer);
@@ -81,7 +81,8 @@ function main(): void {
       socket?.destroy();
       return;
     }
-    server.acceptHanded(socket, Buffer.from(m.head, 'latin1'));
+    // When the parent accepted it: the listener's connect time, whichever process serves it.
+    server.acceptHanded(socket, Buffer.from(m.head, 'latin1'), typeof m.since === 'number' && Number.isFinite(m.since) ? m.since : Date.now());
   });
   const report = () => {
     if (soon) clearTimeout(soon);

@@ -119,7 +119,7 @@ export class SenderPool {
   }
 
   /** Hands an admitted listener to the least-loaded live child; refuses with 503 when none is up. */
-  handOff(socket: net.Socket, rawHead: Buffer): boolean {
+  handOff(socket: net.Socket, rawHead: Buffer, since = Date.now()): boolean {
     let best: Slot | null = null;
     for (const s of this.slots) {
       if (!s.proc?.connected) continue;
@@ -130,7 +130,7 @@ export class SenderPool {
       return true;
     }
     best.handed++;
-    best.proc.send({ type: 'listener', head: rawHead.toString('latin1') }, socket, (err) => {
+    best.proc.send({ type: 'listener', head: rawHead.toString('latin1'), since } satisfies ToChild, socket, (err) => {
       if (err) socket.destroy();
     });
     return true;

@@ -40,7 +40,7 @@ export interface StreamServerOptions {
    * Serves an admitted listener elsewhere (a sender child): called after the method, mount,
    * credentials and limits were checked, with the request head's raw bytes. True = taken.
    */
-  handOff?: (socket: net.Socket, head: Buffer) => boolean;
+  handOff?: (socket: net.Socket, head: Buffer, since: number) => boolean;
   /** Listeners served elsewhere (sender children), counted against client-limit too. */
   externalClients?: () => number;
   /** Listeners were admitted already (by the parent process): no credentials or limits again. */

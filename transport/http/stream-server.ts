@@ -206,7 +206,7 @@ export class StreamServer {
    * A listener whose request head was read by someone else (the porter, or the parent process
    * of a sender child), handed over with the head's raw bytes.
    */
-  acceptHanded(socket: net.Socket, raw: Buffer): void {
+  acceptHanded(socket: net.Socket, raw: Buffer, since = Date.now()): void {
     socket.on('error', ignore);
     let head: RequestHead | undefined;
     try {
@@ -219,7 +219,7 @@ export class StreamServer {
       this.reject(socket, 400, 'incomplete request head');
       return;
     }
-    this.route({ head, raw, socket, user: '-', status: 0, startedAt: Date.now() });
+    this.route({ head, raw, socket, user: '-', status: 0, startedAt: since });
   }
 
   private route(l: Listener): void {
@@ -259,7 +259,7 @@ export class StreamServer {
       else this.reject(l.socket, 503, `${overflow} reached`, { 'Retry-After': '10' }, l);
       return;
     }
-    if (this.options.handOff && l.raw && this.options.handOff(l.socket, l.raw)) {
+    if (this.options.handOff && l.raw && this.options.handOff(l.socket, l.raw, l.startedAt)) {
       this.totalClients++;
       return;
     }

@@ -62,6 +62,7 @@ describe('http-streamer listeners', () => {
       const a = await listen(port, 'mpv 0.35');
       await waitFor(() => a.body().length > 0, 5000, 'the first listener served');
       const b = await listen(port, 'VLC/3.0.18 LibVLC/3.0.18');
+      await waitFor(() => b.body().length > 0, 5000, 'the second listener served');
       const c = await listen(port, 'curl/7.88.1');
       await waitFor(() => b.body().length > 5000 && c.body().length > 5000, 10000, 'all three served');
       const { listeners, total } = await list();
