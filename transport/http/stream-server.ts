@@ -17,7 +17,7 @@ import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
 import { Amount, SyncMethod } from '../sender/policy';
 import { ClientStats } from '../sender/multi-client-sender';
-import { AccessLogEntry, formatAccessLog } from './access-log';
+import { requestLogLine, slimHead } from './access-log';
 import { refuse } from './refusal';
 import { PendingLimiter, peerAddress } from '../pending-limit';
 import { authenticate } from './listener-auth';
@@ -42,15 +42,6 @@ interface Listener {
 }
 
 const ignore = (): void => undefined;
-const NO_HEADERS: Map<string, string> = new Map();
-const NO_QUERY = new URLSearchParams();
-
-/** The parts of a request head an access log line uses; nothing when there is no log. */
-function slim(h: RequestHead, forLog: boolean): RequestHead {
-  const headers = forLog ? new Map([...h.headers].filter(([k]) => k === 'referer' || k === 'user-agent')) : NO_HEADERS;
-  return { method: h.method, target: forLog ? h.target : '', path: '', query: NO_QUERY, version: h.version, headers };
-}
-
 
 export class StreamServer {
   readonly options: StreamServerOptions;
@@ -339,7 +330,7 @@ export class StreamServer {
     if (id === null) return;
     l.key = this.registry.add(sender, id, peerAddress(socket.remoteAddress), l.head.headers.get('user-agent') ?? '', l.startedAt);
     // A listener may stay for days: keep of its request only what the access log will need.
-    l.head = slim(l.head, !!this.options.accessLog);
+    l.head = slimHead(l.head, !!this.options.accessLog);
     l.raw = null;
     (icy ? this.icyListeners : this.listeners).set(id, l);
     this.totalClients++;
@@ -385,20 +376,6 @@ export class StreamServer {
   }
 
   private log(l: Listener, bytes: number, end: number): void {
-    if (!this.options.accessLog) return;
-    const entry: AccessLogEntry = {
-      ip: l.socket.remoteAddress ?? '-',
-      user: l.user,
-      time: new Date(l.startedAt),
-      method: l.head.method,
-      target: l.head.target,
-      version: l.head.version,
-      status: l.status,
-      bytes,
-      referer: l.head.headers.get('referer') ?? '-',
-      userAgent: l.head.headers.get('user-agent') ?? '-',
-      secondsConnected: Math.max(0, (end - l.startedAt) / 1000),
-    };
-    this.options.accessLog(formatAccessLog(entry));
+    this.options.accessLog?.(requestLogLine(l, bytes, end));
   }
 }
