@@ -130,6 +130,7 @@ export class SenderPool {
       return true;
     }
     best.handed++;
+    this.peak.see(this.clients);
     best.proc.send({ type: 'listener', head: rawHead.toString('latin1'), since } satisfies ToChild, socket, (err) => {
       if (err) socket.destroy();
     });
@@ -156,16 +157,15 @@ export class SenderPool {
     };
   }
 
-  /** Listeners now, their peak (as the children report them) and seconds listened so far. */
+  /**
+   * Listeners now (those on their way to a child included), the most there were at once (seen
+   * at each hand-off and each child's report, which follows every arrival and departure within
+   * 50 ms) and seconds listened so far.
+   */
   audience(now = Date.now()): AudienceStats {
     let seconds = this.retiredSeconds;
-    let current = 0;
-    for (const s of this.slots) {
-      if (!s.proc || !s.report) continue;
-      current += s.report.clients;
-      seconds += this.secondsOf(s, now);
-    }
-    return { current, peak: this.peak.peak, peakTime: this.peak.peakTime, listenerSeconds: seconds };
+    for (const s of this.slots) if (s.proc && s.report) seconds += this.secondsOf(s, now);
+    return { current: this.clients, peak: this.peak.peak, peakTime: this.peak.peakTime, listenerSeconds: seconds };
   }
 
   /** Every child's listeners, oldest first (at most `limit`); a child that does not answer in time is left out. */
@@ -266,7 +266,7 @@ export class SenderPool {
       else if (m.type === 'report') {
         s.report = m;
         s.reportedAt = Date.now();
-        this.peak.see(this.audience().current, s.reportedAt);
+        this.peak.see(this.clients, s.reportedAt);
       } else if (m.type === 'listeners' || m.type === 'kicked') this.questions.get(m.requestId)?.answer(m);
     });
     proc.on('exit', (code, signal) => {
