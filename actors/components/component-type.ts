@@ -42,6 +42,8 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
    * the tests check that all of them exist here, naming the Debian package of any that does not.
    */
   readonly gstElements: readonly string[];
+  /** Its instances have listeners of their own to list and kick (an http-streamer). */
+  readonly listeners?: boolean;
   create(name: string, properties: z.infer<S>): Component<z.infer<S>>;
 }
 

@@ -129,6 +129,11 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
     const begin = (first: Buffer): SourceSession => {
       const actual = sniffFormat(format, first);
       if (actual !== format) this.addMessage('info', `${redact(url)} says ${contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      const h = (name: string) => {
+        const v = res.headers[name];
+        return typeof v === 'string' ? v.slice(0, 1024) : undefined;
+      };
+      this.setSourceInfo({ name: h('icy-name') ?? h('ice-name'), description: h('icy-description') ?? h('ice-description'), genre: h('icy-genre') ?? h('ice-genre'), bitrate: h('icy-br') ?? h('ice-bitrate') });
       const s = this.beginSource(actual, redact(url));
       this.current = { session: s, contentType, since: Date.now(), url };
       s.onClose = () => {

@@ -134,6 +134,7 @@ export class IcecastSourceProducer extends IngestProducer<IcecastSourcePropertie
     const begin = (first: Buffer): SourceSession => {
       const actual = sniffFormat(format, first);
       if (actual !== format) this.addMessage('info', `source ${label} says ${meta.contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      this.setSourceInfo(meta);
       const session = this.beginSource(actual, label);
       src.session = session;
       session.onClose = () => {

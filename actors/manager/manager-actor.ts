@@ -9,9 +9,10 @@
 
 import { Ref, dispatch, query, spawn } from 'nact';
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, managerProof, newNonce, verifyLogin } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { WsChannel } from '../../transport/ws-channel';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
-import { CommandResult, PlanetMsg, PlanetRecord, ReloadResult, spawnPlanetActor } from './planet-actor';
+import { CommandResult, LISTENERS_ANSWER_MS, ListenersAnswer, PlanetMsg, PlanetRecord, ReloadResult, spawnPlanetActor } from './planet-actor';
 import type { ReloadOutcome } from '../../admin/api';
 import { StatusJson } from './status';
 
@@ -174,6 +175,12 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
               : { type: 'reload-result', requestId: msg.requestId, ok: false, message: `${r.code}: ${r.message}`, issues: r.issues },
           ),
         (e: Error) => c.channel.send({ type: 'reload-result', requestId: msg.requestId, ok: false, message: e.message }),
+      );
+    } else if (msg.type === 'listeners-request' || msg.type === 'listener-kick') {
+      const kick = msg.type === 'listener-kick' ? msg.listener : undefined;
+      query(planet(), (replyTo: Ref<ListenersAnswer>) => ({ type: 'listeners' as const, id: msg.id, kick, replyTo }), LISTENERS_ANSWER_MS + 1000).then(
+        (a) => c.channel.send({ type: 'listeners-result', requestId: msg.requestId, ...a }),
+        (e: Error) => c.channel.send({ type: 'listeners-result', requestId: msg.requestId, ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: String(e.message) }),
       );
     } else if (msg.type === 'component-command') {
       query(planet(), (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action: msg.action, id: msg.id, replyTo }), STATUS_TIMEOUT_MS).then(

@@ -28,7 +28,7 @@ import { checkPlanetText } from '../planet/check';
 import { MANAGER_PLACE } from '../planet/port-clash';
 import { COMPONENT_TYPES } from '../components/registry';
 import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, reloadSummary, spawnManagerActor } from './manager-actor';
-import { CommandResult, ReloadResult, planetRecord } from './planet-actor';
+import { CommandResult, LISTENERS_ANSWER_MS, ListenersAnswer, ReloadResult, planetRecord } from './planet-actor';
 import { StatusJson, planetStatus } from './status';
 
 export interface ManagerOptions {
@@ -95,6 +95,7 @@ export class Manager {
         status: () => this.status(),
         command: (action, id) => this.command(action, id),
         reload: () => this.reload(),
+        listeners: (id, kick) => this.listeners(id, kick),
         events: this.events,
         metrics: () => this.metrics.render(),
       },
@@ -157,6 +158,13 @@ export class Manager {
     const planet = this.record.planet.ref;
     if (!planet) return Promise.resolve({ ok: false, message: 'the planet is restarting' });
     return query(planet, (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action, id, replyTo }), 5000);
+  }
+
+  /** A component's listeners (from the worker running it), or, with `kick`, disconnects that one. */
+  listeners(id: string, kick?: string): Promise<ListenersAnswer> {
+    const planet = this.record.planet.ref;
+    if (!planet) return Promise.resolve({ ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: 'the planet is restarting; try again' });
+    return query(planet, (replyTo: Ref<ListenersAnswer>) => ({ type: 'listeners' as const, id, kick, replyTo }), LISTENERS_ANSWER_MS + 1000);
   }
 
   /**

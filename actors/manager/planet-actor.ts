@@ -4,7 +4,9 @@
 // admit a worker's login (refusing a second process under a connected name), start components
 // when their worker logs in (re-adopting those already running), wire feeds with eat-from /
 // feed-to, mark components sleeping (clean stop) or lost (link gone), and obey admin commands.
-// It supervises one worker avatar per planet worker, each with its component avatars.
+// It carries questions about listeners to the worker that runs the component and its answer
+// back (each question bounded in number and time). It supervises one worker avatar per planet
+// worker, each with its component avatars.
 //
 // Moods the manager sets itself: sleeping (configured, not running), lost (worker gone without
 // a clean shutdown, or heartbeat timeout). Everything else is what the component reports.
@@ -13,7 +15,9 @@
 // from the state it last had.
 
 import { Ref, dispatch, spawn, stop as stopActor } from 'nact';
-import { ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
+import { ComponentState, FromManager, ListenersResult, ToManager, WIRE_ERROR_CODES as E } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES as P } from '../../protocol/errors';
+import { API_ERROR_CODES as A } from '../../admin/errors';
 import { PlanetConfig, feedRefMode, feedRefRemote, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
 import { remoteFeedSecret } from '../planet/remote-feeds';
 import { WsChannel } from '../../transport/ws-channel';
@@ -28,8 +32,26 @@ export interface PlanetRecord extends SupervisedRecord {
   planet: PlanetConfig;
   readonly workers: Map<string, WorkerLive>;
   readonly components: Map<string, ComponentLive>;
+  /** Questions about listeners sent to workers, waiting for their answers. */
+  readonly questions: Map<number, PendingQuestion>;
+  questionSeq: number;
   ref: Ref<PlanetMsg> | null;
 }
+
+/** A listing or kick asked of a worker. */
+interface PendingQuestion {
+  readonly worker: string;
+  readonly replyTo: Ref<ListenersAnswer>;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** What the manager answers about listeners (the wire's listeners-result without its envelope). */
+export type ListenersAnswer = Omit<ListenersResult, 'type' | 'requestId'>;
+
+/** A worker has this long to answer a question about listeners (ms). */
+export const LISTENERS_ANSWER_MS = 4000;
+/** Questions waiting for workers' answers, at most. */
+const MAX_QUESTIONS = 256;
 
 export interface PlanetDeps {
   heartbeatIntervalMs: number;
@@ -60,6 +82,8 @@ export type PlanetMsg =
   | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
   | { type: 'status'; replyTo: Ref<StatusJson> }
   | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; replyTo: Ref<CommandResult> }
+  /** List a component's listeners, or disconnect one (`kick`). */
+  | { type: 'listeners'; id: string; kick?: string; replyTo: Ref<ListenersAnswer> }
   | { type: 'reload'; planet: PlanetConfig; replyTo: Ref<ReloadResult> };
 
 type ComponentPlan = Omit<ComponentLive, 'mood' | 'wanted' | 'lastReport' | 'ref' | keyof SupervisedRecord>;
@@ -100,7 +124,7 @@ export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
 export function planetRecord(planet: PlanetConfig): PlanetRecord {
   const workers = new Map(planet.workers.map((w) => [w.name, workerLive(w.name)]));
   const components = new Map(planetSpecs(planet).map((c) => [c.spec.id, componentLive(c)]));
-  return { ...supervisedRecord(CONTROL_POLICY), planet, workers, components, ref: null };
+  return { ...supervisedRecord(CONTROL_POLICY), planet, workers, components, questions: new Map(), questionSeq: 0, ref: null };
 }
 
 export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: PlanetDeps): Ref<PlanetMsg> {
@@ -165,7 +189,34 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
     log(`manager: worker ${msg.name} logged in (pid ${msg.info.pid ?? '?'}, feeds on ${msg.info.feedHost}:${msg.info.feedPort})`);
   };
 
+  const answer = (requestId: number, a: ListenersAnswer) => {
+    const q = s.questions.get(requestId);
+    if (!q) return;
+    clearTimeout(q.timer);
+    s.questions.delete(requestId);
+    dispatch(q.replyTo, a);
+  };
+
+  /** Asks the worker running the component about its listeners; answers at once when it cannot. */
+  const listeners = (msg: Extract<PlanetMsg, { type: 'listeners' }>) => {
+    const c = s.components.get(msg.id);
+    const refuse = (code: string, message: string) => dispatch(msg.replyTo, { ok: false, code, message });
+    if (!c) return refuse(A.NO_SUCH_COMPONENT, `no component ${msg.id}`);
+    if (!COMPONENT_TYPES.get(c.spec.type)?.listeners) return refuse(P.MANAGER_NO_LISTENERS, `${msg.id} is a ${c.spec.type}: it has no listeners of its own`);
+    const w = s.workers.get(c.worker);
+    if (w?.state !== 'connected') return refuse(A.BAD_STATE, `${msg.id} is ${c.mood}: its worker ${c.worker} is not connected`);
+    if (c.mood !== 'happy' && c.mood !== 'hungry') return refuse(A.BAD_STATE, `${msg.id} is ${c.mood}`);
+    if (s.questions.size >= MAX_QUESTIONS) return refuse(P.MANAGER_NO_ANSWER, `too many questions to workers under way (${MAX_QUESTIONS}); try again`);
+    const requestId = ++s.questionSeq;
+    const timer = setTimeout(() => answer(requestId, { ok: false, code: P.MANAGER_NO_ANSWER, message: `worker ${c.worker} did not answer within ${LISTENERS_ANSWER_MS / 1000} s` }), LISTENERS_ANSWER_MS);
+    s.questions.set(requestId, { worker: w.name, replyTo: msg.replyTo, timer });
+    send(w, msg.kick !== undefined ? { type: 'listener-kick', requestId, id: msg.id, listener: msg.kick } : { type: 'listeners-request', requestId, id: msg.id });
+  };
+
   const gone = (w: WorkerLive, reason: string) => {
+    for (const [requestId, q] of [...s.questions]) {
+      if (q.worker === w.name) answer(requestId, { ok: false, code: A.BAD_STATE, message: `worker ${w.name} went away (${reason})` });
+    }
     w.state = w.cleanShutdown ? 'stopped' : 'lost';
     w.channel = null;
     w.connId = null;
@@ -312,6 +363,10 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
             reported(w, msg.msg.components);
           } else if (msg.msg.type === 'shutdown') {
             w.cleanShutdown = true;
+          } else if (msg.msg.type === 'listeners-result') {
+            if (s.questions.get(msg.msg.requestId)?.worker !== w.name) return st; // not asked of this worker
+            const { type: _type, requestId, ...a } = msg.msg;
+            answer(requestId, a);
           }
           return st;
         }
@@ -320,6 +375,9 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
           return st;
         case 'command':
           dispatch(msg.replyTo, command(msg));
+          return st;
+        case 'listeners':
+          listeners(msg);
           return st;
         case 'reload':
           dispatch(msg.replyTo, reload(ctx.self, msg.planet));

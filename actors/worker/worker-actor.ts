@@ -1,7 +1,8 @@
 // The worker actor: the root of a worker process's tree. It supervises the link to the manager
 // (a child that dials again by itself) and one component actor per component the manager
-// placed here; it does what the manager asks (start, stop, eat-from, feed-to) and reports every
-// component's state back, debounced. Its record is the process's: a crash of this actor resumes
+// placed here; it does what the manager asks (start, stop, eat-from, feed-to; listener listings
+// and kicks are answered by listeners.ts when ready) and reports every component's state back,
+// debounced. Its record is the process's: a crash of this actor resumes
 // with the record and the children untouched (the message that made it throw is dropped).
 //
 //   worker ─┬─ link (ws to the manager; LINK_POLICY: forever, 100 ms → 5 s)
@@ -15,6 +16,7 @@ import { ComponentDeps, ComponentMsg, ComponentRecord, componentRecord, componen
 import { LogFn } from '../log';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, actorName, supervise, supervisedRecord } from '../supervision';
 import { LinkEvent, LinkMsg, LinkOptions, LinkRecord, linkRecord, spawnManagerLink } from './manager-link';
+import { answerListeners } from './listeners';
 
 export interface WorkerRecord extends SupervisedRecord {
   readonly components: Map<string, ComponentRecord>;
@@ -109,9 +111,18 @@ export function spawnWorkerActor(system: Ref<unknown>, record: WorkerRecord, o: 
         case 'link-up':
           report();
           return st;
-        case 'manager':
-          if (!record.stopping) obey(self, record, o, changed, msg.msg);
+        case 'manager': {
+          const m = msg.msg;
+          if (m.type === 'listeners-request' || m.type === 'listener-kick') {
+            // Answered when ready (sender processes may take a moment); the mailbox moves on.
+            void answerListeners(record.components.get(m.id), record.refs.has(m.id) && !record.stopping, m).then((answer) => {
+              if (record.linkRef) dispatch(record.linkRef, { type: 'send', msg: answer });
+            });
+            return st;
+          }
+          if (!record.stopping) obey(self, record, o, changed, m);
           return st;
+        }
         case 'changed':
           if (!record.reportTimer) record.reportTimer = setTimeout(() => dispatch(self, { type: 'report' }), 30);
           return st;

@@ -24,8 +24,19 @@ export interface StreamParserEvents {
 
 /** A GDP tag event carrying a stream title, as GStreamer writes one (GstTagList-stream). */
 export function titleTagFrame(title: string, extra: Record<string, string> = {}): GdpFrame {
-  let inner = `taglist, title=(string)${wrapString(title)}`;
-  for (const [k, v] of Object.entries(extra)) inner += `, ${k}=(string)${wrapString(v)}`;
+  return tagFrame({ title, ...extra });
+}
+
+/**
+ * A GDP tag event with these tags (GstTagList-stream): strings, and unsigned integers (such as
+ * `nominal-bitrate`, bits per second). Undefined ones are left out.
+ */
+export function tagFrame(tags: Record<string, string | number | undefined>): GdpFrame {
+  let inner = 'taglist';
+  for (const [k, v] of Object.entries(tags)) {
+    if (v === undefined) continue;
+    inner += typeof v === 'number' ? `, ${k}=(uint)${Math.max(0, Math.round(v))}` : `, ${k}=(string)${wrapString(v)}`;
+  }
   inner += ';';
   return toFrame({ kind: 'event', eventType: EVENT_TYPES.tag, structure: `GstTagList-stream, taglist=(taglist)${wrapString(inner)};` });
 }
