@@ -1,17 +1,17 @@
 // The operator's surface on the manager's port: the HTTP API (/api/v1), its live event stream
 // (Server-Sent Events), Prometheus metrics (/metrics), /status.json and the web admin (/admin/).
 // Everything needs the admin secret: HTTP Basic (user `admin`) for scripts and Prometheus, or
-// the web admin's session cookie, with a CSRF token on every POST from the page. A refusal is
-// JSON `{ "error": { "code": "FLUX_...", "message": "..." } }` with a fitting status code.
+// the web admin's session cookie, with a CSRF token on every POST and DELETE from the page. A
+// refusal is JSON `{ "error": { "code": "FLUX_...", "message": "..." } }` with a fitting status.
 // This file routes and checks; what the planet is and does comes from the ManagerSurface.
 
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { StatusJson } from '../protocol/status';
-import { CommandResult, ReloadResult } from '../protocol/status';
-import { PlanetIssue } from '../protocol/status';
+import { CommandResult, ListenersAnswer, PlanetIssue, ReloadResult, StatusJson } from '../protocol/status';
+import { LISTENER_ID } from '../protocol/wire';
+import { PROTOCOL_ERROR_CODES as P } from '../protocol/errors';
 import { PlanetEvent } from './events';
 import { AdminSessions, Session } from './sessions';
 import { API_ERROR_CODES as E } from './errors';
@@ -23,6 +23,8 @@ export interface ManagerSurface {
   status(): Promise<StatusJson>;
   command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult>;
   reload(): Promise<ReloadOutcome>;
+  /** A component's listeners, or (with `kick`) the disconnection of one. */
+  listeners(id: string, kick?: string): Promise<ListenersAnswer>;
   readonly events: EventEmitter<{ event: [PlanetEvent] }>;
   metrics(): Promise<{ contentType: string; text: string }>;
 }
@@ -103,7 +105,7 @@ export class AdminApi {
     }
     if (!p.startsWith('/api/v1/') && p !== '/metrics') return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
     if (!authed) return this.unauthorized(req, res);
-    if (method === 'POST' && !basic && session && !this.sessions.csrfOk(session, headerValue(req.headers['x-csrf-token']))) {
+    if (method !== 'GET' && method !== 'HEAD' && !basic && session && !this.sessions.csrfOk(session, headerValue(req.headers['x-csrf-token']))) {
       return this.error(res, 403, E.FORBIDDEN, 'missing or wrong CSRF token (X-CSRF-Token)');
     }
 
@@ -122,23 +124,45 @@ export class AdminApi {
       if (r.ok) return this.json(res, 200, { ok: true, ...r.result });
       return this.json(res, 422, { error: { code: r.code, message: r.message, issues: r.issues ?? [] } });
     }
+    const lm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)\/listeners(?:\/([^/]+))?$/.exec(p);
+    if (lm) {
+      const [flow, name, listener] = [lm[1], lm[2], lm[3]].map((x) => (x === undefined ? undefined : safeDecode(x)));
+      if (flow === null || name === null || listener === null) return this.error(res, 400, E.BAD_REQUEST, `malformed escape in ${p}`);
+      return this.listeners(req, res, `/${flow}/${name}`, listener);
+    }
     const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart))?$/.exec(p);
     if (cm) {
       const id = `/${decodeURIComponent(cm[1])}/${decodeURIComponent(cm[2])}`;
       if (!cm[3] && method === 'GET') {
         const c = (await this.m.status()).components.find((x) => x.id === id);
-        return c ? this.json(res, 200, c) : this.error(res, 404, E.NO_SUCH_COMPONENT, `no component ${id}`);
+        return c ? this.json(res, 200, c) : this.error(res, 404, P.MANAGER_NO_SUCH_COMPONENT, `no component ${id}`);
       }
       if (cm[3] && method === 'POST') {
         await drain(req);
         const r = await this.m.command(cm[3] as 'start' | 'stop' | 'restart', id);
         if (r.ok) return this.json(res, 200, { ok: true, message: r.message });
-        const status = r.code === E.NO_SUCH_COMPONENT ? 404 : 409;
-        return this.error(res, status, r.code ?? E.BAD_STATE, r.message);
+        const status = r.code === P.MANAGER_NO_SUCH_COMPONENT ? 404 : 409;
+        return this.error(res, status, r.code ?? P.MANAGER_BAD_STATE, r.message);
       }
       return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on ${p}`);
     }
     return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
+  }
+
+  /**
+   * `GET .../listeners`: `{"listeners": [...], "total": N}` (oldest first, at most 10,000);
+   * `DELETE .../listeners/ID`: disconnects that listener, `{"ok": true}`.
+   */
+  private async listeners(req: http.IncomingMessage, res: http.ServerResponse, id: string, listener: string | undefined): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (listener === undefined && method !== 'GET') return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on the listeners of ${id} (GET lists them)`);
+    if (listener !== undefined && method !== 'DELETE') return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on a listener (DELETE disconnects it)`);
+    if (method === 'DELETE') await drain(req);
+    if (listener !== undefined && !LISTENER_ID.test(listener)) return this.error(res, 404, P.HTTP_NO_SUCH_LISTENER, `${id} has no listener ${JSON.stringify(listener.slice(0, 80))}`);
+    const a = await this.m.listeners(id, listener);
+    if (!a.ok) return this.error(res, LISTENER_REFUSALS[a.code ?? ''] ?? 500, a.code ?? E.INTERNAL, a.message ?? 'refused');
+    if (listener !== undefined) return this.json(res, 200, { ok: true });
+    return this.json(res, 200, { listeners: a.listeners ?? [], total: a.total ?? a.listeners?.length ?? 0 });
   }
 
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -235,6 +259,15 @@ export class AdminApi {
   }
 }
 
+/** The HTTP status of each coded refusal of a listing or a kick. */
+const LISTENER_REFUSALS: Record<string, number> = {
+  [P.MANAGER_NO_SUCH_COMPONENT]: 404,
+  [P.HTTP_NO_SUCH_LISTENER]: 404,
+  [P.MANAGER_NO_LISTENERS]: 409,
+  [P.MANAGER_BAD_STATE]: 409,
+  [P.MANAGER_NO_ANSWER]: 504,
+};
+
 /** What anyone may see when `public-status` is on: no hosts, pids, ports or messages. */
 export function publicStatus(s: StatusJson): unknown {
   const flows = new Map<string, Array<{ name: string; mood: string; listeners?: number }>>();
@@ -244,6 +277,15 @@ export function publicStatus(s: StatusJson): unknown {
     flows.set(c.flow, list);
   }
   return { planet: s.planet, flows: [...flows].map(([name, components]) => ({ name, components })) };
+}
+
+/** decodeURIComponent, or null for a malformed escape. */
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

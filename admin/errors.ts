@@ -1,5 +1,6 @@
 // Error codes of the operator's surface (HTTP API, metrics, web admin). Every refusal of the
-// API is JSON `{ "error": { "code": CODE, "message": ... } }` with one of these codes.
+// API is JSON `{ "error": { "code": CODE, "message": ... } }` with one of these codes, or the
+// manager's own (PROTOCOL_ERROR_CODES.MANAGER_*: no such component, bad state...).
 
 export const API_ERROR_CODES = {
   UNAUTHORIZED: 'FLUX_API_UNAUTHORIZED',
@@ -9,6 +10,4 @@ export const API_ERROR_CODES = {
   BAD_REQUEST: 'FLUX_API_BAD_REQUEST',
   TOO_MANY_ATTEMPTS: 'FLUX_API_TOO_MANY_ATTEMPTS',
   INTERNAL: 'FLUX_API_INTERNAL',
-  NO_SUCH_COMPONENT: 'FLUX_MANAGER_NO_SUCH_COMPONENT',
-  BAD_STATE: 'FLUX_MANAGER_BAD_STATE',
 } as const;

@@ -2,7 +2,8 @@
 // the planet's status (what the workers last reported over their ws links) and renders it with
 // prom-client, beside the manager process's own CPU and memory. Counters are the workers'
 // running totals (restarts, reconnects, bytes): a restart of a worker starts them over, which
-// Prometheus' rate() handles as a counter reset.
+// Prometheus' rate() handles as a counter reset. One label scheme: every metric of a component
+// has `flow` and `component` (its full id, /flow/name); a worker's have `worker`.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MOOD_NAMES } from '../actors/component/mood';
@@ -16,6 +17,8 @@ export const METRICS = {
   fluxcast_eater_reconnects_total: 'supervised restarts of an eater, each one a reconnection of its feed',
   fluxcast_feed_last_data_age_seconds: 'seconds since an eater last received data on a feed',
   fluxcast_http_clients: 'listeners of an http-streamer now',
+  fluxcast_http_clients_peak: 'most listeners an http-streamer had at once since it started',
+  fluxcast_http_listener_seconds_total: 'seconds listened to an http-streamer, summed over its listeners (those connected until now)',
   fluxcast_http_bytes_sent_total: 'bytes an http-streamer sent to its listeners',
   fluxcast_http_clients_removed_total: 'listeners that left an http-streamer, by reason',
   fluxcast_hls_clients: 'addresses that fetched from an hls-streamer in the last 30 s',
@@ -61,60 +64,64 @@ export class PlanetMetrics {
       snapshot = await status();
     };
     g('fluxcast_component_mood', ['flow', 'component', 'type', 'worker', 'mood'], (m, s) => {
-      for (const x of s.components) for (const mood of MOOD_NAMES) m.set({ flow: x.flow, component: x.name, type: x.type, worker: x.worker, mood }, x.mood === mood ? 1 : 0);
+      for (const x of s.components) for (const mood of MOOD_NAMES) m.set({ flow: x.flow, component: x.id, type: x.type, worker: x.worker, mood }, x.mood === mood ? 1 : 0);
     });
     c('fluxcast_component_restarts_total', ['flow', 'component'], (m, s) => {
-      for (const x of s.components) m.inc({ flow: x.flow, component: x.name }, x.restarts);
+      for (const x of s.components) m.inc({ flow: x.flow, component: x.id }, x.restarts);
     });
     g('fluxcast_worker_connected', ['worker'], (m, s) => {
       for (const w of s.workers) m.set({ worker: w.name }, w.connected ? 1 : 0);
     });
-    c('fluxcast_eater_reconnects_total', ['component', 'feed'], (m, s) => {
-      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) m.inc({ component: x.id, feed: f.feedId }, f.restarts);
+    c('fluxcast_eater_reconnects_total', ['flow', 'component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) m.inc({ flow: x.flow, component: x.id, feed: f.feedId }, f.restarts);
     });
-    g('fluxcast_feed_last_data_age_seconds', ['component', 'feed'], (m, s) => {
-      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.lastDataAgoMs !== null) m.set({ component: x.id, feed: f.feedId }, f.lastDataAgoMs / 1000);
+    g('fluxcast_feed_last_data_age_seconds', ['flow', 'component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.lastDataAgoMs !== null) m.set({ flow: x.flow, component: x.id, feed: f.feedId }, f.lastDataAgoMs / 1000);
     });
     const streamers = (s: StatusJson) => s.components.filter((x) => x.type === 'http-streamer' && x.details);
     const mount = (url: string | undefined) => (url ? url.replace(/^[a-z]+:\/\/[^/]*/, '') || '/' : '');
-    g('fluxcast_http_clients', ['component', 'mount'], (m, s) => {
-      for (const x of streamers(s)) m.set({ component: x.id, mount: mount(x.details?.url) }, x.details?.clients ?? 0);
+    const http = (x: StatusJson['components'][number]) => ({ flow: x.flow, component: x.id, mount: mount(x.details?.url) });
+    g('fluxcast_http_clients', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.set(http(x), x.details?.clients ?? 0);
     });
-    c('fluxcast_http_bytes_sent_total', ['component', 'mount'], (m, s) => {
-      for (const x of streamers(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.bytesServed ?? 0);
+    g('fluxcast_http_clients_peak', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.set(http(x), x.details?.peakClients ?? 0);
     });
-    c('fluxcast_http_clients_removed_total', ['component', 'reason'], (m, s) => {
-      for (const x of streamers(s)) for (const [reason, n] of Object.entries(x.details?.removed ?? {})) m.inc({ component: x.id, reason }, n);
+    c('fluxcast_http_listener_seconds_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.inc(http(x), x.details?.listenerSeconds ?? 0);
+    });
+    c('fluxcast_http_bytes_sent_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of streamers(s)) m.inc(http(x), x.details?.bytesServed ?? 0);
+    });
+    c('fluxcast_http_clients_removed_total', ['flow', 'component', 'reason'], (m, s) => {
+      for (const x of streamers(s)) for (const [reason, n] of Object.entries(x.details?.removed ?? {})) m.inc({ flow: x.flow, component: x.id, reason }, n);
     });
     const hls = (s: StatusJson) => s.components.filter((x) => x.type === 'hls-streamer' && x.details);
-    g('fluxcast_hls_clients', ['component', 'mount'], (m, s) => {
-      for (const x of hls(s)) m.set({ component: x.id, mount: mount(x.details?.url) }, x.details?.clients ?? 0);
+    g('fluxcast_hls_clients', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.set(http(x), x.details?.clients ?? 0);
     });
-    c('fluxcast_hls_requests_total', ['component', 'mount'], (m, s) => {
-      for (const x of hls(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.requests ?? 0);
+    c('fluxcast_hls_requests_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.inc(http(x), x.details?.requests ?? 0);
     });
-    c('fluxcast_hls_bytes_sent_total', ['component', 'mount'], (m, s) => {
-      for (const x of hls(s)) m.inc({ component: x.id, mount: mount(x.details?.url) }, x.details?.bytesServed ?? 0);
+    c('fluxcast_hls_bytes_sent_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of hls(s)) m.inc(http(x), x.details?.bytesServed ?? 0);
     });
     const sources = (s: StatusJson) => s.components.filter((x) => x.details?.source);
-    g('fluxcast_source_connected', ['component'], (m, s) => {
-      for (const x of sources(s)) m.set({ component: x.id }, x.details?.source?.connected ? 1 : 0);
+    g('fluxcast_source_connected', ['flow', 'component'], (m, s) => {
+      for (const x of sources(s)) m.set({ flow: x.flow, component: x.id }, x.details?.source?.connected ? 1 : 0);
     });
-    g('fluxcast_source_bytes_received', ['component'], (m, s) => {
-      for (const x of sources(s)) m.set({ component: x.id }, x.details?.source?.bytesIn ?? 0);
+    g('fluxcast_source_bytes_received', ['flow', 'component'], (m, s) => {
+      for (const x of sources(s)) m.set({ flow: x.flow, component: x.id }, x.details?.source?.bytesIn ?? 0);
     });
-    c('fluxcast_gdp_errors_total', ['component', 'code'], (m, s) => {
-      const sums = new Map<string, number>();
+    c('fluxcast_gdp_errors_total', ['flow', 'component', 'code'], (m, s) => {
       for (const x of s.components) {
+        const sums = new Map<string, number>();
         for (const e of x.eaters) {
           for (const f of e.feeds) {
-            for (const [code, n] of Object.entries(f.errors ?? {})) if (code.startsWith('FLUX_GDP_')) sums.set(`${x.id}\n${code}`, (sums.get(`${x.id}\n${code}`) ?? 0) + n);
+            for (const [code, n] of Object.entries(f.errors ?? {})) if (code.startsWith('FLUX_GDP_')) sums.set(code, (sums.get(code) ?? 0) + n);
           }
         }
-      }
-      for (const [k, n] of sums) {
-        const [component, code] = k.split('\n');
-        m.inc({ component, code }, n);
+        for (const [code, n] of sums) m.inc({ flow: x.flow, component: x.id, code }, n);
       }
     });
     c('fluxcast_worker_cpu_seconds_total', ['worker'], (m, s) => {

@@ -9,6 +9,7 @@ import { inspect, roundtrip } from './gdp';
 import { check, componentCommand, reload, runManager, runWorker, status, up } from './planet';
 import { startLaunch } from './launch';
 import { CA_DAYS, CertsInitOptions, DEFAULT_DAYS, certsInit } from './certs';
+import { kickCommand, listenersCommand } from './listeners';
 import { reportError } from './errors';
 import { LogOptions, logFormat, logLevel, makeLog } from './logging';
 
@@ -115,7 +116,7 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       process.exitCode = await status(opts);
     });
-  const component = program.command('component').description('start, stop or restart a component (/flow/name)');
+  const component = program.command('component').description('start, stop or restart a component (/flow/name); list or kick its listeners');
   for (const action of ['start', 'stop', 'restart'] as const) {
     component
       .command(action)
@@ -128,6 +129,30 @@ export function buildProgram(): Command {
         process.exitCode = await componentCommand(action, id, opts);
       });
   }
+  component
+    .command('listeners')
+    .description("list an http-streamer's listeners: id, address, time connected, bytes sent, user agent (oldest first)")
+    .argument('<id>', 'component id, /flow/name')
+    .option('--json', 'print {"listeners": [...], "total": N} as the API gives it')
+    .option('--manager <url>', 'manager address (wss:// for TLS)', wsUrl, 'ws://127.0.0.1:7531')
+    .option('--ca-file <file>', 'a private CA the manager\'s certificate is signed by (default: $FLUXCAST_CA_FILE, else the system\'s CAs)')
+    .option('--secret <secret>', 'the admin secret (default: --secret-file, $FLUXCAST_ADMIN_SECRET, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the admin secret')
+    .action(async (id: string, opts) => {
+      process.exitCode = await listenersCommand(id, opts);
+    });
+  component
+    .command('kick')
+    .description("disconnect one of an http-streamer's listeners (its id as `component listeners` shows it)")
+    .argument('<id>', 'component id, /flow/name')
+    .argument('<listener>', 'listener id')
+    .option('--manager <url>', 'manager address (wss:// for TLS)', wsUrl, 'ws://127.0.0.1:7531')
+    .option('--ca-file <file>', 'a private CA the manager\'s certificate is signed by (default: $FLUXCAST_CA_FILE, else the system\'s CAs)')
+    .option('--secret <secret>', 'the admin secret (default: --secret-file, $FLUXCAST_ADMIN_SECRET, $FLUXCAST_SECRET)')
+    .option('--secret-file <file>', 'file holding the admin secret')
+    .action(async (id: string, listener: string, opts) => {
+      process.exitCode = await kickCommand(id, listener, opts);
+    });
   program
     .command('reload')
     .description('make the manager re-read its planet file (or PLANET) and apply the difference')

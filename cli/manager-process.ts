@@ -16,7 +16,8 @@ import { WebSocketServer } from 'ws';
 import { FromManager, ToManager, toManagerSchema } from '../protocol/wire';
 import { PROTOCOL_ERROR_CODES } from '../protocol/errors';
 import { PlanetConfig } from '../protocol/planet';
-import { CommandResult, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../protocol/status';
+import { CommandResult, ListenersAnswer, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../protocol/status';
+import { LISTENERS_ANSWER_MS } from '../actors/manager/planet-actor';
 import { WsChannel } from '../transport/ws-channel';
 import { MANAGER_LISTEN, listenOn } from '../transport/listen';
 import { PendingEntry, PendingLimiter, peerAddress } from '../transport/pending-limit';
@@ -108,6 +109,7 @@ export class Manager {
         status: () => this.status(),
         command: (action, id) => this.command(action, id),
         reload: () => this.reload(),
+        listeners: (id, kick) => this.listeners(id, kick),
         events: this.events,
         metrics: () => this.metrics.render(),
       },
@@ -200,6 +202,11 @@ export class Manager {
 
   command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult> {
     return this.ask<CommandResult>((reply) => ({ type: 'command', action, id, reply })).catch((e: Error) => ({ ok: false, message: e.message }));
+  }
+
+  /** A component's listeners (from the worker running it), or, with `kick`, disconnects that one. */
+  listeners(id: string, kick?: string): Promise<ListenersAnswer> {
+    return this.ask<ListenersAnswer>((reply) => ({ type: 'listeners', id, kick, reply }), LISTENERS_ANSWER_MS + 1000).catch((e: Error) => ({ ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: e.message }));
   }
 
   /**

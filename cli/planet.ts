@@ -155,9 +155,12 @@ function printStatus(s: StatusJson): void {
     const feeders = c.feeders.map((f) => `${f.name}:${f.clients} eater(s)`).join(', ');
     out.push(`  ${c.id.padEnd(28)} ${c.mood.padEnd(9)} ${c.type.padEnd(14)} on ${c.worker}${eaters ? `  eats ${eaters}` : ''}${feeders ? `  feeds ${feeders}` : ''}`);
     const d = c.details;
-    // A streamer: each URL a listener can use, the primary first with the audience.
+    // A streamer: each URL a listener can use, the primary first with the audience (and its peak).
     const [primary, ...more] = d?.urls ?? [];
-    if (primary && c.type === 'http-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} listener(s), ${Math.round((d?.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    if (primary && c.type === 'http-streamer') {
+      const peak = d?.peakClients !== undefined ? ` (peak ${d.peakClients}${d.peakTime ? ` at ${new Date(d.peakTime).toISOString().replace(/\.\d+Z$/, 'Z')}` : ''})` : '';
+      out.push(`      ${primary}  ${d?.clients ?? 0} listener(s)${peak}, ${Math.round((d?.bitrateOut ?? 0) / 1000)} kbit/s out`);
+    }
     if (primary && c.type === 'hls-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} player(s) in the last 30 s, ${d?.requests ?? 0} request(s)`);
     for (const u of primary ? more : []) out.push(`      ${u}`);
     if (d?.routes) out.push(`      ${d.url ?? 'porter'} routes: ${d.routes.length ? d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') : '(none)'}`);

@@ -52,6 +52,12 @@ export const PROTOCOL_ERROR_CODES = {
   /** A streamer's porter is not a porter of its flow on its worker. */
   PLANET_BAD_PORTER: 'FLUX_PLANET_BAD_PORTER',
   LAUNCH_SYNTAX: 'FLUX_LAUNCH_SYNTAX',
+  /** Listings and kicks of listeners, manager ⇄ worker ⇄ admin. */
+  MANAGER_NO_SUCH_COMPONENT: 'FLUX_MANAGER_NO_SUCH_COMPONENT',
+  MANAGER_BAD_STATE: 'FLUX_MANAGER_BAD_STATE',
+  MANAGER_NO_LISTENERS: 'FLUX_MANAGER_NO_LISTENERS',
+  MANAGER_NO_ANSWER: 'FLUX_MANAGER_NO_ANSWER',
+  HTTP_NO_SUCH_LISTENER: 'FLUX_HTTP_NO_SUCH_LISTENER',
 } as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[keyof typeof PROTOCOL_ERROR_CODES];

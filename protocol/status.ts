@@ -4,7 +4,7 @@
 // admin's commands and reloads. Pure: zod schemas only.
 
 import { z } from 'zod';
-import { componentStateSchema, moodSchema, treeNodeSchema } from './wire';
+import { ListenersResult, componentStateSchema, moodSchema, treeNodeSchema } from './wire';
 
 const restarts = z.number().int().nonnegative();
 
@@ -80,6 +80,9 @@ export interface PlanetIssue {
 }
 
 export type CommandResult = { ok: boolean; message: string; code?: string };
+
+/** What the manager answers about a component's listeners (the wire's listeners-result without its envelope). */
+export type ListenersAnswer = Omit<ListenersResult, 'type' | 'requestId'>;
 
 /** What a reload did, component ids by kind of change. */
 export interface ReloadResult {

@@ -15,6 +15,37 @@ const message = z.object({ level: z.enum(['error', 'warning', 'info']), text: z.
 
 const restarts = z.number().int().nonnegative();
 
+/** What a listener id looks like (`<instance>-<n>`; checked wherever one comes from outside). */
+export const LISTENER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A listing holds at most this many listeners (the oldest); its `total` says how many there are. */
+export const MAX_LISTED = 10000;
+const listenerId = z.string().regex(LISTENER_ID, 'listener ids are letters, digits, - and _');
+
+/** One listener of an http-streamer (address, user agent, since when in ms since the epoch, bytes sent). */
+export const listenerInfoSchema = z.object({
+  id: listenerId,
+  address: z.string().max(300),
+  userAgent: z.string().max(256),
+  connectedSince: z.number().nonnegative(),
+  bytes: z.number().nonnegative(),
+});
+export type ListenerInfoWire = z.infer<typeof listenerInfoSchema>;
+
+/** Listeners of a component, or one of them to disconnect (admin → manager → worker). */
+const listenersRequest = z.object({ type: z.literal('listeners-request'), requestId: z.number().int(), id });
+const listenerKick = z.object({ type: z.literal('listener-kick'), requestId: z.number().int(), id, listener: listenerId });
+/** The answer, each way back (worker → manager → admin): the listing, `{ok: true}` for a kick, or a coded refusal. */
+const listenersResult = z.object({
+  type: z.literal('listeners-result'),
+  requestId: z.number().int(),
+  ok: z.boolean(),
+  code: z.string().regex(/^FLUX_[A-Z_]+$/).max(64).optional(),
+  message: z.string().max(1024).optional(),
+  listeners: z.array(listenerInfoSchema).max(MAX_LISTED).optional(),
+  total: z.number().int().nonnegative().optional(),
+});
+export type ListenersResult = z.infer<typeof listenersResult>;
+
 export const componentStateSchema = z.object({
   id,
   type: z.string().max(100),
@@ -44,6 +75,13 @@ export const componentStateSchema = z.object({
       routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
       /** Listeners that left, by reason (closed, slow, removed, error...). */
       removed: z.record(z.string().max(32), z.number().int().nonnegative()).optional(),
+      /** Most listeners at once, and when that was first reached (ms since the epoch). */
+      peakClients: z.number().int().nonnegative().optional(),
+      peakTime: z.number().nonnegative().optional(),
+      /** Seconds listened, over every listener (those still connected until now). */
+      listenerSeconds: z.number().nonnegative().optional(),
+      /** The stream's last titles, oldest first, with when each came (ms since the epoch). */
+      titles: z.array(z.object({ title: z.string().max(512), time: z.number().nonnegative() })).max(50).optional(),
       /** An ingest producer's source. */
       source: z
         .object({
@@ -169,6 +207,10 @@ export const toManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('component-command'), requestId: z.number().int(), action: z.enum(['start', 'stop', 'restart']), id }),
   /** Re-read the planet (the manager's own file, or this text) and apply the difference. */
   z.object({ type: z.literal('reload-request'), requestId: z.number().int(), planet: z.string().max(4 * 1024 * 1024).optional() }),
+  listenersRequest,
+  listenerKick,
+  /** A worker's answer to a listing or a kick. */
+  listenersResult,
 ]);
 export type ToManager = z.infer<typeof toManagerSchema>;
 
@@ -196,6 +238,11 @@ export const fromManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('command-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string() }),
   z.object({ type: z.literal('reload-result'), requestId: z.number().int(), ok: z.boolean(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().max(64).optional() })).optional() }),
   z.object({ type: z.literal('error'), code: z.string(), reason: z.string() }),
+  /** To the worker running the component: list its listeners, or disconnect one. */
+  listenersRequest,
+  listenerKick,
+  /** To the admin that asked. */
+  listenersResult,
 ]);
 export type FromManager = z.infer<typeof fromManagerSchema>;
 

@@ -1,6 +1,7 @@
-// A short-lived admin connection to the manager, for `fluxcast status` and
-// `fluxcast component ...`: log in (challenge-response), ask one thing, return the answer.
-// A connection that fails is explained: by its code, or by the scheme the port really speaks.
+// A short-lived admin connection to the manager, for `fluxcast status`, `reload` and
+// `fluxcast component ...` (listeners and kicks too): log in (challenge-response), ask one
+// thing, return the answer. A connection that fails is explained: by its code, or by the
+// scheme the port really speaks.
 
 import WebSocket from 'ws';
 import { FluxError } from '../protocol/errors';
@@ -43,7 +44,7 @@ export async function adminRequest(url: string, secret: string, request: (reques
         ch.send(request(1));
       }
       else if (m.type === 'refused') done(new FluxError(m.code, m.reason));
-      else if (m.type === 'status' || m.type === 'command-result' || m.type === 'reload-result') done(m);
+      else if (m.type === 'status' || m.type === 'command-result' || m.type === 'reload-result' || m.type === 'listeners-result') done(m);
       else if (m.type === 'error') done(new FluxError(m.code, m.reason));
     });
     ch.on('close', () => {

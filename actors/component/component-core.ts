@@ -13,7 +13,8 @@
 //           the supervisor restarts it (and the eaters after it), the feeders stay.
 //   end (any reason): unplugged, component.stop() (EOS to its child, then SIGKILL).
 
-import { ComponentSpec } from '../../protocol/wire';
+import { ComponentSpec, ListenersResult } from '../../protocol/wire';
+import { ListenersQuestion, answerListeners } from '../worker/listeners';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { COMPONENT_TYPES } from '../components/registry';
 import { LogFn, messageLevel } from '../log';
@@ -31,7 +32,7 @@ export interface CoreArgs {
   advertiseHost?: string;
 }
 
-export type CoreMsg = { type: 'start' } | FeedNews;
+export type CoreMsg = { type: 'start' } | FeedNews | { type: 'listeners'; q: ListenersQuestion; reply: (r: ListenersResult) => void };
 
 /** What the core publishes: the component as status shows it. */
 export interface CoreView {
@@ -114,6 +115,10 @@ export function coreDef(a: CoreArgs): ActorDef<Component, CoreMsg> {
           else c.addMessage('warning', `feed ${msg.feed} disconnected: ${msg.reason}`);
           return c;
         }
+        case 'listeners':
+          // Answered when ready (sender processes may take a moment); the mailbox moves on.
+          void answerListeners(c, a.spec.type, msg.q).then(msg.reply);
+          return c;
         default:
           throw new UnknownMessageError(`component ${a.spec.id}`, msg);
       }

@@ -5,7 +5,9 @@
 // child dials where the manager said last. It is a temporary child of the worker's
 // components supervisor: when it gives up, it is not restarted, and the component is sad.
 
-import { ComponentSpec } from '../../protocol/wire';
+import { ComponentSpec, ListenersResult } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
+import { ListenersQuestion, listenersReply } from '../worker/listeners';
 import { LogFn } from '../log';
 import { ActorDef, COMPONENT_FLAGS, ChildExit, ChildSpec, Ctx, readView, UnknownMessageError } from '../supervision/index';
 import { EaterDeps, FeedTarget } from '../feed/eater-actor';
@@ -33,7 +35,8 @@ export interface ComponentArgs {
 export type ComponentMsg =
   | { type: 'eat-from'; feed: string; host: string; port: number; secret?: string }
   | { type: 'feed-to'; feeder: string; host: string; port: number }
-  | { type: 'core-ready' };
+  | { type: 'core-ready' }
+  | { type: 'listeners'; q: ListenersQuestion; reply: (r: ListenersResult) => void };
 
 /** What the component's supervisor publishes: the messages of its last core, kept across restarts. */
 export interface ComponentSupView {
@@ -86,6 +89,9 @@ export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
         }
         case 'core-ready':
           ctx.send('eaters', { type: 'open' });
+          return st;
+        case 'listeners':
+          if (!ctx.send('core', msg)) msg.reply(listenersReply(msg.q, { ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE, message: `${spec.id} is restarting` }));
           return st;
         default:
           throw new UnknownMessageError(`component supervisor ${spec.id}`, msg);

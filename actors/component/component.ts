@@ -16,6 +16,7 @@ import { EventEmitter } from 'events';
 import { GdpFrame } from '../../protocol/gdp';
 import { ComponentMessage, Mood } from './mood';
 import { TaskHost, TaskSpec, standaloneTasks } from './component-tasks';
+import type { ListenerList } from '../../transport/http/listener-registry';
 
 const MAX_MESSAGES = 50;
 
@@ -48,6 +49,20 @@ export interface ComponentDetails {
   removed?: Record<string, number>;
   /** An ingest producer's source: who sends what, since when. */
   source?: SourceDetails;
+  /** Most listeners at once, and when that was first reached (ms since the epoch). */
+  peakClients?: number;
+  peakTime?: number;
+  /** Seconds listened, summed over every listener (those still connected until now). */
+  listenerSeconds?: number;
+  /** The stream's last titles with when they came, oldest first (at most 50). */
+  titles?: Array<{ title: string; time: number }>;
+}
+
+/** A component with listeners of its own (an http-streamer): list them, or disconnect one. */
+export interface ListenerControl {
+  list(): Promise<ListenerList>;
+  /** False when there is no such listener (any more). */
+  kick(id: string): Promise<boolean>;
 }
 
 export interface SourceDetails {
@@ -107,6 +122,11 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   /** What to show beyond the mood; nothing by default. */
   details(): ComponentDetails | undefined {
     return undefined;
+  }
+
+  /** Its listeners, for components that have some (an http-streamer); null for the others. */
+  listenerControl(): ListenerControl | null {
+    return null;
   }
 
   /** Declares that `eater` eats from `feedId` (disconnected until feedConnected). */

@@ -36,6 +36,14 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
    * themselves (e.g. RTMP stream keys): `check` lets them share it, and only them.
    */
   readonly sharesPort?: boolean;
+  /**
+   * Every GStreamer element an instance may run, in any configuration (decoders that decodebin
+   * picks included); empty for pure TypeScript types. Each needs an entry in gst-packages.json:
+   * the tests check that all of them exist here, naming the Debian package of any that does not.
+   */
+  readonly gstElements: readonly string[];
+  /** Its instances have listeners of their own to list and kick (an http-streamer). */
+  readonly listeners?: boolean;
   create(name: string, properties: z.infer<S>): Component<z.infer<S>>;
 }
 

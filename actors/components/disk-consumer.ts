@@ -63,5 +63,6 @@ export const diskConsumerType = defineComponentType({
   properties: diskConsumerProperties,
   eaters: ['default'],
   feeders: [],
+  gstElements: [],
   create: (name, props) => new DiskConsumer(name, props),
 });

@@ -161,5 +161,6 @@ export const hlsStreamerType = defineComponentType({
   eaters: ['default'],
   feeders: [],
   listens: (p) => (p.porter ? [] : tcpOnHostPort(p)),
+  gstElements: [],
   create: (name, props) => new HlsStreamer(name, props),
 });

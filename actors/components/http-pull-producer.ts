@@ -12,6 +12,7 @@ import { ComponentDetails } from '../component/component';
 import { defineComponentType } from './component-type';
 import { IngestFormat, ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+import { PARSER_ELEMENTS } from './ingest/stream-parser';
 
 export const httpPullProperties = z
   .object({
@@ -128,6 +129,11 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
     const begin = (first: Buffer): SourceSession => {
       const actual = sniffFormat(format, first);
       if (actual !== format) this.addMessage('info', `${redact(url)} says ${contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      const h = (name: string) => {
+        const v = res.headers[name];
+        return typeof v === 'string' ? v.slice(0, 1024) : undefined;
+      };
+      this.setSourceInfo({ name: h('icy-name') ?? h('ice-name'), description: h('icy-description') ?? h('ice-description'), genre: h('icy-genre') ?? h('ice-genre'), bitrate: h('icy-br') ?? h('ice-bitrate') });
       const s = this.beginSource(actual, redact(url));
       this.current = { session: s, contentType, since: Date.now(), url };
       s.onClose = () => {
@@ -179,5 +185,6 @@ export const httpPullProducerType = defineComponentType({
   properties: httpPullProperties,
   eaters: [],
   feeders: ['default'],
+  gstElements: PARSER_ELEMENTS,
   create: (name, props) => new HttpPullProducer(name, props),
 });

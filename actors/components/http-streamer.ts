@@ -1,12 +1,14 @@
 // The http-streamer consumer: serves the stream it eats (raw container bytes from the GDP
 // feed: Ogg, WebM, WAV...) to HTTP listeners through the multi-client sender. Happy while its
 // feed flows; listeners stay connected while it is hungry and get data again when it returns.
+// It answers for its mount: listeners (list, kick), audience (peak, listener-seconds), titles,
+// and the mount's public Icecast status (stream-info.ts keeps what the stream's tags say).
 
 import * as fs from 'fs';
 import { z } from 'zod';
 import { GdpFrame } from '../../protocol/gdp';
 import { GstCaps } from '../../protocol/gst/caps';
-import { Component, ComponentDetails, PermanentError } from '../component/component';
+import { Component, ComponentDetails, ListenerControl, PermanentError } from '../component/component';
 import { MultiClientSender } from '../../transport/sender/multi-client-sender';
 import { RawPayloadInput } from '../../transport/sender/gdp-inputs';
 import { STREAM_SERVER_DEFAULTS, StreamServer, StreamServerOptions, StreamServerStats } from '../../transport/http/stream-server';
@@ -16,22 +18,12 @@ import { COMPONENT_POLICY, RestartIntensity } from '../supervision';
 import { defineComponentType, tcpOnHostPort } from './component-type';
 import { ServedAt, listenerUrls, publicUrlSchema } from '../../protocol/listener-urls';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
-import { GstStructure } from '../../protocol/gst/structure';
 import { IcyInput } from '../../transport/sender/icy-input';
+import { IcestatsSource } from '../../transport/http/icestats';
+import { contentTypeForCaps } from '../../protocol/media-types';
+import { StreamInfo } from './stream-info';
 
-/** "artist - title" (or the title alone) from a GDP tag event's structure text, or null without a title. */
-export function streamTitle(text: string | null): string | null {
-  if (!text) return null;
-  try {
-    const list = GstStructure.parse(text).getStructure('taglist');
-    const title = list?.getString('title');
-    if (title === undefined) return null;
-    const artist = list?.getString('artist');
-    return artist ? `${artist} - ${title}` : title;
-  } catch {
-    return null;
-  }
-}
+export { streamTitle } from './stream-info';
 
 export const httpStreamerProperties = z
   .object({
@@ -82,6 +74,12 @@ export const httpStreamerProperties = z
      * URLs are (status, `up`, the API). Behind a porter it is still this streamer's own URL.
      */
     'public-url': publicUrlSchema.optional(),
+    /** the stream's name, description and genre in /status-json.xsl (else what the stream's tags say) */
+    'stream-name': z.string().min(1).max(1024).optional(),
+    'stream-description': z.string().min(1).max(1024).optional(),
+    'stream-genre': z.string().min(1).max(1024).optional(),
+    /** show this mount in Icecast's public /status-json.xsl (here and on its porter) */
+    'public-status': z.boolean().default(true),
   })
   .strict()
   .refine((p) => !p['tls-cert-file'] === !p['tls-key-file'], { message: 'tls-cert-file and tls-key-file go together' })
@@ -105,6 +103,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   private senderLimits: ConstructorParameters<typeof MultiClientSender>[0] | null = null;
   /** Listeners that left, by reason (one process; the sender pool counts its own). */
   private readonly removed: Record<string, number> = {};
+  /** What the stream's tags say: titles, name, genre, bitrate. */
+  readonly info = new StreamInfo();
 
   /** The porter's mount table this streamer joins (`porter` names a porter of its flow). */
   private porterTable(): MountTable | null {
@@ -149,15 +149,64 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     const st = this.server?.stats();
     if (!st) return null;
     const pool = this.pool?.stats();
-    if (!pool) return st;
-    return { ...st, currentClients: pool.clients, bytesServed: pool.bytesServed, bitrateOut: pool.bitrateOut, refused: { ...st.refused }, processes: pool.processes };
+    if (!pool || !this.pool) return st;
+    const a = this.pool.audience();
+    return { ...st, currentClients: pool.clients, peakClients: a.peak, peakTime: a.peakTime, listenerSeconds: a.listenerSeconds, bytesServed: pool.bytesServed, bitrateOut: pool.bitrateOut, refused: { ...st.refused }, processes: pool.processes };
   }
 
   override details(): ComponentDetails {
     const st = this.stats();
     const removed = this.pool ? this.pool.stats().removed : { ...this.removed };
     const urls = this.urls;
-    return { urls, url: urls[0], mount: this.properties['mount-point'], clients: st?.currentClients ?? 0, bitrateOut: Math.round(st?.bitrateOut ?? 0), bytesServed: st?.bytesServed ?? 0, removed };
+    return {
+      urls,
+      url: urls[0],
+      mount: this.properties['mount-point'],
+      clients: st?.currentClients ?? 0,
+      bitrateOut: Math.round(st?.bitrateOut ?? 0),
+      bytesServed: st?.bytesServed ?? 0,
+      removed,
+      peakClients: st?.peakClients ?? 0,
+      ...(st?.peakTime ? { peakTime: st.peakTime } : {}),
+      listenerSeconds: Math.round((st?.listenerSeconds ?? 0) * 1000) / 1000,
+      titles: this.info.titles.map((t) => ({ ...t })),
+    };
+  }
+
+  override listenerControl(): ListenerControl | null {
+    return {
+      list: async () => {
+        if (this.pool) return this.pool.listListeners();
+        return this.server ? this.server.listListeners() : { listeners: [], total: 0 };
+      },
+      kick: async (id) => {
+        const ok = this.pool ? await this.pool.kick(id) : (this.server?.kick(id) ?? false);
+        if (ok) this.addMessage('info', `listener ${id} removed by an operator`);
+        return ok;
+      },
+    };
+  }
+
+  /** This mount in Icecast's public /status-json.xsl (whatever public-status says); null before the stream starts. */
+  publicStatus(): IcestatsSource | null {
+    const p = this.properties;
+    const st = this.stats();
+    const start = this.info.streamStart;
+    if (!st || start === null || !this.capsValue) return null;
+    const bitrate = this.info.bitrate ?? this.capsValue.first?.getNumber('bitrate') ?? st.bitrateIn;
+    return {
+      mount: p['mount-point'],
+      listenurl: this.url,
+      listeners: st.currentClients,
+      listenerPeak: st.peakClients,
+      name: p['stream-name'] ?? this.info.name,
+      description: p['stream-description'] ?? this.info.description,
+      genre: p['stream-genre'] ?? this.info.genre,
+      type: contentTypeForCaps(this.capsValue),
+      bitrate: bitrate > 0 ? Math.round(bitrate / 1000) : undefined,
+      title: this.info.title || undefined,
+      streamStart: start,
+    };
   }
 
   protected async setup(): Promise<void> {
@@ -222,16 +271,17 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       auth,
       headerTimeoutMs: p['header-timeout'] * 1000,
       accessLog,
-      handOff: pool ? (socket, head) => pool.handOff(socket, head) : undefined,
+      handOff: pool ? (socket, head, since) => pool.handOff(socket, head, since) : undefined,
       tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
       externalClients: pool ? () => pool.clients : undefined,
+      publicStatus: p['public-status'] ? () => this.publicStatus() : undefined,
     });
     const server = this.server;
     const port = await server.listen();
     if (!p.porter) this.boundPort = port;
     const table = this.porterTable();
     if (table) {
-      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw) };
+      const owner: MountOwner = { owner: `/${this.flow}/${this.name}`, acceptHanded: (socket, raw) => server.acceptHanded(socket, raw), publicStatus: p['public-status'] ? () => this.publicStatus() : undefined };
       if (!table.add(p['mount-point'], owner)) throw new PermanentError(`porter ${p.porter} already has a streamer at ${p['mount-point']}`);
       this.mount = { table, owner };
     }
@@ -258,19 +308,22 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   }
 
   protected override onFrame(_eater: string, _feedId: string, frame: GdpFrame): void {
+    let title: string | null = null;
     if (frame.kind === 'caps') {
       this.capsValue = GstCaps.parse(frame.text ?? '');
+      this.info.caps();
       if (this.capsValue.mediaType === 'audio/mpeg') this.startIcy();
+    } else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES['stream-start']) {
+      this.info.streamStarted(frame.text);
+    } else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES.tag) {
+      title = this.info.tag(frame.text);
     }
     if (this.pool) this.pool.frame(frame);
     else this.input?.frame(frame);
     const icy = this.icy;
     if (!icy) return;
     if (frame.kind === 'buffer') icy.data(frame.payload, frame.ptsMs);
-    else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES.tag) {
-      const title = streamTitle(frame.text);
-      if (title !== null) icy.setTitle(title);
-    }
+    else if (title !== null) icy.setTitle(title);
   }
 
   private icy: IcyInput | null = null;
@@ -294,5 +347,7 @@ export const httpStreamerType = defineComponentType({
   eaters: ['default'],
   feeders: [],
   listens: (p) => (p.porter ? [] : tcpOnHostPort(p)),
+  gstElements: [],
+  listeners: true,
   create: (name, props) => new HttpStreamer(name, props),
 });

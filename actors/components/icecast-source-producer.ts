@@ -12,6 +12,7 @@ import { SourceMetadata, SourceServer } from '../../transport/http/source-server
 import { defineComponentType, tcpOnHostPort } from './component-type';
 import { ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
+import { PARSER_ELEMENTS } from './ingest/stream-parser';
 
 export const icecastSourceProperties = z
   .object({
@@ -133,6 +134,7 @@ export class IcecastSourceProducer extends IngestProducer<IcecastSourcePropertie
     const begin = (first: Buffer): SourceSession => {
       const actual = sniffFormat(format, first);
       if (actual !== format) this.addMessage('info', `source ${label} says ${meta.contentType} but sends ${actual.name}: taken as ${actual.name}`);
+      this.setSourceInfo(meta);
       const session = this.beginSource(actual, label);
       src.session = session;
       session.onClose = () => {
@@ -177,5 +179,6 @@ export const icecastSourceProducerType = defineComponentType({
   eaters: [],
   feeders: ['default'],
   listens: tcpOnHostPort,
+  gstElements: PARSER_ELEMENTS,
   create: (name, props) => new IcecastSourceProducer(name, props),
 });

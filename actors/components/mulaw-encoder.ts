@@ -71,5 +71,6 @@ export const mulawEncoderType = defineComponentType({
   properties: mulawEncoderProperties,
   eaters: ['default'],
   feeders: ['default'],
+  gstElements: [],
   create: (name, props) => new MulawEncoder(name, props),
 });

@@ -18,6 +18,8 @@ export const porterProperties = z
     'max-pending': z.number().int().positive().default(1024),
     /** seconds a client may take to send its request */
     'header-timeout': z.number().positive().default(10),
+    /** Access-Control-Allow-Origin of its /status-json.xsl ('' = none) */
+    'cors-origin': z.string().regex(/^(\*|https?:\/\/[^\s,]+|)$/, "must be *, an origin such as https://example.org, or ''").default('*'),
     /** HTTPS: certificate and key files (reloaded when they change, or on SIGHUP) */
     'tls-cert-file': z.string().min(1).optional(),
     'tls-key-file': z.string().min(1).optional(),
@@ -56,6 +58,7 @@ export class PorterComponent extends Component<PorterProperties> {
       headerTimeoutMs: p['header-timeout'] * 1000,
       maxHeaderBytes: STREAM_SERVER_DEFAULTS.maxHeaderBytes,
       maxUrlLength: STREAM_SERVER_DEFAULTS.maxUrlLength,
+      corsOrigin: p['cors-origin'],
       tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
     });
     const port = await this.porter.listen();
@@ -77,5 +80,6 @@ export const porterType = defineComponentType({
   eaters: [],
   feeders: [],
   listens: tcpOnHostPort,
+  gstElements: [],
   create: (name, props) => new PorterComponent(name, props),
 });

@@ -201,5 +201,6 @@ export const rtmpProducerType = defineComponentType({
   feeders: ['video', 'audio'],
   // One publisher per port for now (no `sharesPort`): a second rtmp-producer on it clashes.
   listens: tcpOnHostPort,
+  gstElements: [],
   create: (name, props) => new RtmpProducer(name, props),
 });

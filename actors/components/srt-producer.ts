@@ -13,7 +13,8 @@ import { Component, PermanentError } from '../component/component';
 import { TaskRun } from '../component/component-tasks';
 import { defineComponentType } from './component-type';
 import { GstChild } from './pipeline/gst-child';
-import { missingElements } from './pipeline/pipeline-component';
+import { missingElementsText } from './gst-elements';
+import { elementsOf, missingElements } from './pipeline/pipeline-component';
 import { streamStartFrame } from './raw-audio';
 
 export const srtProducerProperties = z
@@ -75,7 +76,7 @@ export class SrtProducer extends Component<SrtProducerProperties> {
     if (p.passphrase && !SAFE_PASSPHRASE.test(p.passphrase)) throw new PermanentError('passphrase: use letters, digits and _.:+-/=@%, only');
     const layout = srtPipeline(p);
     const missing = await missingElements(layout.description);
-    if (missing.length) throw new PermanentError(`GStreamer element(s) not installed: ${missing.join(', ')} (apt-get install gstreamer1.0-plugins-bad)`);
+    if (missing.length) throw new PermanentError(missingElementsText(missing));
     // The listener is a supervised task: a caller leaving ends a run (a fresh listener at once,
     // counted nowhere); a listener that dies before any caller is a failure, and the component's
     // supervision decides (backoff, then sad with the reason).
@@ -163,5 +164,6 @@ export const srtProducerType = defineComponentType({
   eaters: [],
   feeders: ['video', 'audio', 'default'],
   listens: (p) => [{ protocol: 'udp', host: p.host, port: p.port, property: 'port' }],
+  gstElements: [...new Set((['elementary', 'ts'] as const).flatMap((output) => elementsOf(srtPipeline({ ...srtProducerProperties.parse({}), output }).description)))],
   create: (name, props) => new SrtProducer(name, props),
 });

@@ -76,5 +76,6 @@ export const testAudioType = defineComponentType({
   properties: testAudioProperties,
   eaters: [],
   feeders: ['default'],
+  gstElements: [],
   create: (name, props) => new TestAudio(name, props),
 });

@@ -70,5 +70,6 @@ export const watchdogType = defineComponentType({
   properties: watchdogProperties,
   eaters: ['master', 'backup'],
   feeders: ['default'],
+  gstElements: [],
   create: (name, props) => new Watchdog(name, props),
 });

@@ -75,5 +75,6 @@ export const wavMuxerType = defineComponentType({
   properties: wavMuxerProperties,
   eaters: ['default'],
   feeders: ['default'],
+  gstElements: [],
   create: (name, props) => new WavMuxer(name, props),
 });

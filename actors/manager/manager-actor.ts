@@ -12,7 +12,8 @@
 
 import { FromManager, ToManager, WIRE_ERROR_CODES as E, managerProof, newNonce, verifyLogin } from '../../protocol/wire';
 import { PlanetConfig } from '../../protocol/planet';
-import { CommandResult, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../../protocol/status';
+import { CommandResult, ListenersAnswer, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../../protocol/status';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { WsChannel } from '../../transport/ws-channel';
 import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
 import { LogFn } from '../log';
@@ -78,7 +79,8 @@ export type ManagerMsg =
   | { type: 'login-due'; connId: number; msg: Extract<ToManager, { type: 'login' }>; at: number }
   | { type: 'status'; reply: (s: StatusJson | null, error?: string) => void }
   | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; reply: (r: CommandResult) => void }
-  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult | null, error?: string) => void };
+  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult | null, error?: string) => void }
+  | { type: 'listeners'; id: string; kick?: string; reply: (a: ListenersAnswer) => void };
 
 interface State {
   connections: Map<number, Connection>;
@@ -199,9 +201,16 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
           ),
         (e: Error) => c.channel.send({ type: 'reload-result', requestId: msg.requestId, ok: false, message: e.message }),
       );
+    } else if (msg.type === 'listeners-request' || msg.type === 'listener-kick') {
+      const kick = msg.type === 'listener-kick' ? msg.listener : undefined;
+      listeners(ctx, msg.id, kick, (ans) => c.channel.send({ type: 'listeners-result', requestId: msg.requestId, ...ans }));
     } else if (msg.type === 'component-command') {
       command(ctx, msg.action, msg.id, (r) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: r.ok, message: r.message }));
     }
+  };
+
+  const listeners = (ctx: Ctx<ManagerMsg>, id: string, kick: string | undefined, reply: (a: ListenersAnswer) => void) => {
+    if (!toPlanet(ctx, { type: 'listeners', id, kick, reply })) reply({ ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: PLANET_DOWN });
   };
 
   /** An operator's command: its intent is kept (a restarted planet honours it), then the planet acts. */
@@ -289,6 +298,9 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
           return st;
         case 'command':
           command(ctx, m.action, m.id, m.reply);
+          return st;
+        case 'listeners':
+          listeners(ctx, m.id, m.kick, m.reply);
           return st;
         case 'reload': {
           const sent = toPlanet(ctx, {

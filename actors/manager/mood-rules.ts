@@ -27,6 +27,7 @@
 //   Reports and adoptions from a worker that is not logged in change nothing (stale news).
 
 import { Mood } from '../component/mood';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 
 export interface ComponentFacts {
   mood: Mood;
@@ -59,7 +60,7 @@ export interface Transition {
   facts: ComponentFacts;
   effects: MoodEffect[];
   /** Set when the event is refused in this state (the facts are unchanged then). */
-  refused?: { code: 'FLUX_MANAGER_BAD_STATE'; message: string };
+  refused?: { code: typeof PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE; message: string };
 }
 
 const STARTABLE: ReadonlySet<Mood> = new Set(['sleeping', 'lost', 'sad']);
@@ -72,7 +73,7 @@ export function moodTransition(f: ComponentFacts, e: MoodEvent): Transition {
   const to = (mood: Mood, wanted = f.wanted, effects: MoodEffect[] = []): Transition => ({ facts: { ...f, mood, wanted }, effects });
   switch (e.type) {
     case 'start':
-      if (!STARTABLE.has(f.mood)) return { facts: f, effects: [], refused: { code: 'FLUX_MANAGER_BAD_STATE', message: `it is ${f.mood}; start is allowed from sleeping, lost or sad` } };
+      if (!STARTABLE.has(f.mood)) return { facts: f, effects: [], refused: { code: PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE, message: `it is ${f.mood}; start is allowed from sleeping, lost or sad` } };
       if (!f.workerUp) return to(f.mood === 'lost' ? 'lost' : 'sleeping', true);
       return to('waking', true, f.mood === 'sad' ? ['send-stop', 'send-start', 'wire'] : ['send-start', 'wire']);
     case 'stop':

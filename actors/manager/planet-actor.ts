@@ -11,8 +11,9 @@
 // re-admitted and re-adopted from its next report, so streams are never interrupted.
 
 import { ComponentSpec, ComponentState, FromManager, ToManager, WIRE_ERROR_CODES as E, WireTreeNode } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES as P } from '../../protocol/errors';
 import { PlanetConfig, feedRefMode, feedRefRemote, feedRefText, fullFeedId, parseFeedId } from '../../protocol/planet';
-import { CommandResult, ReloadResult, StatusJson, WorkerLinkState } from '../../protocol/status';
+import { CommandResult, ListenersAnswer, ReloadResult, StatusJson, WorkerLinkState } from '../../protocol/status';
 import { WsChannel } from '../../transport/ws-channel';
 import { remoteFeedSecret } from '../planet/remote-feeds';
 import { COMPONENT_TYPES } from '../components/registry';
@@ -95,7 +96,21 @@ export type PlanetMsg =
   | { type: 'from-worker'; name: string; connId: number; msg: ToManager }
   | { type: 'status'; reply: (s: Omit<StatusJson, 'manager'>) => void }
   | { type: 'command'; action: 'start' | 'stop' | 'restart'; id: string; reply: (r: CommandResult) => void }
-  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult) => void };
+  | { type: 'reload'; planet: PlanetConfig; reply: (r: ReloadResult) => void }
+  /** List a component's listeners, or disconnect one (`kick`): asked of its worker, answered within LISTENERS_ANSWER_MS. */
+  | { type: 'listeners'; id: string; kick?: string; reply: (a: ListenersAnswer) => void };
+
+/** A worker has this long to answer a question about listeners (ms). */
+export const LISTENERS_ANSWER_MS = 4000;
+/** Questions waiting for workers' answers, at most. */
+const MAX_QUESTIONS = 256;
+
+/** A listing or kick asked of a worker. */
+interface PendingQuestion {
+  readonly worker: string;
+  readonly reply: (a: ListenersAnswer) => void;
+  readonly timer: NodeJS.Timeout;
+}
 
 /** Resolves the planet into component plans (full feed ids, feeders from the type). */
 export function planetSpecs(planet: PlanetConfig): ComponentPlan[] {
@@ -138,13 +153,16 @@ export interface PlanetState {
   planet: PlanetConfig;
   workers: Map<string, WorkerLive>;
   components: Map<string, ComponentLive>;
+  /** Questions about listeners sent to workers, waiting for their answers. */
+  questions: Map<number, PendingQuestion>;
+  questionSeq: number;
 }
 
 const avatarId = (worker: string) => `worker ${worker}`;
 
 export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
   const log = a.log;
-  const st: PlanetState = { planet: a.planet, workers: new Map(), components: new Map() };
+  const st: PlanetState = { planet: a.planet, workers: new Map(), components: new Map(), questions: new Map(), questionSeq: 0 };
   const live = (p: ComponentPlan): ComponentLive => ({ ...p, facts: { mood: 'sleeping', wanted: !a.stopped.has(p.spec.id), workerUp: false }, epoch: 0 });
   for (const w of a.planet.workers) st.workers.set(w.name, workerLive(w.name));
   for (const p of planetSpecs(a.planet)) st.components.set(p.spec.id, live(p));
@@ -162,7 +180,13 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
       const l = loggedIn.get(w.name);
       return workerAvatarSpec({ name: w.name, components: placedOn(w.name).map((c) => c.spec.id), channel: l ? { channel: l.channel, connId: l.connId } : null }) as ChildSpec;
     }),
-    init: () => st,
+    init(ctx) {
+      // Questions under way end with this incarnation: their askers hear so at once.
+      ctx.defer(() => {
+        for (const requestId of [...st.questions.keys()]) answer(requestId, { ok: false, code: P.MANAGER_NO_ANSWER, message: 'the planet restarted; try again' });
+      });
+      return st;
+    },
     receive(_s, msg, ctx) {
       switch (msg.type) {
         case 'worker-login':
@@ -182,6 +206,10 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
             reported(ctx, w, msg.msg.components);
           } else if (msg.msg.type === 'shutdown') {
             w.cleanShutdown = true;
+          } else if (msg.msg.type === 'listeners-result') {
+            if (st.questions.get(msg.msg.requestId)?.worker !== w.name) return st; // not asked of this worker
+            const { type: _type, requestId, ...ans } = msg.msg;
+            answer(requestId, ans);
           }
           return st;
         }
@@ -193,6 +221,9 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
           return st;
         case 'reload':
           msg.reply(reload(ctx, msg.planet));
+          return st;
+        case 'listeners':
+          listeners(ctx, msg);
           return st;
         default:
           throw new UnknownMessageError('planet', msg);
@@ -283,7 +314,34 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
     log(`manager: worker ${l.name} logged in (pid ${l.info.pid ?? '?'}, feeds on ${l.info.feedHost}:${l.info.feedPort})`);
   }
 
+  function answer(requestId: number, ans: ListenersAnswer): void {
+    const q = st.questions.get(requestId);
+    if (!q) return;
+    clearTimeout(q.timer);
+    st.questions.delete(requestId);
+    q.reply(ans);
+  }
+
+  /** Asks the worker running the component about its listeners; answers at once when it cannot. */
+  function listeners(ctx: Ctx<PlanetMsg>, msg: Extract<PlanetMsg, { type: 'listeners' }>): void {
+    const c = st.components.get(msg.id);
+    const refuse = (code: string, message: string) => msg.reply({ ok: false, code, message });
+    if (!c) return refuse(P.MANAGER_NO_SUCH_COMPONENT, `no component ${msg.id}`);
+    if (!COMPONENT_TYPES.get(c.spec.type)?.listeners) return refuse(P.MANAGER_NO_LISTENERS, `${msg.id} is a ${c.spec.type}: it has no listeners of its own`);
+    const w = st.workers.get(c.worker);
+    if (w?.state !== 'connected') return refuse(P.MANAGER_BAD_STATE, `${msg.id} is ${c.facts.mood}: its worker ${c.worker} is not connected`);
+    if (c.facts.mood !== 'happy' && c.facts.mood !== 'hungry') return refuse(P.MANAGER_BAD_STATE, `${msg.id} is ${c.facts.mood}`);
+    if (st.questions.size >= MAX_QUESTIONS) return refuse(P.MANAGER_NO_ANSWER, `too many questions to workers under way (${MAX_QUESTIONS}); try again`);
+    const requestId = ++st.questionSeq;
+    const timer = setTimeout(() => ctx.guard(() => answer(requestId, { ok: false, code: P.MANAGER_NO_ANSWER, message: `worker ${c.worker} did not answer within ${LISTENERS_ANSWER_MS / 1000} s` }))(), LISTENERS_ANSWER_MS);
+    st.questions.set(requestId, { worker: w.name, reply: msg.reply, timer });
+    send(ctx, w, msg.kick !== undefined ? { type: 'listener-kick', requestId, id: msg.id, listener: msg.kick } : { type: 'listeners-request', requestId, id: msg.id });
+  }
+
   function gone(ctx: Ctx<PlanetMsg>, w: WorkerLive, reason: string): void {
+    for (const [requestId, q] of [...st.questions]) {
+      if (q.worker === w.name) answer(requestId, { ok: false, code: P.MANAGER_BAD_STATE, message: `worker ${w.name} went away (${reason})` });
+    }
     const clean = w.cleanShutdown;
     ctx.send(avatarId(w.name), { type: 'detach', connId: w.connId ?? -1 });
     Object.assign(w, { state: clean ? 'stopped' : 'lost', channel: null, connId: null, tree: null });
@@ -320,7 +378,7 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
 
   function command(ctx: Ctx<PlanetMsg>, msg: Extract<PlanetMsg, { type: 'command' }>): CommandResult {
     const c = st.components.get(msg.id);
-    if (!c) return { ok: false, code: 'FLUX_MANAGER_NO_SUCH_COMPONENT', message: `no component ${msg.id}` };
+    if (!c) return { ok: false, code: P.MANAGER_NO_SUCH_COMPONENT, message: `no component ${msg.id}` };
     const refused = apply(ctx, c, { type: msg.action });
     if (refused) return refused;
     if (msg.action !== 'stop' && !connected(c.worker)) return { ok: true, message: `${msg.id} will start when worker ${c.worker} logs in` };

@@ -5,6 +5,8 @@
 // component: a stop runs while the next orders are taken.
 
 import { ComponentSpec } from '../../protocol/wire';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
+import { listenersReply } from './listeners';
 import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, rootCause, readView, UnknownMessageError } from '../supervision/index';
 import { ComponentDeps, ComponentMsg, componentSpec } from '../component/component-supervisor';
 import { CoreView } from '../component/component-core';
@@ -65,7 +67,9 @@ export function componentsDef(deps: ComponentDeps): ActorDef<State, ComponentsMs
           void Promise.all(ctx.childIds().reverse().map((id) => ctx.deleteChild(id))).then(msg.done);
           return st;
         case 'route':
-          ctx.send(msg.id, msg.msg);
+          if (!ctx.send(msg.id, msg.msg) && msg.msg.type === 'listeners') {
+            msg.msg.reply(listenersReply(msg.msg.q, { ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE, message: `${msg.id} is not running on this worker` }));
+          }
           return st;
         default:
           throw new UnknownMessageError('components', msg);

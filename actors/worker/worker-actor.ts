@@ -15,6 +15,8 @@ import { ActorDef, ChildSpec, TreeNode, viewOf, UnknownMessageError } from '../s
 import { componentReport, sadState } from '../component/component-report';
 import { ComponentsMsg, ComponentsView } from './components-supervisor';
 import { LinkEvent, LinkView } from './manager-link';
+import { listenersReply } from './listeners';
+import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 
 export interface WorkerActorArgs {
   /** To the manager, through the link (false when there is none or it is down). */
@@ -93,6 +95,13 @@ export function workerActorDef(a: WorkerActorArgs): ActorDef<State, WorkerMsg> {
       case 'feed-to':
         a.components({ type: 'route', id: msg.id, msg: { type: 'feed-to', feeder: msg.feeder, host: msg.host, port: msg.port } });
         return;
+      case 'listeners-request':
+      case 'listener-kick':
+        // Answered by the component's core when ready; the answer goes straight back over the link.
+        if (!a.components({ type: 'route', id: msg.id, msg: { type: 'listeners', q: msg, reply: (r) => void a.toManager(r) } })) {
+          a.toManager(listenersReply(msg, { ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE, message: `${msg.id} is not running on this worker` }));
+        }
+        return;
       default:
         return; // replies meant for admins, errors: nothing to do here
     }
@@ -110,7 +119,7 @@ export function workerActorDef(a: WorkerActorArgs): ActorDef<State, WorkerMsg> {
           report();
           return st;
         case 'manager':
-          if (!st.stopping) obey(msg.msg);
+          if (!st.stopping || msg.msg.type === 'listeners-request' || msg.msg.type === 'listener-kick') obey(msg.msg);
           return st;
         case 'changed':
           if (!st.reportTimer) st.reportTimer = setTimeout(() => ctx.tell({ type: 'report' }), 30);

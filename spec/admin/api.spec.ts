@@ -172,7 +172,7 @@ describe('the manager\'s HTTP API, events and metrics', () => {
       await waitFor(() => up.length > 0 && up[0].value[1] === '1', 20000, 'a successful scrape', async () => {
         up = await query('up{job="fluxcast"}');
       });
-      const happy = await query('fluxcast_component_mood{component="streamer",mood="happy"}');
+      const happy = await query('fluxcast_component_mood{flow="default",component="/default/streamer",mood="happy"}');
       expect(happy[0].value[1]).toBe('1');
       const connected = await query('fluxcast_worker_connected');
       expect(connected.map((r) => [r.metric.worker, r.value[1]]).sort()).toEqual([['worker1', '1'], ['worker2', '1']]);
@@ -191,8 +191,8 @@ describe('the manager\'s HTTP API, events and metrics', () => {
     expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const families = new Map(parsePrometheusTextFormat(r.body).map((f) => [f.name, f]));
     const value = (name: string, labels: Record<string, string>) => families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
-    expect(value('fluxcast_component_mood', { component: 'streamer', mood: 'happy' })).toBe('1');
-    expect(value('fluxcast_component_mood', { component: 'streamer', mood: 'hungry' })).toBe('0');
+    expect(value('fluxcast_component_mood', { flow: 'default', component: '/default/streamer', mood: 'happy' })).toBe('1');
+    expect(value('fluxcast_component_mood', { flow: 'default', component: '/default/streamer', mood: 'hungry' })).toBe('0');
     expect(families.get('fluxcast_component_restarts_total')?.type).toBe('COUNTER');
     expect(value('fluxcast_worker_connected', { worker: 'worker2' })).toBe('1');
     // Whatever reconnections the start-up took, the metric says what the status says.

@@ -1,5 +1,6 @@
-// Finds the shared GDP conformance vectors and turns GStreamer's normalised gdpdepay report
-// (NAME.expect.txt) and our decoder's output into the same line format for comparison.
+// Reads the GDP conformance vectors kept in the repository (spec/fixtures/gdp-vectors, written by
+// GStreamer 1.22 itself; regenerate.sh there remakes them) and turns GStreamer's normalised
+// gdpdepay report (NAME.expect.txt) and our decoder's output into the same line format.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -7,14 +8,13 @@ import { GdpDecoder, GdpFrame } from '../../protocol/gdp';
 import { GdpError } from '../../protocol/errors';
 import { wrapString } from '../../protocol/gst/string-escape';
 
-export const VECTOR_DIR = process.env.FLUXCAST_GDP_VECTORS ?? path.resolve(__dirname, '../../../shared/gdp-vectors');
+/** The vectors in the checkout; FLUXCAST_GDP_VECTORS points the tests at another set (e.g. freshly regenerated). */
+export const VECTOR_DIR = process.env.FLUXCAST_GDP_VECTORS ?? path.resolve(__dirname, '../fixtures/gdp-vectors');
 
 export function listVectors(sub = ''): string[] {
   const dir = path.join(VECTOR_DIR, sub);
-  if (!fs.existsSync(dir)) {
-    if (process.env.CI) throw new Error(`GDP vectors not found at ${dir}`);
-    return [];
-  }
+  // They are part of the repository: a missing folder is a broken checkout, never a reason to skip.
+  if (!fs.existsSync(dir)) throw new Error(`GDP vectors not found at ${dir}`);
   return fs.readdirSync(dir).filter((f) => f.endsWith('.gdp')).map((f) => path.join(sub, f.replace(/\.gdp$/, ''))).sort();
 }
 

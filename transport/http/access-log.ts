@@ -1,6 +1,8 @@
 // One access log line per finished listener: Apache "combined" format plus the seconds the
 // listener stayed connected (as Flumotion's http-streamer logged).
 
+import { RequestHead } from '../../protocol/http/request-head';
+
 export interface AccessLogEntry {
   ip: string;
   user: string;
@@ -57,6 +59,42 @@ export function redactTarget(target: string): string {
     return eq >= 0 && CREDENTIAL_PARAMS.test(name) ? `${key}=REDACTED` : kv;
   });
   return `${target.slice(0, q)}?${parts.join('&')}`;
+}
+
+/** A request as its access log line needs it (served or refused). */
+export interface LoggedRequest {
+  head: RequestHead;
+  socket: { remoteAddress?: string };
+  user: string;
+  status: number;
+  /** ms since the epoch */
+  startedAt: number;
+}
+
+const NO_HEADERS: Map<string, string> = new Map();
+const NO_QUERY = new URLSearchParams();
+
+/** The parts of a request head an access log line uses (nothing when there is no log): a listener may stay for days. */
+export function slimHead(h: RequestHead, forLog: boolean): RequestHead {
+  const headers = forLog ? new Map([...h.headers].filter(([k]) => k === 'referer' || k === 'user-agent')) : NO_HEADERS;
+  return { method: h.method, target: forLog ? h.target : '', path: '', query: NO_QUERY, version: h.version, headers };
+}
+
+/** The line of a request that sent `bytes` and ended at `end` (ms since the epoch). */
+export function requestLogLine(l: LoggedRequest, bytes: number, end: number): string {
+  return formatAccessLog({
+    ip: l.socket.remoteAddress ?? '-',
+    user: l.user,
+    time: new Date(l.startedAt),
+    method: l.head.method,
+    target: l.head.target,
+    version: l.head.version,
+    status: l.status,
+    bytes,
+    referer: l.head.headers.get('referer') ?? '-',
+    userAgent: l.head.headers.get('user-agent') ?? '-',
+    secondsConnected: Math.max(0, (end - l.startedAt) / 1000),
+  });
 }
 
 export function formatAccessLog(e: AccessLogEntry): string {

@@ -3,7 +3,8 @@
 // deadline as the streamers (slowloris timeout; 400/414/431/505), answers 404 itself for a path
 // nobody mounted, and hands the socket with the head's raw bytes to the owner of the mount,
 // which serves it as if it had read the head itself (and may pass it on to a sender process:
-// the fd then crosses the process boundary with the head bytes beside it).
+// the fd then crosses the process boundary with the head bytes beside it). It answers Icecast's
+// public /status-json.xsl itself, with the entries of the mounts that show one.
 
 import * as net from 'net';
 import * as tls from 'tls';
@@ -13,12 +14,15 @@ import { readHead } from '../socket-head';
 import { HTTP_LISTEN, listenOn } from '../listen';
 import { refuse } from './refusal';
 import { PendingLimiter, peerAddress } from '../pending-limit';
+import { ICESTATS_PATH, IcestatsSource, answerIcestats, icestatsDocument } from './icestats';
 
 /** What a porter hands a connection to: a streamer's server (or its front in a parent process). */
 export interface MountOwner {
   /** Who owns the mount, for status (a component id). */
   readonly owner: string;
   acceptHanded(socket: net.Socket, rawHead: Buffer): void;
+  /** Its entry in the porter's /status-json.xsl; none, or null from it, leaves it out. */
+  publicStatus?(): IcestatsSource | null;
 }
 
 /** The mounts of one porter: path → owner. Streamers join and leave as they start and stop. */
@@ -51,6 +55,16 @@ export class MountTable {
   routes(): Array<{ mount: string; owner: string }> {
     return [...this.mounts].map(([mount, o]) => ({ mount, owner: o.owner })).sort((a, b) => a.mount.localeCompare(b.mount));
   }
+
+  /** The public status entries of the mounts that show one. */
+  publicStatus(): IcestatsSource[] {
+    const out: IcestatsSource[] = [];
+    for (const o of this.mounts.values()) {
+      const e = o.publicStatus?.();
+      if (e) out.push(e);
+    }
+    return out;
+  }
 }
 
 /** The mount tables of this process, by porter id (/flow/name): a porter and its streamers share one. */
@@ -72,10 +86,13 @@ export interface PorterOptions {
   maxUrlLength: number;
   /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
   tls?: TlsFiles & { log(line: string): void };
+  /** `Access-Control-Allow-Origin` of its own answers (/status-json.xsl); none when empty. */
+  corsOrigin?: string;
 }
 
 export class Porter {
   private server: net.Server | null = null;
+  private startedAt = Date.now();
   private pending: PendingLimiter | null = null;
   readonly handed = new Map<string, number>();
   readonly refused: Record<string, number> = {};
@@ -95,6 +112,7 @@ export class Porter {
     const port = await listenOn(server, { host: this.options.host, port: this.options.port }, HTTP_LISTEN);
     server.on('error', () => undefined);
     this.server = server;
+    this.startedAt = Date.now();
     return port;
   }
 
@@ -132,6 +150,15 @@ export class Porter {
       },
       onHead: ({ path, method, raw }) => {
         const owner = this.mounts.get(path);
+        if (path === ICESTATS_PATH && !owner) {
+          if (method !== 'GET' && method !== 'HEAD') {
+            this.count('405');
+            refuse(socket, 405, 'only GET and HEAD are served', { Allow: 'GET, HEAD' }, method === 'HEAD');
+            return;
+          }
+          answerIcestats(socket, method, icestatsDocument({ host: this.options.host, start: this.startedAt }, this.mounts.publicStatus()), this.options.corsOrigin);
+          return;
+        }
         if (!owner) {
           this.count('404');
           refuse(socket, 404, `nothing is mounted at ${path}`, {}, method === 'HEAD');

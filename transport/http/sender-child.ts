@@ -2,8 +2,9 @@
 // carries the stream as GDP from the parent; listeners arrive over the IPC channel as sockets
 // with the raw bytes of their request head, already admitted by the parent (method, mount,
 // credentials, limits), and are served here like in a single-process streamer: caps wait,
-// burst on connect, slow-client handling. It reports its counts every second and forwards
-// access log lines; it exits when its parent goes away (the IPC channel closes).
+// burst on connect, slow-client handling. It reports its counts every second (and soon after
+// each arrival or departure), forwards access log lines, lists its listeners and kicks one when
+// the parent asks; it exits when its parent goes away (the IPC channel closes).
 
 import * as net from 'net';
 import { GdpDecoder } from '../../protocol/gdp';
@@ -11,12 +12,15 @@ import { MultiClientSender } from '../sender/multi-client-sender';
 import { RawPayloadInput } from '../sender/gdp-inputs';
 import { SenderLimitsInput } from '../sender/policy';
 import { StreamServer, StreamServerOptions } from './stream-server';
+import { LISTENER_ID, ListenerInfo, MAX_LISTED } from './listener-registry';
 
 /** What the parent tells a child (JSON, as its one argument). */
 export interface ChildConfig {
   sender: SenderLimitsInput;
   server: Pick<StreamServerOptions, 'mountPoint' | 'burstOnConnect' | 'burstSize' | 'burstTime' | 'capsTimeoutMs' | 'maxHeaderBytes' | 'maxUrlLength' | 'maxWaiting' | 'corsOrigin'>;
   accessLog: boolean;
+  /** The prefix of this child's listener ids (new for each start of a child). */
+  instance?: string;
 }
 
 export interface ChildReport {
@@ -27,7 +31,14 @@ export interface ChildReport {
   bytesServed: number;
   bitrateOut: number;
   removed: Record<string, number>;
+  /** Seconds listened by this child's listeners so far, those still connected included. */
+  listenerSeconds: number;
 }
+
+/** From the parent: a listener (with its socket), or a question about the listeners. */
+export type ToChild = { type: 'listener'; head: string; since?: number } | { type: 'list'; requestId: number } | { type: 'kick'; requestId: number; id: string };
+/** To the parent, besides reports and access log lines: answers to its questions. */
+export type ChildAnswer = { type: 'listeners'; requestId: number; listeners: ListenerInfo[]; total: number } | { type: 'kicked'; requestId: number; ok: boolean };
 
 function main(): void {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
@@ -37,6 +48,7 @@ function main(): void {
   sender.on('client-removed', (_id, reason) => (removed[reason] = (removed[reason] ?? 0) + 1));
   const server = new StreamServer(sender, {
     ...config.server,
+    instance: config.instance,
     listen: false,
     trusted: true,
     clientLimit: 0,
@@ -53,19 +65,39 @@ function main(): void {
     }
   });
   let received = 0;
-  process.on('message', (m: { type?: string; head?: string }, socket?: net.Socket) => {
+  process.on('message', (m: Partial<ToChild> & { requestId?: unknown; id?: unknown; head?: unknown; since?: unknown }, socket?: net.Socket) => {
+    if (m?.type === 'list' && typeof m.requestId === 'number') {
+      const answer: ChildAnswer = { type: 'listeners', requestId: m.requestId, ...server.listListeners(MAX_LISTED) };
+      process.send?.(answer);
+      return;
+    }
+    if (m?.type === 'kick' && typeof m.requestId === 'number') {
+      const answer: ChildAnswer = { type: 'kicked', requestId: m.requestId, ok: typeof m.id === 'string' && LISTENER_ID.test(m.id) && server.kick(m.id) };
+      process.send?.(answer);
+      return;
+    }
     received++;
     if (m?.type !== 'listener' || !(socket instanceof net.Socket) || typeof m.head !== 'string') {
       socket?.destroy();
       return;
     }
-    server.acceptHanded(socket, Buffer.from(m.head, 'latin1'));
+    // When the parent accepted it: the listener's connect time, whichever process serves it.
+    server.acceptHanded(socket, Buffer.from(m.head, 'latin1'), typeof m.since === 'number' && Number.isFinite(m.since) ? m.since : Date.now());
   });
   const report = () => {
+    if (soon) clearTimeout(soon);
+    soon = null;
     const st = server.stats();
-    const r: ChildReport = { type: 'report', received, clients: st.currentClients, bytesServed: st.bytesServed, bitrateOut: st.bitrateOut, removed };
+    const r: ChildReport = { type: 'report', received, clients: st.currentClients, bytesServed: st.bytesServed, bitrateOut: st.bitrateOut, removed, listenerSeconds: st.listenerSeconds };
     process.send?.(r);
   };
+  // Arrivals and departures are reported within 50 ms (the parent's peak and limits follow them).
+  let soon: NodeJS.Timeout | null = null;
+  const reportSoon = () => {
+    soon ??= setTimeout(report, 50);
+  };
+  sender.on('client-added', reportSoon);
+  sender.on('client-removed', reportSoon);
   setInterval(report, 1000).unref();
   report();
   const bye = () => process.exit(0);

@@ -6,7 +6,8 @@
 // request head (fd passing over the IPC channel, SCM_RIGHTS underneath). A child that dies
 // loses only its own listeners; it is restarted under the component policy (backoff, and
 // past the intensity the pool gives up). Stats, removals and access log lines come back over
-// IPC and are summed here; the client limit is global.
+// IPC and are summed here; the client limit is global. Listings and kicks are questions to the
+// children over the same channel, answered within CHILD_ANSWER_MS (bounded, as everything else).
 
 import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
@@ -18,7 +19,8 @@ import { GdpFeedInput } from '../sender/gdp-inputs';
 import { StreamHandle } from '../sender/handles';
 import { Amount } from '../sender/policy';
 import { refuse } from './refusal';
-import type { ChildConfig, ChildReport } from './sender-child';
+import { AudienceStats, ListenerInfo, ListenerList, MAX_LISTED, PeakTracker, newInstance } from './listener-registry';
+import type { ChildAnswer, ChildConfig, ChildReport, ToChild } from './sender-child';
 
 /** The restart budget of one child: a delay before the restart, or null to give up (the caller's policy). */
 export interface RestartBudget {
@@ -43,8 +45,12 @@ export interface SenderPoolOptions {
 interface Slot {
   index: number;
   proc: ChildProcess | null;
+  /** The prefix of the listener ids of its current process. */
+  instance: string;
   intensity: RestartBudget;
   report: ChildReport | null;
+  /** When the last report arrived (ms since the epoch). */
+  reportedAt: number;
   /** Listeners handed to it in all (those its last report has not counted yet are on their way). */
   handed: number;
   restartTimer: NodeJS.Timeout | null;
@@ -58,6 +64,11 @@ export interface PoolStats {
   processes: Array<{ pid: number | null; clients: number; restarts: number }>;
 }
 
+/** How long a child has to answer a listing or a kick (ms). */
+export const CHILD_ANSWER_MS = 2000;
+/** Questions to the children waiting for their answers, at most. */
+const MAX_QUESTIONS = 256;
+
 /** The child's entry point: compiled beside this file, or (running from the sources, in tests) in dist/. */
 const CHILD = [path.join(__dirname, 'sender-child.js'), path.resolve(__dirname, '../../dist/transport/http/sender-child.js')].find((f) => fs.existsSync(f)) ?? path.join(__dirname, 'sender-child.js');
 
@@ -69,6 +80,10 @@ export class SenderPool {
   /** Totals of children that are gone, so sums never go back. */
   private retiredBytes = 0;
   private readonly retiredRemoved: Record<string, number> = {};
+  private retiredSeconds = 0;
+  private readonly peak = new PeakTracker();
+  private questionSeq = 0;
+  private readonly questions = new Map<number, { answer: (a: ChildAnswer | null) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly o: SenderPoolOptions) {
     this.tee = new MultiClientSender({
@@ -84,7 +99,7 @@ export class SenderPool {
       if (reason === 'slow') this.o.log('a sender process fell behind its feed: restarting it');
     });
     for (let i = 0; i < o.processes; i++) {
-      this.slots.push({ index: i, proc: null, intensity: o.budget(), report: null, handed: 0, restartTimer: null });
+      this.slots.push({ index: i, proc: null, instance: '', intensity: o.budget(), report: null, reportedAt: 0, handed: 0, restartTimer: null });
     }
   }
 
@@ -104,7 +119,7 @@ export class SenderPool {
   }
 
   /** Hands an admitted listener to the least-loaded live child; refuses with 503 when none is up. */
-  handOff(socket: net.Socket, rawHead: Buffer): boolean {
+  handOff(socket: net.Socket, rawHead: Buffer, since = Date.now()): boolean {
     let best: Slot | null = null;
     for (const s of this.slots) {
       if (!s.proc?.connected) continue;
@@ -115,7 +130,8 @@ export class SenderPool {
       return true;
     }
     best.handed++;
-    best.proc.send({ type: 'listener', head: rawHead.toString('latin1') }, socket, (err) => {
+    this.peak.see(this.clients);
+    best.proc.send({ type: 'listener', head: rawHead.toString('latin1'), since } satisfies ToChild, socket, (err) => {
       if (err) socket.destroy();
     });
     return true;
@@ -141,6 +157,41 @@ export class SenderPool {
     };
   }
 
+  /**
+   * Listeners now (those on their way to a child included), the most there were at once (seen
+   * at each hand-off and each child's report, which follows every arrival and departure within
+   * 50 ms) and seconds listened so far.
+   */
+  audience(now = Date.now()): AudienceStats {
+    let seconds = this.retiredSeconds;
+    for (const s of this.slots) if (s.proc && s.report) seconds += this.secondsOf(s, now);
+    return { current: this.clients, peak: this.peak.peak, peakTime: this.peak.peakTime, listenerSeconds: seconds };
+  }
+
+  /** Every child's listeners, oldest first (at most `limit`); a child that does not answer in time is left out. */
+  async listListeners(limit = MAX_LISTED): Promise<ListenerList> {
+    const answers = await Promise.all(this.slots.map((s) => this.ask(s, (requestId) => ({ type: 'list', requestId }))));
+    const all: ListenerInfo[] = [];
+    let total = 0;
+    for (const a of answers) {
+      if (a?.type !== 'listeners') continue;
+      all.push(...a.listeners);
+      total += a.total;
+    }
+    all.sort((a, b) => a.connectedSince - b.connectedSince);
+    return { listeners: all.slice(0, limit), total };
+  }
+
+  /** Disconnects a listener in whichever child serves it; false when none does. Throws when that child does not answer. */
+  async kick(id: string): Promise<boolean> {
+    const dash = id.lastIndexOf('-');
+    const slot = dash > 0 ? this.slots.find((s) => s.proc && s.instance === id.slice(0, dash)) : undefined;
+    if (!slot) return false;
+    const a = await this.ask(slot, (requestId) => ({ type: 'kick', requestId, id }));
+    if (a?.type !== 'kicked') throw new Error(`sender process ${slot.index} did not answer within ${CHILD_ANSWER_MS} ms`);
+    return a.ok;
+  }
+
   /** The pids of the live children (tests kill one). */
   pids(): number[] {
     return this.slots.flatMap((s) => (s.proc?.pid ? [s.proc.pid] : []));
@@ -149,6 +200,7 @@ export class SenderPool {
   async close(): Promise<void> {
     this.closed = true;
     this.tee.close();
+    for (const q of [...this.questions.values()]) q.answer(null);
     await Promise.all(
       this.slots.map((s) => {
         if (s.restartTimer) clearTimeout(s.restartTimer);
@@ -164,6 +216,30 @@ export class SenderPool {
     );
   }
 
+  /** Seconds listened in a child: its last report, plus its listeners' time since. */
+  private secondsOf(s: Slot, now: number): number {
+    const r = s.report;
+    return r ? r.listenerSeconds + (r.clients * Math.max(0, now - s.reportedAt)) / 1000 : 0;
+  }
+
+  /** Asks a live child a question; null when it is not there or does not answer in time. */
+  private ask(s: Slot, question: (requestId: number) => ToChild): Promise<ChildAnswer | null> {
+    const proc = s.proc;
+    if (!proc?.connected || this.questions.size >= MAX_QUESTIONS) return Promise.resolve(null);
+    const requestId = ++this.questionSeq;
+    return new Promise((resolve) => {
+      const answer = (a: ChildAnswer | null) => {
+        const q = this.questions.get(requestId);
+        if (!q) return;
+        clearTimeout(q.timer);
+        this.questions.delete(requestId);
+        resolve(a);
+      };
+      this.questions.set(requestId, { answer, timer: setTimeout(() => answer(null), CHILD_ANSWER_MS) });
+      proc.send(question(requestId), (err) => err && answer(null));
+    });
+  }
+
   private load(s: Slot): number {
     return (s.report?.clients ?? 0) + s.handed - (s.report?.received ?? 0);
   }
@@ -171,8 +247,10 @@ export class SenderPool {
   private spawn(s: Slot): void {
     if (this.closed) return;
     // The child's stdin carries GDP from the tee; stdout is unused; IPC carries sockets and reports.
-    const proc = fork(CHILD, [JSON.stringify(this.o.child)], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    const instance = newInstance();
+    const proc = fork(CHILD, [JSON.stringify({ ...this.o.child, instance } satisfies ChildConfig)], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     s.proc = proc;
+    s.instance = instance;
     s.report = null;
     s.handed = 0;
     s.intensity.started();
@@ -182,15 +260,20 @@ export class SenderPool {
       syncMethod: 'burst-keyframe',
       burst: this.o.burst ?? { format: 'buffers', value: 1 },
     });
-    proc.on('message', (m: ChildReport | { type: 'log'; line: string }) => {
+    proc.on('message', (m: ChildReport | ChildAnswer | { type: 'log'; line: string }) => {
       if (s.proc !== proc) return;
       if (m.type === 'log') this.o.accessLog?.(m.line);
-      else if (m.type === 'report') s.report = m;
+      else if (m.type === 'report') {
+        s.report = m;
+        s.reportedAt = Date.now();
+        this.peak.see(this.clients, s.reportedAt);
+      } else if (m.type === 'listeners' || m.type === 'kicked') this.questions.get(m.requestId)?.answer(m);
     });
     proc.on('exit', (code, signal) => {
       if (s.proc !== proc) return;
       s.proc = null;
       if (s.report) {
+        this.retiredSeconds += this.secondsOf(s, Date.now());
         this.retiredBytes += s.report.bytesServed;
         for (const [k, v] of Object.entries(s.report.removed)) this.retiredRemoved[k] = (this.retiredRemoved[k] ?? 0) + v;
         this.retiredRemoved.closed = (this.retiredRemoved.closed ?? 0) + s.report.clients; // its listeners went with it

@@ -1,12 +1,13 @@
 // The HTTP side of the http-streamer: accepts listeners on one port and mount point, answers
 // their request (200 with Content-Type, or 302/400/401/404/405/414/431/503/505), then hands the
-// socket to the multi-client sender with burst on connect. Owns request limits (slowloris
-// timeout, head size, URL length), authentication, client and bandwidth limits, the access log
-// and listener statistics. Bad input costs only the connection that sent it.
+// socket to the multi-client sender with burst on connect; answers Icecast's public
+// /status-json.xsl beside the mount. Owns request limits (slowloris timeout, head size, URL
+// length), client and bandwidth limits and the access log; the listeners and their statistics
+// are kept in a ListenerRegistry. Bad input costs only the connection that sent it.
 
 import * as net from 'net';
 import * as tls from 'tls';
-import { TlsFiles, readTls, reloadOnChange, serverOptions } from '../tls';
+import { readTls, reloadOnChange, serverOptions } from '../tls';
 import { GstCaps } from '../../protocol/gst/caps';
 import { contentTypeForCaps } from '../../protocol/media-types';
 import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/http/request-head';
@@ -14,88 +15,22 @@ import { readHead } from '../socket-head';
 import { HTTP_LISTEN, listenOn } from '../listen';
 import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
-import { Amount, RemoveReason, SyncMethod } from '../sender/policy';
+import { Amount, SyncMethod } from '../sender/policy';
 import { ClientStats } from '../sender/multi-client-sender';
-import { AccessLogEntry, formatAccessLog } from './access-log';
+import { requestLogLine, slimHead } from './access-log';
 import { refuse } from './refusal';
 import { PendingLimiter, peerAddress } from '../pending-limit';
-import { sameSecret } from '../../protocol/compare';
+import { authenticate } from './listener-auth';
+import { AudienceStats, ListenerList, ListenerRegistry, MAX_LISTED, RateSampler } from './listener-registry';
+import { ICESTATS_PATH, answerIcestats, icestatsDocument } from './icestats';
+import { STREAM_SERVER_DEFAULTS, StreamServerOptions, StreamServerStats } from './stream-server-options';
 
-export interface StreamServerOptions {
-  host: string;
-  port: number;
-  mountPoint: string;
-  /** Most listeners at once (0 = no limit). */
-  clientLimit: number;
-  /** Most outgoing bits per second, estimated from the stream's bitrate (0 = no limit). */
-  bandwidthLimit: number;
-  /** Where to send listeners over a limit (302) instead of answering 503. */
-  redirectOnOverflow?: string;
-  burstOnConnect: boolean;
-  /** Burst size in KiB (when burstTime is not set). */
-  burstSize: number;
-  /** Burst duration in seconds; takes precedence over burstSize. */
-  burstTime?: number;
-  auth?: { type: 'token'; tokens: string[] } | { type: 'basic'; users: Record<string, string>; realm?: string };
-  headerTimeoutMs: number;
-  maxHeaderBytes: number;
-  maxUrlLength: number;
-  /** Connections still sending their request, at most (beyond: the oldest is dropped for the newest). */
-  maxPendingRequests: number;
-  /** Connections still sending their request from one address, at most (likewise). */
-  maxPendingPerAddress: number;
-  /** Listeners waiting for the stream's caps, at most (beyond: 503). */
-  maxWaiting: number;
-  /** How long a listener may wait for the stream's caps before a 503 (ms). */
-  capsTimeoutMs: number;
-  accessLog?: (line: string) => void;
-  /** False behind a porter (or in a sender child): no port of its own, listeners are handed in. */
-  listen: boolean;
-  /**
-   * Serves an admitted listener elsewhere (a sender child): called after the method, mount,
-   * credentials and limits were checked, with the request head's raw bytes. True = taken.
-   */
-  handOff?: (socket: net.Socket, head: Buffer) => boolean;
-  /** Listeners served elsewhere (sender children), counted against client-limit too. */
-  externalClients?: () => number;
-  /** Listeners were admitted already (by the parent process): no credentials or limits again. */
-  trusted?: boolean;
-  /** `Access-Control-Allow-Origin` sent to listeners (browsers' players on other sites); none when empty. */
-  corsOrigin?: string;
-  /** HTTPS: the certificate is reloaded when its files change or on SIGHUP. */
-  tls?: TlsFiles & { log(line: string): void };
-}
-
-export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port: number } = {
-  host: '127.0.0.1',
-  port: 8800,
-  mountPoint: '/',
-  clientLimit: 10000,
-  bandwidthLimit: 0,
-  burstOnConnect: true,
-  burstSize: 64,
-  headerTimeoutMs: 10000,
-  maxHeaderBytes: 8192,
-  maxUrlLength: 2048,
-  maxPendingRequests: 1024,
-  maxPendingPerAddress: 256,
-  maxWaiting: 1000,
-  capsTimeoutMs: 10000,
-  listen: true,
-};
-
-export interface StreamServerStats {
-  currentClients: number;
-  peakClients: number;
-  totalClients: number;
-  bytesServed: number;
-  /** Bits per second into the sender and out to listeners, averaged over the last 10 s. */
-  bitrateIn: number;
-  bitrateOut: number;
-  refused: Record<string, number>;
-}
+export { STREAM_SERVER_DEFAULTS };
+export type { StreamServerOptions, StreamServerStats };
 
 interface Listener {
+  /** Its id in the registry, once it is served. */
+  key?: string;
   head: RequestHead;
   /** The head as it came (dropped once the listener is served here). */
   raw: Buffer | null;
@@ -107,15 +42,6 @@ interface Listener {
 }
 
 const ignore = (): void => undefined;
-const NO_HEADERS: Map<string, string> = new Map();
-const NO_QUERY = new URLSearchParams();
-
-/** The parts of a request head an access log line uses; nothing when there is no log. */
-function slim(h: RequestHead, forLog: boolean): RequestHead {
-  const headers = forLog ? new Map([...h.headers].filter(([k]) => k === 'referer' || k === 'user-agent')) : NO_HEADERS;
-  return { method: h.method, target: forLog ? h.target : '', path: '', query: NO_QUERY, version: h.version, headers };
-}
-
 
 export class StreamServer {
   readonly options: StreamServerOptions;
@@ -129,15 +55,19 @@ export class StreamServer {
   private pendingLimiter: PendingLimiter | null = null;
   private totalClients = 0;
   private readonly refused: Record<string, number> = {};
-  private samples: Array<{ t: number; inBytes: number; outBytes: number }> = [];
-  private sampler: NodeJS.Timeout | null = null;
+  readonly registry: ListenerRegistry;
+  private readonly sampler: RateSampler;
+  /** When it started listening (Icecast's server_start). */
+  private startedAt = Date.now();
 
   constructor(
     readonly sender: MultiClientSender,
     options: Partial<StreamServerOptions> = {},
   ) {
     this.options = { ...STREAM_SERVER_DEFAULTS, ...options };
-    sender.on('client-removed', (id, reason, stats) => this.onRemoved(id, reason, stats));
+    this.registry = new ListenerRegistry(this.options.instance);
+    this.sampler = new RateSampler(() => ({ inBytes: sender.totals().bytesQueued, outBytes: sender.totals().bytesServed + (this.icy?.sender.totals().bytesServed ?? 0) }));
+    sender.on('client-removed', (id, _reason, stats) => this.onRemoved(this.listeners, id, stats));
     // The queue keeps the largest burst a listener can get, reaching back to a keyframe.
     const b = this.burst();
     sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
@@ -145,9 +75,8 @@ export class StreamServer {
 
   /** Starts listening (unless behind a porter); resolves with the bound port (0 without one). */
   async listen(): Promise<number> {
-    this.sampler = setInterval(() => this.sample(), 1000);
-    this.sampler.unref();
-    this.sample();
+    this.sampler.start();
+    this.startedAt = Date.now();
     if (!this.options.listen) return 0;
     const t = this.options.tls;
     const server: net.Server = t ? tls.createServer({ noDelay: true, ...serverOptions(readTls(t), false, this.options.headerTimeoutMs) }, (s) => this.accept(s)) : net.createServer({ noDelay: true }, (s) => this.accept(s));
@@ -171,12 +100,7 @@ export class StreamServer {
   setIcy(sender: MultiClientSender, metaint: number): void {
     if (this.icy) return;
     this.icy = { sender, metaint };
-    sender.on('client-removed', (id, _reason, stats) => {
-      const l = this.icyListeners.get(id);
-      if (!l) return;
-      this.icyListeners.delete(id);
-      this.log(l, stats.bytesSent, stats.disconnectTime || Date.now());
-    });
+    sender.on('client-removed', (id, _reason, stats) => this.onRemoved(this.icyListeners, id, stats));
     const b = this.burst();
     sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
   }
@@ -194,18 +118,31 @@ export class StreamServer {
   stats(): StreamServerStats {
     const totals = this.sender.totals();
     const icy = this.icy?.sender.totals();
-    const first = this.samples[0];
-    const last = this.samples[this.samples.length - 1];
-    const dt = first && last && last.t > first.t ? (last.t - first.t) / 1000 : 0;
+    const a = this.registry.stats();
     return {
-      currentClients: this.listeners.size + this.icyListeners.size,
-      peakClients: totals.peakClients + (icy?.peakClients ?? 0),
+      currentClients: a.current,
+      peakClients: a.peak,
+      peakTime: a.peakTime,
+      listenerSeconds: a.listenerSeconds,
       totalClients: this.totalClients,
       bytesServed: totals.bytesServed + (icy?.bytesServed ?? 0),
-      bitrateIn: dt ? ((last.inBytes - first.inBytes) * 8) / dt : 0,
-      bitrateOut: dt ? ((last.outBytes - first.outBytes) * 8) / dt : 0,
+      ...this.sampler.rates(),
       refused: { ...this.refused },
     };
+  }
+
+  audience(): AudienceStats {
+    return this.registry.stats();
+  }
+
+  /** The listeners served here, oldest first (at most `limit`). */
+  listListeners(limit = MAX_LISTED): ListenerList {
+    return this.registry.list(limit);
+  }
+
+  /** Disconnects a listener served here (reason `removed`, in the access log); false when there is none. */
+  kick(id: string): boolean {
+    return this.registry.kick(id);
   }
 
   private stopWatching: (() => void) | null = null;
@@ -214,8 +151,7 @@ export class StreamServer {
   async close(): Promise<void> {
     this.stopWatching?.();
     this.stopWatching = null;
-    if (this.sampler) clearInterval(this.sampler);
-    this.sampler = null;
+    this.sampler.stop();
     for (const l of this.waiting) {
       if (l.capsTimer) clearTimeout(l.capsTimer);
       l.socket.destroy();
@@ -230,12 +166,6 @@ export class StreamServer {
     this.server = null;
     server?.close();
     await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-
-  private sample(): void {
-    const t = this.sender.totals();
-    this.samples.push({ t: Date.now(), inBytes: t.bytesQueued, outBytes: t.bytesServed });
-    while (this.samples.length > 11) this.samples.shift();
   }
 
   private accept(socket: net.Socket): void {
@@ -267,7 +197,7 @@ export class StreamServer {
    * A listener whose request head was read by someone else (the porter, or the parent process
    * of a sender child), handed over with the head's raw bytes.
    */
-  acceptHanded(socket: net.Socket, raw: Buffer): void {
+  acceptHanded(socket: net.Socket, raw: Buffer, since = Date.now()): void {
     socket.on('error', ignore);
     let head: RequestHead | undefined;
     try {
@@ -280,7 +210,7 @@ export class StreamServer {
       this.reject(socket, 400, 'incomplete request head');
       return;
     }
-    this.route({ head, raw, socket, user: '-', status: 0, startedAt: Date.now() });
+    this.route({ head, raw, socket, user: '-', status: 0, startedAt: since });
   }
 
   private route(l: Listener): void {
@@ -293,6 +223,10 @@ export class StreamServer {
       this.log(l, 0, Date.now());
       return;
     }
+    if (head.path === ICESTATS_PATH && head.path !== this.options.mountPoint) {
+      this.icestats(l);
+      return;
+    }
     if (head.method !== 'GET' && head.method !== 'HEAD') {
       this.reject(l.socket, 405, 'only GET and HEAD are served', { Allow: this.options.corsOrigin ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' }, l);
       return;
@@ -301,7 +235,7 @@ export class StreamServer {
       this.reject(l.socket, 404, `nothing is mounted at ${head.path}`, {}, l);
       return;
     }
-    const who = this.options.trusted ? '-' : this.authenticate(head);
+    const who = this.options.trusted ? '-' : authenticate(this.options.auth, head);
     if (who === null) {
       const realm = this.options.auth?.type === 'basic' ? this.options.auth.realm ?? 'fluxcast' : 'fluxcast';
       const extra: Record<string, string> = this.options.auth?.type === 'basic' ? { 'WWW-Authenticate': `Basic realm="${realm}"` } : {};
@@ -316,7 +250,7 @@ export class StreamServer {
       else this.reject(l.socket, 503, `${overflow} reached`, { 'Retry-After': '10' }, l);
       return;
     }
-    if (this.options.handOff && l.raw && this.options.handOff(l.socket, l.raw)) {
+    if (this.options.handOff && l.raw && this.options.handOff(l.socket, l.raw, l.startedAt)) {
       this.totalClients++;
       return;
     }
@@ -342,28 +276,21 @@ export class StreamServer {
     this.respond(l);
   }
 
-  /** Returns the user name ('-' when anonymous), or null when the request must be refused. */
-  private authenticate(head: RequestHead): string | null {
-    const auth = this.options.auth;
-    if (!auth) return '-';
-    // Every comparison takes the same time whatever the guess (sameSecret over fixed-length digests),
-    // and every token is compared, so neither the content nor the position of a match leaks.
-    if (auth.type === 'token') {
-      const token = head.query.get('token') ?? /^Bearer\s+(.+)$/i.exec(head.headers.get('authorization') ?? '')?.[1];
-      if (token === undefined || token === null) return null;
-      let ok = false;
-      for (const t of auth.tokens) ok = sameSecret(token, t) || ok;
-      return ok ? '-' : null;
+  /** Icecast's public status of this mount (404 when hidden, as for any unknown path). */
+  private icestats(l: Listener): void {
+    const { head, socket } = l;
+    if (head.method !== 'GET' && head.method !== 'HEAD') {
+      this.reject(socket, 405, 'only GET and HEAD are served', { Allow: 'GET, HEAD' }, l);
+      return;
     }
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(head.headers.get('authorization') ?? '');
-    if (!m) return null;
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return null;
-    const user = decoded.slice(0, colon);
-    const known = Object.prototype.hasOwnProperty.call(auth.users, user);
-    const ok = sameSecret(decoded.slice(colon + 1), known ? auth.users[user] : '\u0000not a password');
-    return known && ok ? user : null;
+    if (!this.options.publicStatus) {
+      this.reject(socket, 404, `nothing is mounted at ${head.path}`, {}, l);
+      return;
+    }
+    const source = this.options.publicStatus();
+    const doc = icestatsDocument({ host: this.options.host, start: this.startedAt }, source ? [source] : []);
+    l.status = 200;
+    this.log(l, answerIcestats(socket, head.method, doc, this.options.corsOrigin), Date.now());
   }
 
   private overflow(): string | null {
@@ -398,10 +325,12 @@ export class StreamServer {
       socket.end();
       return;
     }
-    const id = (icy ? icy.sender : this.sender).add(new StreamHandle(socket, { owned: true }), this.burst());
+    const sender = icy ? icy.sender : this.sender;
+    const id = sender.add(new StreamHandle(socket, { owned: true }), this.burst());
     if (id === null) return;
+    l.key = this.registry.add(sender, id, peerAddress(socket.remoteAddress), l.head.headers.get('user-agent') ?? '', l.startedAt);
     // A listener may stay for days: keep of its request only what the access log will need.
-    l.head = slim(l.head, !!this.options.accessLog);
+    l.head = slimHead(l.head, !!this.options.accessLog);
     l.raw = null;
     (icy ? this.icyListeners : this.listeners).set(id, l);
     this.totalClients++;
@@ -419,11 +348,13 @@ export class StreamServer {
     return { syncMethod: 'burst-keyframe', burst: { format: 'bytes', value: o.burstSize * 1024 } };
   }
 
-  private onRemoved(id: number, _reason: RemoveReason, stats: ClientStats): void {
-    const l = this.listeners.get(id);
+  private onRemoved(from: Map<number, Listener>, id: number, stats: ClientStats): void {
+    const l = from.get(id);
     if (!l) return;
-    this.listeners.delete(id);
-    this.log(l, stats.bytesSent, stats.disconnectTime || Date.now());
+    from.delete(id);
+    const end = stats.disconnectTime || Date.now();
+    if (l.key) this.registry.removed(l.key, end);
+    this.log(l, stats.bytesSent, end);
   }
 
   private corsHeaders(): string[] {
@@ -445,20 +376,6 @@ export class StreamServer {
   }
 
   private log(l: Listener, bytes: number, end: number): void {
-    if (!this.options.accessLog) return;
-    const entry: AccessLogEntry = {
-      ip: l.socket.remoteAddress ?? '-',
-      user: l.user,
-      time: new Date(l.startedAt),
-      method: l.head.method,
-      target: l.head.target,
-      version: l.head.version,
-      status: l.status,
-      bytes,
-      referer: l.head.headers.get('referer') ?? '-',
-      userAgent: l.head.headers.get('user-agent') ?? '-',
-      secondsConnected: Math.max(0, (end - l.startedAt) / 1000),
-    };
-    this.options.accessLog(formatAccessLog(entry));
+    this.options.accessLog?.(requestLogLine(l, bytes, end));
   }
 }

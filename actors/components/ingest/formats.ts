@@ -21,6 +21,9 @@ const BY_TYPE: Record<string, IngestFormat> = {
   'audio/webm': { name: 'webm', kind: 'webm', media: 'audio/webm' },
 };
 
+/** Every format a source may be parsed as. */
+export const INGEST_FORMATS: readonly IngestFormat[] = [...new Set(Object.values(BY_TYPE))];
+
 /** The Content-Types accepted, for messages and the README. */
 export const INGEST_CONTENT_TYPES = Object.keys(BY_TYPE);
 

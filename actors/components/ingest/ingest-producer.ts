@@ -3,11 +3,13 @@
 // the source: hungry while none sends, happy from its first buffer, hungry again when it leaves
 // (its stream ended, it hung up, it sent what it should not, or it went silent). A source that
 // comes back starts a new stream downstream (a fresh stream-start, caps and streamheader).
+// What the source says of itself (name, description, genre, bitrate: Icecast's ice-* headers)
+// and its title go downstream as tag events, so a streamer at the end of the chain can tell.
 
 import { GdpFrame } from '../../../protocol/gdp';
 import { Component } from '../../component/component';
 import { IngestFormat } from './formats';
-import { StreamParser, titleTagFrame } from './stream-parser';
+import { StreamParser, tagFrame } from './stream-parser';
 
 export interface SourceSession {
   readonly id: number;
@@ -20,6 +22,15 @@ export interface SourceSession {
   onClose: (() => void) | null;
 }
 
+/** What a source says of itself (ice-name, ice-description, ice-genre, ice-bitrate). */
+export interface SourceInfo {
+  name?: string;
+  description?: string;
+  genre?: string;
+  /** kbit/s, as ice-bitrate gives it */
+  bitrate?: string;
+}
+
 /** How long a source may send bytes that make no buffer (garbage, an endless header) before it is dropped. */
 export const FIRST_BUFFER_TIMEOUT_MS = 5000;
 
@@ -30,6 +41,8 @@ export abstract class IngestProducer<P> extends Component<P> {
   private watchdog: NodeJS.Timeout | null = null;
   /** The latest title (metadata update), sent again after each new stream-start. */
   private title: string | null = null;
+  /** What the current source says of itself, as tags (sent with the title). */
+  private info: Record<string, string | number | undefined> = {};
 
   /** Seconds of silence after which a connected source is dropped (0: never). */
   protected abstract silenceTimeoutMs(): number;
@@ -52,8 +65,8 @@ export abstract class IngestProducer<P> extends Component<P> {
     parser.on('frame', (f: GdpFrame) => {
       if (this.session !== s) return;
       this.output('default', f);
-      if (!started && f.kind === 'event' && f.text?.startsWith('GstEventSegment') && this.title) {
-        this.output('default', titleTagFrame(this.title));
+      if (!started && f.kind === 'event' && f.text?.startsWith('GstEventSegment') && (this.title || Object.values(this.info).some((v) => v !== undefined))) {
+        this.output('default', this.tags());
       }
       if (f.kind === 'buffer' && !started) {
         started = true;
@@ -94,7 +107,23 @@ export abstract class IngestProducer<P> extends Component<P> {
   /** A metadata update: a tag event with the title goes downstream now and after each new stream. */
   protected setTitle(title: string): void {
     this.title = title;
-    if (this.flowingNow) this.output('default', titleTagFrame(title));
+    if (this.flowingNow) this.output('default', this.tags());
+  }
+
+  /** The next source's description of itself (sent as tags when its stream starts). */
+  protected setSourceInfo(info: SourceInfo): void {
+    const kbit = Number.parseInt(info.bitrate ?? '', 10);
+    this.info = {
+      organization: info.name || undefined,
+      description: info.description || undefined,
+      genre: info.genre || undefined,
+      'nominal-bitrate': Number.isFinite(kbit) && kbit > 0 && kbit < 100000 ? kbit * 1000 : undefined,
+    };
+  }
+
+  /** The tag event of the source's title and description. */
+  private tags(): GdpFrame {
+    return tagFrame({ ...(this.title !== null ? { title: this.title } : {}), ...this.info });
   }
 
   private armWatchdog(s: SourceSession): void {

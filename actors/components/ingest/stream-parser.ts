@@ -12,8 +12,9 @@ import { EVENT_TYPES } from '../../../protocol/gst/event-types';
 import { wrapString } from '../../../protocol/gst/string-escape';
 import { WebmSplitter } from '../../../protocol/media/webm-split';
 import { GstChild } from '../pipeline/gst-child';
+import { elementsOf } from '../pipeline/pipeline-component';
 import { streamStartFrame, timeSegmentFrame } from '../raw-audio';
-import { IngestFormat } from './formats';
+import { INGEST_FORMATS, IngestFormat } from './formats';
 
 export interface StreamParserEvents {
   frame: [frame: GdpFrame];
@@ -23,11 +24,32 @@ export interface StreamParserEvents {
 
 /** A GDP tag event carrying a stream title, as GStreamer writes one (GstTagList-stream). */
 export function titleTagFrame(title: string, extra: Record<string, string> = {}): GdpFrame {
-  let inner = `taglist, title=(string)${wrapString(title)}`;
-  for (const [k, v] of Object.entries(extra)) inner += `, ${k}=(string)${wrapString(v)}`;
+  return tagFrame({ title, ...extra });
+}
+
+/**
+ * A GDP tag event with these tags (GstTagList-stream): strings, and unsigned integers (such as
+ * `nominal-bitrate`, bits per second). Undefined ones are left out.
+ */
+export function tagFrame(tags: Record<string, string | number | undefined>): GdpFrame {
+  let inner = 'taglist';
+  for (const [k, v] of Object.entries(tags)) {
+    if (v === undefined) continue;
+    inner += typeof v === 'number' ? `, ${k}=(uint)${Math.max(0, Math.round(v))}` : `, ${k}=(string)${wrapString(v)}`;
+  }
   inner += ';';
   return toFrame({ kind: 'event', eventType: EVENT_TYPES.tag, structure: `GstTagList-stream, taglist=(taglist)${wrapString(inner)};` });
 }
+
+/** The parser child's pipeline for a GStreamer-parsed format: source bytes in on fd 3, GDP out on fd 4. */
+export function parserDescription(chain: string): string {
+  return `fdsrc fd=3 ! ${chain} ! gdppay ! fdsink fd=4 sync=false`;
+}
+
+/** Every element a source's parser may run (for the component types that take sources). */
+export const PARSER_ELEMENTS: readonly string[] = [
+  ...new Set(INGEST_FORMATS.flatMap((f) => (f.kind === 'gst' ? elementsOf(parserDescription(f.chain)) : []))),
+];
 
 export class StreamParser extends EventEmitter<StreamParserEvents> {
   private child: GstChild | null = null;
@@ -48,7 +70,7 @@ export class StreamParser extends EventEmitter<StreamParserEvents> {
       this.emit('frame', this.streamStart);
       return;
     }
-    const child = new GstChild(`fdsrc fd=3 ! ${f.chain} ! gdppay ! fdsink fd=4 sync=false`, new Map([['in', 3]]), new Map([['out', 4]]));
+    const child = new GstChild(parserDescription(f.chain), new Map([['in', 3]]), new Map([['out', 4]]));
     this.child = child;
     child.on('frame', (_feeder, frame) => {
       if (this.done) return;

@@ -8,6 +8,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { EventEmitter } from 'events';
 import { Readable, Writable } from 'stream';
 import { GdpDecoder, GdpFrame } from '../../../protocol/gdp';
+import { missingElementsText } from '../gst-elements';
 
 export interface GstChildEvents {
   frame: [feeder: string, frame: GdpFrame];
@@ -38,6 +39,12 @@ export function tokenize(description: string): string[] {
   }
   if (has || cur) out.push(cur);
   return out;
+}
+
+/** gst-launch's `no element "X"` gets the Debian package that brings X. */
+function withPackage(line: string): string {
+  const m = /no element "([^"]+)"/.exec(line);
+  return m ? `${line}: ${missingElementsText([m[1]])}` : line;
 }
 
 const MAX_INPUT_BACKLOG = 8 * 1024 * 1024;
@@ -89,7 +96,7 @@ export class GstChild extends EventEmitter<GstChildEvents> {
         const line = err.slice(0, nl).trim();
         err = err.slice(nl + 1);
         if (!line) continue;
-        if (!this.errorText && /^(ERROR|WARNING: erroneous pipeline)/.test(line)) this.errorText = line;
+        if (!this.errorText && /^(ERROR|WARNING: erroneous pipeline)/.test(line)) this.errorText = withPackage(line);
         else if (this.errorText && /reason /.test(line) && !this.errorText.includes('(')) this.errorText += ` (${line})`;
         this.emit('stderr', line);
       }
@@ -109,8 +116,14 @@ export class GstChild extends EventEmitter<GstChildEvents> {
       this.inputs.set(feed, stream);
     }
     child.on('exit', (code, signal) => {
-      this.child = null;
-      this.emit('exit', code, signal, this.errorText);
+      // What the child wrote last to stderr (its error) may still be in the pipe: read it first.
+      const done = () => {
+        this.child = null;
+        this.emit('exit', code, signal, this.errorText);
+      };
+      const e = child.stderr;
+      if (e && !e.destroyed && !e.readableEnded) e.once('close', done);
+      else done();
     });
   }
 

@@ -10,44 +10,16 @@
 //   cleanly, so the pipeline never has to renegotiate mid-stream;
 // - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period.
 
-import { execFile } from 'child_process';
 import { GdpFrame, StickyState } from '../../../protocol/gdp';
 import { EVENT_TYPES } from '../../../protocol/gst/event-types';
 import { Component, PermanentError } from '../../component/component';
+import { missingElementsText, missingOf } from '../gst-elements';
 import { GstChild, tokenize } from './gst-child';
 
 export interface PipelineLayout {
   description: string;
   eaterFds: Map<string, number>;
   feederFds: Map<string, number>;
-}
-
-/** Where the elements fluxcast's typed components use come from, on Debian. */
-const PACKAGES: Record<string, string> = {
-  gdppay: 'gstreamer1.0-plugins-bad', gdpdepay: 'gstreamer1.0-plugins-bad',
-  vp8enc: 'gstreamer1.0-plugins-good', vp8dec: 'gstreamer1.0-plugins-good', webmmux: 'gstreamer1.0-plugins-good',
-  matroskademux: 'gstreamer1.0-plugins-good', wavenc: 'gstreamer1.0-plugins-good', souphttpsrc: 'gstreamer1.0-plugins-good',
-  audiotestsrc: 'gstreamer1.0-plugins-base', videotestsrc: 'gstreamer1.0-plugins-base', audioconvert: 'gstreamer1.0-plugins-base',
-  audioresample: 'gstreamer1.0-plugins-base', videoconvert: 'gstreamer1.0-plugins-base', videoscale: 'gstreamer1.0-plugins-base',
-  vorbisenc: 'gstreamer1.0-plugins-base', vorbisdec: 'gstreamer1.0-plugins-base', theoraenc: 'gstreamer1.0-plugins-base',
-  opusenc: 'gstreamer1.0-plugins-base', oggmux: 'gstreamer1.0-plugins-base', oggdemux: 'gstreamer1.0-plugins-base',
-  clockoverlay: 'gstreamer1.0-plugins-base', timeoverlay: 'gstreamer1.0-plugins-base',
-  parsebin: 'gstreamer1.0-plugins-base', vorbisparse: 'gstreamer1.0-plugins-base', opusparse: 'gstreamer1.0-plugins-bad',
-  x264enc: 'gstreamer1.0-plugins-ugly', voaacenc: 'gstreamer1.0-plugins-bad', mpegtsmux: 'gstreamer1.0-plugins-bad', h264parse: 'gstreamer1.0-plugins-bad',
-  aacparse: 'gstreamer1.0-plugins-good', lamemp3enc: 'gstreamer1.0-plugins-good', mpegaudioparse: 'gstreamer1.0-plugins-good', decodebin: 'gstreamer1.0-plugins-base',
-  theoraparse: 'gstreamer1.0-plugins-base', flacparse: 'gstreamer1.0-plugins-good', fdsrc: 'gstreamer1.0-tools', fdsink: 'gstreamer1.0-tools', queue: 'gstreamer1.0-tools', fakesink: 'gstreamer1.0-tools',
-};
-
-/** Whether each element exists, asked once per element and process (asynchronously: a worker's feeds never wait). */
-const known = new Map<string, Promise<boolean>>();
-
-function elementExists(element: string): Promise<boolean> {
-  let p = known.get(element);
-  if (!p) {
-    p = new Promise((resolve) => execFile('gst-inspect-1.0', ['--exists', element], (err) => resolve(!err)));
-    known.set(element, p);
-  }
-  return p;
 }
 
 /** Elements named in a description (the first word of each `!`-separated link, without properties). */
@@ -58,10 +30,8 @@ export function elementsOf(description: string): string[] {
   return [...out];
 }
 
-export async function missingElements(description: string): Promise<string[]> {
-  const elements = elementsOf(description);
-  const exists = await Promise.all(elements.map(elementExists));
-  return elements.filter((_, i) => !exists[i]);
+export function missingElements(description: string): Promise<string[]> {
+  return missingOf(elementsOf(description));
 }
 
 export abstract class PipelineComponent<P> extends Component<P> {
@@ -105,7 +75,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
     const layout = this.layout(eaters, this.feederNames, new Map());
     const missing = await missingElements(layout.description);
     if (missing.length) {
-      throw new PermanentError(`GStreamer element(s) not installed: ${missing.map((m) => `${m} (apt-get install ${PACKAGES[m] ?? 'the GStreamer plugin package that provides it'})`).join(', ')}`);
+      throw new PermanentError(missingElementsText(missing));
     }
     if (eaters.size === 0) {
       // A producer is set up once data flows out of it.

@@ -3,8 +3,8 @@
 // placeholders), and typed ones with a property schema each: test sources, encoders, muxers.
 
 import { z } from 'zod';
-import { defineComponentType } from '../component-type';
-import { PipelineComponent, PipelineLayout } from './pipeline-component';
+import { ComponentType, defineComponentType } from '../component-type';
+import { elementsOf, PipelineComponent, PipelineLayout } from './pipeline-component';
 
 const EATER = (fd: number) => `fdsrc fd=${fd} ! gdpdepay`;
 const FEEDER = (fd: number) => `gdppay ! fdsink fd=${fd} sync=false`;
@@ -57,39 +57,71 @@ const PARSERS: Record<string, string> = {
  * feeds flow, so each input gets the parser its caps need, and every muxer pad exists from the
  * start (a pad requested later would arrive after the muxer wrote its headers).
  */
+export function muxerLayout(muxer: string, feeds: readonly string[], caps: ReadonlyMap<string, string>): PipelineLayout {
+  const eaterFds = new Map<string, number>();
+  const parts = feeds.map((feed, i) => {
+    eaterFds.set(feed, 3 + i);
+    const media = (caps.get(feed) ?? '').split(/[,;]/)[0].trim();
+    const parser = PARSERS[media] ? ` ! ${PARSERS[media]}` : media ? '' : ' ! parsebin';
+    return `${EATER(3 + i)} ! queue max-size-time=3000000000${parser} ! mux.`;
+  });
+  const out = 3 + feeds.length;
+  return { description: `${muxer} name=mux ! ${FEEDER(out)} ${parts.join(' ')}`, eaterFds, feederFds: new Map([['default', out]]) };
+}
+
 class MuxerPipeline<P> extends PipelineComponent<P> {
-  constructor(name: string, props: P, private readonly muxer: (p: P) => string) {
+  constructor(name: string, props: P, private readonly muxer: string) {
     super(name, props, ['default']);
   }
   protected layout(eaters: ReadonlyMap<string, readonly string[]>, _feeders: readonly string[], caps: ReadonlyMap<string, string>): PipelineLayout {
-    const feeds = eaters.get('default') ?? [];
-    const eaterFds = new Map<string, number>();
-    const parts = feeds.map((feed, i) => {
-      eaterFds.set(feed, 3 + i);
-      const media = (caps.get(feed) ?? '').split(/[,;]/)[0].trim();
-      const parser = PARSERS[media] ? ` ! ${PARSERS[media]}` : media ? '' : ' ! parsebin';
-      return `${EATER(3 + i)} ! queue max-size-time=3000000000${parser} ! mux.`;
-    });
-    const out = 3 + feeds.length;
-    return { description: `${this.muxer(this.properties)} name=mux ! ${FEEDER(out)} ${parts.join(' ')}`, eaterFds, feederFds: new Map([['default', out]]) };
+    return muxerLayout(this.muxer, eaters.get('default') ?? [], caps);
   }
 }
 
-const pipelineProps = z.object({ pipeline: z.string().min(1) }).strict();
+/**
+ * A type whose pipeline is a description made from its properties. Its GStreamer elements are
+ * those of that description at the default properties, plus `alsoRuns` (what decodebin picks, or
+ * what other properties bring in).
+ */
+function describedType<S extends z.ZodType>(t: {
+  type: string; description: string; properties: S; eaters: readonly string[]; feeders: readonly string[];
+  describe: (p: z.infer<S>) => string; alsoRuns?: readonly string[];
+}): ComponentType<S> {
+  const layout = layoutDescription(t.describe(t.properties.parse({})), new Map(t.eaters.map((e) => [e, [`/flow/upstream:${e}`]])), t.feeders);
+  return defineComponentType({
+    type: t.type, description: t.description, properties: t.properties, eaters: t.eaters, feeders: t.feeders,
+    gstElements: [...new Set([...elementsOf(layout.description), ...(t.alsoRuns ?? [])])],
+    create: (name, p) => new DescribedPipeline(name, p, t.feeders, t.describe),
+  });
+}
 
+/** A muxer type: any parser of PARSERS (or parsebin) may go in front of the muxer element. */
+function muxerType(t: { type: string; description: string; muxer: string }): ComponentType<typeof muxProps> {
+  const layout = muxerLayout(t.muxer, ['/flow/upstream:default'], new Map());
+  return defineComponentType({
+    type: t.type, description: t.description, properties: muxProps, eaters: ['default'], feeders: ['default'],
+    gstElements: [...new Set([...elementsOf(layout.description), 'parsebin', ...Object.values(PARSERS)])],
+    create: (name, p) => new MuxerPipeline(name, p, t.muxer),
+  });
+}
+
+const pipelineProps = z.object({ pipeline: z.string().min(1) }).strict();
+const muxProps = z.object({}).strict();
+
+// The generic types run what their planet says; their own elements are only the fd links.
 export const pipelineProducerType = defineComponentType({
   type: 'pipeline-producer', description: 'any GStreamer pipeline, output through @feeder:default@ (or at the end)',
-  properties: pipelineProps, eaters: [], feeders: ['default'],
+  properties: pipelineProps, eaters: [], feeders: ['default'], gstElements: ['gdppay', 'fdsink'],
   create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => q.pipeline),
 });
 export const pipelineConverterType = defineComponentType({
   type: 'pipeline-converter', description: 'any GStreamer pipeline between @eater:default@ and @feeder:default@',
-  properties: pipelineProps, eaters: ['default'], feeders: ['default'],
+  properties: pipelineProps, eaters: ['default'], feeders: ['default'], gstElements: ['fdsrc', 'gdpdepay', 'gdppay', 'fdsink'],
   create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => q.pipeline),
 });
 export const pipelineConsumerType = defineComponentType({
   type: 'pipeline-consumer', description: 'any GStreamer pipeline after @eater:default@',
-  properties: pipelineProps, eaters: ['default'], feeders: [],
+  properties: pipelineProps, eaters: ['default'], feeders: [], gstElements: ['fdsrc', 'gdpdepay'],
   create: (name, p) => new DescribedPipeline(name, p, [], (q) => q.pipeline),
 });
 
@@ -101,10 +133,10 @@ const audiotestProps = z.object({
   volume: z.number().min(0).max(1).default(0.5),
   'is-live': z.boolean().default(true),
 }).strict();
-export const audiotestProducerType = defineComponentType({
+export const audiotestProducerType = describedType({
   type: 'audiotest-producer', description: 'GStreamer audiotestsrc', properties: audiotestProps, eaters: [], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `audiotestsrc wave=${q.wave} freq=${q.frequency} volume=${q.volume} is-live=${q['is-live']} ! audio/x-raw,rate=${q.rate},channels=${q.channels}`),
+  describe: (q) =>
+    `audiotestsrc wave=${q.wave} freq=${q.frequency} volume=${q.volume} is-live=${q['is-live']} ! audio/x-raw,rate=${q.rate},channels=${q.channels}`,
 });
 
 const videotestProps = z.object({
@@ -115,21 +147,23 @@ const videotestProps = z.object({
   overlay: z.boolean().default(true),
   'is-live': z.boolean().default(true),
 }).strict();
-export const videotestProducerType = defineComponentType({
+export const videotestProducerType = describedType({
   type: 'videotest-producer', description: 'GStreamer videotestsrc, with a clock overlay', properties: videotestProps, eaters: [], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+  describe: (q) =>
     `videotestsrc pattern=${q.pattern} is-live=${q['is-live']} ! video/x-raw,width=${q.width},height=${q.height},framerate=${q.framerate}` +
-    (q.overlay ? ' ! clockoverlay halignment=left valignment=bottom' : '')),
+    (q.overlay ? ' ! clockoverlay halignment=left valignment=bottom' : ''),
 });
 
 const audioEncProps = z.object({ bitrate: z.number().int().min(6000).max(512000).default(64000) }).strict();
-export const vorbisEncoderType = defineComponentType({
+export const vorbisEncoderType = describedType({
   type: 'vorbis-encoder', description: 'raw audio to Vorbis', properties: audioEncProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => `audioconvert ! audioresample ! vorbisenc bitrate=${q.bitrate}`),
+  describe: (q) =>
+    `audioconvert ! audioresample ! vorbisenc bitrate=${q.bitrate}`,
 });
-export const opusEncoderType = defineComponentType({
+export const opusEncoderType = describedType({
   type: 'opus-encoder', description: 'raw audio to Opus', properties: audioEncProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) => `audioconvert ! audioresample ! opusenc bitrate=${q.bitrate}`),
+  describe: (q) =>
+    `audioconvert ! audioresample ! opusenc bitrate=${q.bitrate}`,
 });
 
 const videoEncProps = z.object({
@@ -138,15 +172,15 @@ const videoEncProps = z.object({
   /** frames between keyframes */
   'keyframe-interval': z.number().int().min(1).max(1000).default(25),
 }).strict();
-export const theoraEncoderType = defineComponentType({
+export const theoraEncoderType = describedType({
   type: 'theora-encoder', description: 'raw video to Theora', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `videoconvert ! theoraenc bitrate=${Math.round(q.bitrate / 1000)} keyframe-auto=false keyframe-freq=${q['keyframe-interval']} keyframe-force=${q['keyframe-interval']}`),
+  describe: (q) =>
+    `videoconvert ! theoraenc bitrate=${Math.round(q.bitrate / 1000)} keyframe-auto=false keyframe-freq=${q['keyframe-interval']} keyframe-force=${q['keyframe-interval']}`,
 });
-export const vp8EncoderType = defineComponentType({
+export const vp8EncoderType = describedType({
   type: 'vp8-encoder', description: 'raw video to VP8', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `videoconvert ! vp8enc target-bitrate=${q.bitrate} keyframe-max-dist=${q['keyframe-interval']} deadline=1 cpu-used=8 threads=1`),
+  describe: (q) =>
+    `videoconvert ! vp8enc target-bitrate=${q.bitrate} keyframe-max-dist=${q['keyframe-interval']} deadline=1 cpu-used=8 threads=1`,
 });
 
 const mp3Props = z.object({
@@ -155,21 +189,23 @@ const mp3Props = z.object({
   /** constant bit rate (else average) */
   cbr: z.boolean().default(true),
 }).strict();
-export const mp3EncoderType = defineComponentType({
+export const mp3EncoderType = describedType({
   type: 'mp3-encoder', description: 'raw audio to MP3 (LAME), parsed frames', properties: mp3Props, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `audioconvert ! audioresample ! lamemp3enc target=bitrate bitrate=${Math.round(q.bitrate / 1000)} cbr=${q.cbr} ! mpegaudioparse`),
+  describe: (q) =>
+    `audioconvert ! audioresample ! lamemp3enc target=bitrate bitrate=${Math.round(q.bitrate / 1000)} cbr=${q.cbr} ! mpegaudioparse`,
 });
 
 const decoderProps = z.object({
   rate: z.number().int().min(8000).max(192000).default(44100),
   channels: z.number().int().min(1).max(8).default(2),
 }).strict();
-export const audioDecoderType = defineComponentType({
+export const audioDecoderType = describedType({
   type: 'audio-decoder', description: 'any compressed audio (Vorbis, Opus, MP3, AAC...) to raw S16LE audio at a fixed rate and channel count',
   properties: decoderProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `decodebin ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=${q.rate},channels=${q.channels}`),
+  describe: (q) =>
+    `decodebin ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=${q.rate},channels=${q.channels}`,
+  // What decodebin picks for Vorbis, Opus, MP3 and AAC (avdec_aac before faad: higher rank).
+  alsoRuns: ['vorbisdec', 'opusdec', 'mpg123audiodec', 'avdec_aac'],
 });
 
 const videoDecoderProps = z.object({
@@ -177,11 +213,13 @@ const videoDecoderProps = z.object({
   width: z.number().int().min(16).max(4096).optional(),
   height: z.number().int().min(16).max(4096).optional(),
 }).strict().refine((p) => !p.width === !p.height, { message: 'width and height go together' });
-export const videoDecoderType = defineComponentType({
+export const videoDecoderType = describedType({
   type: 'video-decoder', description: 'any compressed video (H.264, VP8, Theora...) to raw I420 video, optionally scaled',
   properties: videoDecoderProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420${q.width ? `,width=${q.width},height=${q.height}` : ''}`),
+  describe: (q) =>
+    `decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420${q.width ? `,width=${q.width},height=${q.height}` : ''}`,
+  // What decodebin picks for H.264 (openh264dec, its only other choice, decodes baseline profile only), VP8, Theora.
+  alsoRuns: ['avdec_h264', 'vp8dec', 'theoradec'],
 });
 
 const h264Props = z.object({
@@ -193,35 +231,26 @@ const h264Props = z.object({
   tune: z.enum(['zerolatency', 'film', 'animation', 'none']).default('zerolatency'),
   profile: z.enum(['baseline', 'main', 'high']).default('main'),
 }).strict();
-export const h264EncoderType = defineComponentType({
+export const h264EncoderType = describedType({
   type: 'h264-encoder', description: 'raw video to H.264 (x264; byte-stream access units, SPS/PPS before every keyframe)',
   properties: h264Props, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
+  describe: (q) =>
     `videoconvert ! video/x-raw,format=I420 ! x264enc bitrate=${Math.max(1, Math.round(q.bitrate / 1000))} key-int-max=${q['keyframe-interval']} speed-preset=${q['speed-preset']}` +
-    `${q.tune === 'none' ? '' : ` tune=${q.tune}`} ! video/x-h264,profile=${q.profile === 'baseline' ? 'constrained-baseline' : q.profile} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au`),
+    `${q.tune === 'none' ? '' : ` tune=${q.tune}`} ! video/x-h264,profile=${q.profile === 'baseline' ? 'constrained-baseline' : q.profile} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au`,
 });
 
 const aacProps = z.object({ bitrate: z.number().int().min(8000).max(320000).default(128000) }).strict();
-export const aacEncoderType = defineComponentType({
+export const aacEncoderType = describedType({
   type: 'aac-encoder', description: 'raw audio to AAC-LC (voaacenc), ADTS frames', properties: aacProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new DescribedPipeline(name, p, ['default'], (q) =>
-    `audioconvert ! audioresample ! voaacenc bitrate=${q.bitrate} ! aacparse ! audio/mpeg,stream-format=adts`),
+  describe: (q) =>
+    `audioconvert ! audioresample ! voaacenc bitrate=${q.bitrate} ! aacparse ! audio/mpeg,stream-format=adts`,
 });
 
-const muxProps = z.object({}).strict();
-export const oggMuxerType = defineComponentType({
-  type: 'ogg-muxer', description: 'muxes its feeds (Vorbis, Opus, Theora) into Ogg', properties: muxProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new MuxerPipeline(name, p, () => 'oggmux max-delay=500000000 max-page-delay=500000000'),
-});
-export const webmMuxerType = defineComponentType({
-  type: 'webm-muxer', description: 'muxes its feeds (VP8, Vorbis, Opus) into streamable WebM', properties: muxProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new MuxerPipeline(name, p, () => 'webmmux streamable=true'),
-});
+export const oggMuxerType = muxerType({ type: 'ogg-muxer', description: 'muxes its feeds (Vorbis, Opus, Theora) into Ogg', muxer: 'oggmux max-delay=500000000 max-page-delay=500000000' });
+export const webmMuxerType = muxerType({ type: 'webm-muxer', description: 'muxes its feeds (VP8, Vorbis, Opus) into streamable WebM', muxer: 'webmmux streamable=true' });
 
-export const mpegtsMuxerType = defineComponentType({
-  type: 'mpegts-muxer', description: 'muxes its feeds (H.264, AAC, MP3) into MPEG-TS; keyframes start with PAT/PMT and are flagged',
-  properties: muxProps, eaters: ['default'], feeders: ['default'],
-  create: (name, p) => new MuxerPipeline(name, p, () => 'mpegtsmux'),
+export const mpegtsMuxerType = muxerType({
+  type: 'mpegts-muxer', description: 'muxes its feeds (H.264, AAC, MP3) into MPEG-TS; keyframes start with PAT/PMT and are flagged', muxer: 'mpegtsmux',
 });
 
 export const PIPELINE_TYPES = [

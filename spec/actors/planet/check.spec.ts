@@ -214,6 +214,7 @@ describe('planet check: port clashes', () => {
       eaters: [],
       feeders: ['default'],
       sharesPort: true,
+      gstElements: [],
       create: () => {
         throw new Error('not run in this test');
       },
@@ -229,6 +230,7 @@ describe('planet check: port clashes', () => {
       type: 'plain-server',
       description: 'test type without a listens declaration',
       properties: z.object({ port: z.number().int() }).strict(),
+      gstElements: [],
       eaters: [],
       feeders: ['default'],
       create: () => {

@@ -15,7 +15,7 @@ function reencode(bytes: Buffer): Buffer {
 }
 
 describe('GDP decoder against GStreamer 1.22 reports', () => {
-  it('finds the shared vectors', () => {
+  it('finds the vectors in the repository', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(16);
     expect(decodeOnly.length).toBeGreaterThanOrEqual(12);
   });

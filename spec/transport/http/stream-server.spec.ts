@@ -4,7 +4,7 @@ import { RawPayloadInput } from '../../../transport/sender/gdp-inputs';
 import { StreamServer, StreamServerOptions } from '../../../transport/http/stream-server';
 import { get, rawRequest } from '../../helpers/http';
 import { waitFor } from '../../helpers/net';
-import { listVectors, readVector } from '../../helpers/vectors';
+import { readVector } from '../../helpers/vectors';
 
 function frames(name: string): GdpFrame[] {
   const out: GdpFrame[] = [];
@@ -12,14 +12,13 @@ function frames(name: string): GdpFrame[] {
   return out;
 }
 
-const hasVectors = listVectors().length > 0;
-(hasVectors ? describe : describe.skip)('StreamServer (http-streamer)', () => {
+describe('StreamServer (http-streamer)', () => {
   let sender: MultiClientSender;
   let input: RawPayloadInput;
   let server: StreamServer;
   let port: number;
   let log: string[];
-  const ogg = hasVectors ? frames('audio-vorbis-ogg') : [];
+  const ogg = frames('audio-vorbis-ogg');
   const oggCaps = ogg.find((f) => f.kind === 'caps') as GdpFrame;
   const oggBuffers = ogg.filter((f) => f.kind === 'buffer');
 

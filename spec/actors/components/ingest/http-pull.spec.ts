@@ -1,5 +1,6 @@
 // http-pull-producer relaying from a real Icecast 2 (fed by ffmpeg): caps from the Content-Type,
-// a listener of the relay decodes, hungry while the server is gone, happy again when it returns.
+// a listener of the relay decodes, Icecast's icy-name and icy-genre reach the relay's status,
+// hungry while the server is gone, happy again when it returns.
 
 import { GdpFrame } from '../../../../protocol/gdp';
 import { EVENT_TYPES } from '../../../../protocol/gst/event-types';
@@ -31,7 +32,7 @@ describeFfmpeg('http-pull-producer', () => {
       const port = await freePort();
       ice = startIcecast(port, 'relay-source-pw');
       await ice.ready();
-      dj = pushTone(`icecast://source:relay-source-pw@127.0.0.1:${port}/live.ogg`, 'ogg', 120, ['-content_type', 'audio/ogg']);
+      dj = pushTone(`icecast://source:relay-source-pw@127.0.0.1:${port}/live.ogg`, 'ogg', 120, ['-content_type', 'audio/ogg', '-ice_name', 'Relay Radio', '-ice_genre', 'jazz']);
       pull = httpPullProducerType.create('pull', httpPullProducerType.properties.parse({ url: `http://127.0.0.1:${port}/live.ogg`, timeout: 3 })) as HttpPullProducer;
       streamer = httpStreamerType.create('streamer', httpStreamerType.properties.parse({ port: 0, 'mount-point': '/relay.ogg' })) as HttpStreamer;
       streamer.addFeed('default', FEED);
@@ -48,6 +49,8 @@ describeFfmpeg('http-pull-producer', () => {
       expect(pull.details().source).toMatchObject({ connected: true, contentType: 'audio/ogg' });
       const out = await runGstClient(['souphttpsrc', `location=${streamer.url}`, '!', 'oggdemux', '!', 'vorbisdec', '!', 'fakesink', 'silent=false'], 2500);
       expect(decodedSeconds(out)).toBeGreaterThan(1);
+      // What the source told Icecast (its icy-* answer headers) reaches the relay's public status.
+      expect(streamer.publicStatus()).toMatchObject({ name: 'Relay Radio', genre: 'jazz', type: 'application/ogg' });
 
       // The server dies: hungry, and trying again without end.
       await dj.stop();
