@@ -165,7 +165,11 @@ export class Worker {
     if (root) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 10000);
-        if (!root.send('worker', { type: 'shutdown', done: () => (clearTimeout(t), resolve()) })) (clearTimeout(t), resolve());
+        const done = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        if (!root.send('worker', { type: 'shutdown', done })) done();
       });
       await root.stop();
     }

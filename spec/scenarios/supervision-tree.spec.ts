@@ -110,7 +110,7 @@ describe('supervision trees', () => {
     expect(tree.status).toBe(0);
     expect(tree.stdout.split('\n')[0]).toBe('manager process');
     expect(tree.stdout).toMatch(/^└─ manager restarts=1$/m);
-    expect(tree.stdout).toMatch(/^   └─ planet seed restarts=1$/m);
+    expect(tree.stdout).toMatch(/^ {3}└─ planet seed restarts=1$/m);
     expect(tree.stdout).toMatch(/[├└]─ worker worker2 connected pid=\d+ host=\S+ feed-port=\d+ restarts=1/);
     expect(tree.stdout).toMatch(/[├└]─ \/default\/muxer happy restarts=1/); // the component avatar
     expect(tree.stdout).toMatch(/eater default ← \/default\/muxer:default flowing restarts=\d+/);
