@@ -29,7 +29,7 @@ import { PlanetMetrics } from '../admin/metrics';
 import { checkPlanetText } from '../actors/planet/check';
 import { MANAGER_PLACE } from '../actors/planet/port-clash';
 import { COMPONENT_TYPES } from '../actors/components/registry';
-import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../actors/supervision/index';
+import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../actors/supervision';
 import { ManagerMsg, PRE_LOGIN_FRAME_BYTES, PlanetIntent, managerActorSpec } from '../actors/manager/manager-actor';
 
 export interface ManagerOptions {

@@ -19,7 +19,7 @@ import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
 import { readCa, readTls } from '../transport/tls';
-import { SUPERVISION_ERROR_CODES } from '../actors/supervision/index';
+import { SUPERVISION_ERROR_CODES } from '../actors/supervision';
 import { EXIT_SOFTWARE } from '../actors/worker/manager-link';
 
 

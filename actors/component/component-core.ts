@@ -18,7 +18,7 @@ import { ListenersQuestion, answerListeners } from '../worker/listeners';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { COMPONENT_TYPES } from '../components/registry';
 import { LogFn, messageLevel } from '../log';
-import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { Component, ComponentDetails } from './component';
 import { ComponentPort, FeedNews } from './component-port';
 import { taskSpec } from './component-tasks';

@@ -4,7 +4,7 @@
 // restarts each had. Reading only: nothing here changes an actor. Pure.
 
 import { ComponentSpec, ComponentState } from '../../protocol/wire';
-import { TreeNode, viewOf } from '../supervision/index';
+import { TreeNode, viewOf } from '../supervision';
 import type { CoreView } from './component-core';
 import type { ComponentSupView } from './component-supervisor';
 import type { EaterView } from '../feed/eater-actor';

@@ -9,7 +9,7 @@ import { ComponentSpec, ListenersResult } from '../../protocol/wire';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { ListenersQuestion, listenersReply } from '../worker/listeners';
 import { LogFn } from '../log';
-import { ActorDef, COMPONENT_FLAGS, ChildExit, ChildSpec, Ctx, readView, UnknownMessageError } from '../supervision/index';
+import { ActorDef, COMPONENT_FLAGS, ChildExit, ChildSpec, Ctx, readView, UnknownMessageError } from '../supervision';
 import { EaterDeps, FeedTarget } from '../feed/eater-actor';
 import { EaterFeed, eatersSpec } from '../feed/eaters-supervisor';
 import { FeederDeps, feedersSpec } from '../feed/feeder-actor';

@@ -9,7 +9,7 @@
 // (a crash: backoff and intensity count), by `again` (it ended as it should, a caller left:
 // it starts over at once, counted nowhere), and is torn down with what it `defer`red.
 
-import { ActorDef, ChildSpec, Root, SupervisorFlags, UnknownMessageError, startRoot } from '../supervision/index';
+import { ActorDef, ChildSpec, Root, SupervisorFlags, UnknownMessageError, startRoot } from '../supervision';
 import { LogFn } from '../log';
 
 export interface TaskRun {

@@ -1,14 +1,15 @@
 // http-pull-producer: relays a stream pulled from a URL (another fluxcast, an Icecast, any HTTP
 // stream of Ogg, MP3, AAC or WebM). The bytes are cut into buffers with sync points and caps
 // from the response's Content-Type (or `content-type`, to override a server that lies). Hungry
-// while disconnected; it reconnects with jittered backoff, forever, until stopped; redirects
-// are followed (at most 5); a response that is not 200 or a type it cannot parse is retried too.
+// while disconnected; it reconnects under supervision (a task: jittered backoff, forever, until
+// stopped); redirects are followed (at most 5); a response that is not 200 or a type it cannot
+// parse is retried too.
 
 import * as http from 'http';
 import * as https from 'https';
 import { z } from 'zod';
-import { Backoff } from '../../transport/feed/backoff';
 import { ComponentDetails } from '../component/component';
+import { TaskRun } from '../component/component-tasks';
 import { defineComponentType } from './component-type';
 import { IngestFormat, ingestFormat, sniffFormat } from './ingest/formats';
 import { IngestProducer, SourceSession } from './ingest/ingest-producer';
@@ -33,9 +34,8 @@ const MAX_REDIRECTS = 5;
 
 export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
   private request: http.ClientRequest | null = null;
-  private retry: NodeJS.Timeout | null = null;
-  private running = false;
-  private backoff = new Backoff({ initialMs: 100, maxMs: 2000, factor: 2, jitter: 0.5 });
+  /** The current attempt (a task run): a failure ends it, and the task's supervisor dials again after its backoff. */
+  private run: TaskRun | null = null;
   private current: { session: SourceSession; contentType: string; since: number; url: string } | null = null;
   private lastFailure: string | null = null;
   attempts = 0;
@@ -45,16 +45,25 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
   }
 
   protected async setup(): Promise<void> {
-    this.backoff = new Backoff({ initialMs: 100, maxMs: this.properties['max-backoff'], factor: 2, jitter: 0.5 });
-    this.running = true;
     this.addMessage('info', `pulling ${redact(this.properties.url)}`);
-    this.connect(this.properties.url, 0);
+    // Each attempt is one run of a supervised task: forever, jittered backoff from 100 ms up to
+    // max-backoff, starting over after a run that lasted (the stream flowed).
+    this.startTask({
+      id: 'pull',
+      flags: { intensity: Infinity, periodMs: 60000, backoff: { initialMs: 100, maxMs: this.properties['max-backoff'], factor: 2, jitter: 0.5 }, resetAfterMs: 1000, logCrashes: false },
+      run: (t) => {
+        this.run = t;
+        t.defer(() => {
+          if (this.run === t) this.run = null;
+          this.request?.destroy();
+          this.request = null;
+        });
+        this.connect(this.properties.url, 0);
+      },
+    });
   }
 
   protected async teardown(): Promise<void> {
-    this.running = false;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
     this.request?.destroy();
     this.request = null;
     this.current = null;
@@ -72,16 +81,12 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
 
   private failed(reason: string): void {
     this.request = null;
-    if (!this.running) return;
+    const run = this.run;
+    if (!run?.alive()) return;
     // Said once per reason, not once per retry.
     if (reason !== this.lastFailure) this.addMessage('warning', `${redact(this.properties.url)}: ${reason}; retrying`);
     this.lastFailure = reason;
-    const delay = this.backoff.next();
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      if (this.running) this.connect(this.properties.url, 0);
-    }, delay);
-    this.retry.unref();
+    run.fail(new Error(reason));
   }
 
   private connect(url: string, redirects: number): void {
@@ -154,7 +159,6 @@ export class HttpPullProducer extends IngestProducer<HttpPullProperties> {
       session ??= begin(chunk);
       if (!flowing && session.parser.buffers > 0) {
         flowing = true;
-        this.backoff.reset();
         this.lastFailure = null;
       }
       if (!this.sourceData(session, chunk)) {

@@ -14,7 +14,7 @@ import { RawPayloadInput } from '../../transport/sender/gdp-inputs';
 import { STREAM_SERVER_DEFAULTS, StreamServer, StreamServerOptions, StreamServerStats } from '../../transport/http/stream-server';
 import { MountOwner, MountTable, mountTable } from '../../transport/http/porter';
 import { PoolStats, SenderPool } from '../../transport/http/sender-pool';
-import { COMPONENT_POLICY, RestartIntensity } from '../supervision';
+import { COMPONENT_FLAGS } from '../supervision';
 import { defineComponentType, tcpOnHostPort } from './component-type';
 import { ServedAt, listenerUrls, publicUrlSchema } from '../../protocol/listener-urls';
 import { EVENT_TYPES } from '../../protocol/gst/event-types';
@@ -251,13 +251,25 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
         processes: p.processes,
         child: { sender: senderLimits, server: serverOptions, accessLog: !!accessLog },
         burst: p['burst-on-connect'] ? (p['burst-time'] !== undefined ? { format: 'time', value: p['burst-time'] * 1000 } : { format: 'bytes', value: p['burst-size'] * 1024 }) : undefined,
-        budget: () => new RestartIntensity(COMPONENT_POLICY),
         accessLog,
         log: (line) => this.addMessage('warning', line),
-        gaveUp: (why) => this.crash(new Error(why)),
       });
       this.pool = pool;
-      pool.start();
+      // Each sender process is a supervised task: restarted with the component's backoff; past
+      // its intensity the task's supervisor gives up, and with it the streamer (the core crashes).
+      for (let i = 0; i < pool.processes; i++) {
+        this.startTask({
+          id: `sender ${i}`,
+          flags: COMPONENT_FLAGS,
+          run: (t) => {
+            const stop = pool.runSlot(i, (why) => {
+              this.addMessage('warning', `${why}: restarting it`);
+              t.fail(new Error(why));
+            });
+            t.defer(stop);
+          },
+        });
+      }
     }
     const pool = this.pool;
     this.server = new StreamServer(this.sender, {

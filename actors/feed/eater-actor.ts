@@ -13,7 +13,7 @@
 import * as net from 'net';
 import { EaterConnection } from '../../transport/feed/eater-connection';
 import { TlsMaterial } from '../../transport/tls';
-import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { ComponentPort } from '../component/component-port';
 import { FeedDirectory } from '../worker/feed-directory';
 

@@ -5,7 +5,7 @@
 // core: the feed is down, with the reason, noted once per new reason (a repeated failure
 // makes no new message); connections ended by error code are counted for metrics.
 
-import { ActorDef, ChildExit, ChildSpec, Ctx, FEED_FLAGS, readView, UnknownMessageError } from '../supervision/index';
+import { ActorDef, ChildExit, ChildSpec, Ctx, FEED_FLAGS, readView, UnknownMessageError } from '../supervision';
 import { ComponentPort } from '../component/component-port';
 import { EaterArgs, EaterDeps, EaterView, FeedLost, FeedTarget, eaterSpec, sameTarget } from './eater-actor';
 

@@ -13,7 +13,7 @@ import { openFeed } from '../../transport/feed/feed-client';
 import { TlsMaterial } from '../../transport/tls';
 import { ClientStats, SenderTotals } from '../../transport/sender/multi-client-sender';
 import { SenderLimitsInput } from '../../transport/sender/policy';
-import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, FEED_FLAGS, UnknownMessageError } from '../supervision/index';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, FEED_FLAGS, UnknownMessageError } from '../supervision';
 import { ComponentPort } from '../component/component-port';
 import { FeedDirectory } from '../worker/feed-directory';
 

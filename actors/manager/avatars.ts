@@ -8,7 +8,7 @@
 
 import { ComponentState, FromManager, ToManager } from '../../protocol/wire';
 import { WsChannel } from '../../transport/ws-channel';
-import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 
 export type WorkerAvatarMsg =
   | { type: 'attach'; channel: WsChannel<ToManager, FromManager>; connId: number }

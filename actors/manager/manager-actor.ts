@@ -15,7 +15,7 @@ import { PlanetConfig } from '../../protocol/planet';
 import { CommandResult, ListenersAnswer, ReloadOutcome, ReloadResult, StatusJson, reloadSummary } from '../../protocol/status';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { WsChannel } from '../../transport/ws-channel';
-import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { LogFn } from '../log';
 import { LoggedIn, PlanetArgs, PlanetMsg, planetSpec } from './planet-actor';
 import { plainTree } from '../worker/worker-actor';

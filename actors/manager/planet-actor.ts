@@ -17,7 +17,7 @@ import { CommandResult, ListenersAnswer, ReloadResult, StatusJson, WorkerLinkSta
 import { WsChannel } from '../../transport/ws-channel';
 import { remoteFeedSecret } from '../planet/remote-feeds';
 import { COMPONENT_TYPES } from '../components/registry';
-import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision/index';
+import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { LogFn } from '../log';
 import { ComponentFacts, MoodEvent, moodTransition } from './mood-rules';
 import { workerAvatarSpec } from './avatars';

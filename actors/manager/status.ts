@@ -6,7 +6,7 @@
 import { ComponentState } from '../../protocol/wire';
 import { StatusJson } from '../../protocol/status';
 import { Mood } from '../component/mood';
-import { TreeNode, viewOf } from '../supervision/index';
+import { TreeNode, viewOf } from '../supervision';
 import { ComponentAvatarView } from './avatars';
 import type { PlanetState } from './planet-actor';
 

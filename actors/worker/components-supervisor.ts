@@ -7,7 +7,7 @@
 import { ComponentSpec } from '../../protocol/wire';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { listenersReply } from './listeners';
-import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, rootCause, readView, UnknownMessageError } from '../supervision/index';
+import { ActorDef, COMPONENTS_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, rootCause, readView, UnknownMessageError } from '../supervision';
 import { ComponentDeps, ComponentMsg, componentSpec } from '../component/component-supervisor';
 import { CoreView } from '../component/component-core';
 import type { SadComponent } from '../component/component-report';

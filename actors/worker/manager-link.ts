@@ -16,7 +16,7 @@ import { WsChannel } from '../../transport/ws-channel';
 import { schemeMismatch } from '../../transport/scheme-probe';
 import { Backoff } from '../../transport/feed/backoff';
 import { LogFn } from '../log';
-import { ActorDef, ChildSpec, Ctx, LINK_BACKOFF, UnknownMessageError } from '../supervision/index';
+import { ActorDef, ChildSpec, Ctx, LINK_BACKOFF, UnknownMessageError } from '../supervision';
 
 export type LinkState = 'connecting' | 'logged-in' | 'backoff' | 'stopped';
 

@@ -11,7 +11,7 @@
 //                       └─ link (ws to the manager)
 
 import { ComponentState, FromManager, ToManager } from '../../protocol/wire';
-import { ActorDef, ChildSpec, TreeNode, viewOf, UnknownMessageError } from '../supervision/index';
+import { ActorDef, ChildSpec, TreeNode, viewOf, UnknownMessageError } from '../supervision';
 import { componentReport, sadState } from '../component/component-report';
 import { ComponentsMsg, ComponentsView } from './components-supervisor';
 import { LinkEvent, LinkView } from './manager-link';

@@ -12,7 +12,7 @@ import { FromManager, ComponentState } from '../../protocol/wire';
 import { LogFn } from '../log';
 import { isLoopbackHost, isWildcardHost } from '../../protocol/listener-urls';
 import { TlsMaterial } from '../../transport/tls';
-import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../supervision/index';
+import { CONTROL_FLAGS, ChildSpec, Root, TreeNode, startRoot } from '../supervision';
 import { FeedDirectory } from './feed-directory';
 import { componentsSpec } from './components-supervisor';
 import { EXIT_SOFTWARE, linkSpec } from './manager-link';

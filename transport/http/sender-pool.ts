@@ -4,8 +4,9 @@
 // that (re)starts gets the sticky events and a burst from a keyframe like any late eater.
 // Each admitted listener's socket crosses to the least-loaded child with the raw bytes of its
 // request head (fd passing over the IPC channel, SCM_RIGHTS underneath). A child that dies
-// loses only its own listeners; it is restarted under the component policy (backoff, and
-// past the intensity the pool gives up). Stats, removals and access log lines come back over
+// loses only its own listeners. The pool does not restart anything itself: each child slot is
+// run by the streamer as a supervised task (runSlot), so its restarts go through the one
+// supervision policy (backoff, intensity, escalation). Stats, removals and access log lines come back over
 // IPC and are summed here; the client limit is global. Listings and kicks are questions to the
 // children over the same channel, answered within CHILD_ANSWER_MS (bounded, as everything else).
 
@@ -22,24 +23,13 @@ import { refuse } from './refusal';
 import { AudienceStats, ListenerInfo, ListenerList, MAX_LISTED, PeakTracker, newInstance } from './listener-registry';
 import type { ChildAnswer, ChildConfig, ChildReport, ToChild } from './sender-child';
 
-/** The restart budget of one child: a delay before the restart, or null to give up (the caller's policy). */
-export interface RestartBudget {
-  crashed(): number | null;
-  started(): void;
-  readonly restarts: number;
-}
-
 export interface SenderPoolOptions {
   processes: number;
   child: ChildConfig;
   /** The burst a child's new listeners get: the tee keeps that much history for a restarted child. */
   burst: Amount | undefined;
-  /** One restart budget per child (the component's supervision policy). */
-  budget(): RestartBudget;
   accessLog?: (line: string) => void;
   log(line: string): void;
-  /** The children crash faster than the policy allows: the streamer cannot serve. */
-  gaveUp(error: string): void;
 }
 
 interface Slot {
@@ -47,13 +37,13 @@ interface Slot {
   proc: ChildProcess | null;
   /** The prefix of the listener ids of its current process. */
   instance: string;
-  intensity: RestartBudget;
+  /** Processes started in this slot so far (each after the first is a restart). */
+  runs: number;
   report: ChildReport | null;
   /** When the last report arrived (ms since the epoch). */
   reportedAt: number;
   /** Listeners handed to it in all (those its last report has not counted yet are on their way). */
   handed: number;
-  restartTimer: NodeJS.Timeout | null;
 }
 
 export interface PoolStats {
@@ -99,12 +89,22 @@ export class SenderPool {
       if (reason === 'slow') this.o.log('a sender process fell behind its feed: restarting it');
     });
     for (let i = 0; i < o.processes; i++) {
-      this.slots.push({ index: i, proc: null, instance: '', intensity: o.budget(), report: null, reportedAt: 0, handed: 0, restartTimer: null });
+      this.slots.push({ index: i, proc: null, instance: '', runs: 0, report: null, reportedAt: 0, handed: 0 });
     }
   }
 
-  start(): void {
-    for (const s of this.slots) this.spawn(s);
+  get processes(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Runs slot `index`: a sender process until it exits (then `ended` says why) or until the
+   * returned function stops it. Whoever calls it decides about restarts (a supervised task).
+   */
+  runSlot(index: number, ended: (why: string) => void): () => Promise<void> {
+    const s = this.slots[index];
+    const proc = this.spawn(s, ended);
+    return () => this.stopProcess(s, proc);
   }
 
   /** The data path: one frame to every child (written to their pipes by the tee). */
@@ -153,7 +153,7 @@ export class SenderPool {
       bytesServed: bytes,
       bitrateOut: bitrate,
       removed,
-      processes: this.slots.map((s) => ({ pid: s.proc?.pid ?? null, clients: s.proc ? (s.report?.clients ?? 0) : 0, restarts: s.intensity.restarts })),
+      processes: this.slots.map((s) => ({ pid: s.proc?.pid ?? null, clients: s.proc ? (s.report?.clients ?? 0) : 0, restarts: Math.max(0, s.runs - 1) })),
     };
   }
 
@@ -201,19 +201,32 @@ export class SenderPool {
     this.closed = true;
     this.tee.close();
     for (const q of [...this.questions.values()]) q.answer(null);
-    await Promise.all(
-      this.slots.map((s) => {
-        if (s.restartTimer) clearTimeout(s.restartTimer);
-        const p = s.proc;
-        s.proc = null;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-        return new Promise<void>((resolve) => {
-          p.once('exit', () => resolve());
-          p.kill('SIGTERM');
-          setTimeout(() => p.kill('SIGKILL'), 2000).unref();
-        });
-      }),
-    );
+    await Promise.all(this.slots.map((s) => (s.proc ? this.stopProcess(s, s.proc) : Promise.resolve())));
+  }
+
+  /** Ends a slot's process (SIGTERM, then SIGKILL after 2 s); its listeners go with it. */
+  private stopProcess(s: Slot, p: ChildProcess | null): Promise<void> {
+    if (!p) return Promise.resolve();
+    if (s.proc === p) this.retire(s, p);
+    if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 2000).unref();
+    });
+  }
+
+  /** The slot's process is gone (or going): its totals are kept, so sums never go back. */
+  private retire(s: Slot, proc: ChildProcess): void {
+    if (s.proc !== proc) return;
+    s.proc = null;
+    if (s.report) {
+      this.retiredSeconds += this.secondsOf(s, Date.now());
+      this.retiredBytes += s.report.bytesServed;
+      for (const [k, v] of Object.entries(s.report.removed)) this.retiredRemoved[k] = (this.retiredRemoved[k] ?? 0) + v;
+      this.retiredRemoved.closed = (this.retiredRemoved.closed ?? 0) + s.report.clients; // its listeners went with it
+    }
+    s.report = null;
   }
 
   /** Seconds listened in a child: its last report, plus its listeners' time since. */
@@ -244,8 +257,8 @@ export class SenderPool {
     return (s.report?.clients ?? 0) + s.handed - (s.report?.received ?? 0);
   }
 
-  private spawn(s: Slot): void {
-    if (this.closed) return;
+  private spawn(s: Slot, ended: (why: string) => void): ChildProcess | null {
+    if (this.closed) return null;
     // The child's stdin carries GDP from the tee; stdout is unused; IPC carries sockets and reports.
     const instance = newInstance();
     const proc = fork(CHILD, [JSON.stringify({ ...this.o.child, instance } satisfies ChildConfig)], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
@@ -253,7 +266,7 @@ export class SenderPool {
     s.instance = instance;
     s.report = null;
     s.handed = 0;
-    s.intensity.started();
+    s.runs++;
     proc.stdin?.on('error', () => undefined);
     this.input.prime();
     this.tee.add(new StreamHandle(proc.stdin as NodeJS.WritableStream as never, { label: `sender process ${s.index}`, highWaterBytes: 1024 * 1024 }), {
@@ -270,26 +283,10 @@ export class SenderPool {
       } else if (m.type === 'listeners' || m.type === 'kicked') this.questions.get(m.requestId)?.answer(m);
     });
     proc.on('exit', (code, signal) => {
-      if (s.proc !== proc) return;
-      s.proc = null;
-      if (s.report) {
-        this.retiredSeconds += this.secondsOf(s, Date.now());
-        this.retiredBytes += s.report.bytesServed;
-        for (const [k, v] of Object.entries(s.report.removed)) this.retiredRemoved[k] = (this.retiredRemoved[k] ?? 0) + v;
-        this.retiredRemoved.closed = (this.retiredRemoved.closed ?? 0) + s.report.clients; // its listeners went with it
-      }
-      if (this.closed) return;
-      const delay = s.intensity.crashed();
-      const why = `sender process ${s.index} (pid ${proc.pid}) exited (${signal ?? `code ${code}`})`;
-      if (delay === null) {
-        this.o.gaveUp(`${why}, and the sender processes crashed too often to restart it again`);
-        return;
-      }
-      this.o.log(`${why}: restarting it in ${delay} ms`);
-      s.restartTimer = setTimeout(() => {
-        s.restartTimer = null;
-        this.spawn(s);
-      }, delay);
+      if (s.proc !== proc) return; // stopped on purpose
+      this.retire(s, proc);
+      if (!this.closed) ended(`sender process ${s.index} (pid ${proc.pid}) exited (${signal ?? `code ${code}`})`);
     });
+    return proc;
   }
 }

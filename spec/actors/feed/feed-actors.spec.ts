@@ -5,7 +5,7 @@
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
-import { ChildSpec, Root, TreeNode, startRoot } from '../../../actors/supervision/index';
+import { ChildSpec, Root, TreeNode, startRoot } from '../../../actors/supervision';
 import { ComponentPort, FeedNews } from '../../../actors/component/component-port';
 import { Component } from '../../../actors/component/component';
 import { FeedDirectory } from '../../../actors/worker/feed-directory';

@@ -1,6 +1,6 @@
 // The OTP supervision module alone: strategies, restart types, intensity per supervisor with
 // escalation up to the root, teardown on every exit, backoff on timers, bounded mailboxes.
-import { ActorDef, ChildSpec, Root, SupervisorFlags, TreeNode, startRoot } from '../../../actors/supervision/index';
+import { ActorDef, ChildSpec, Root, SupervisorFlags, TreeNode, startRoot } from '../../../actors/supervision';
 import { waitFor } from '../../helpers/net';
 
 type Msg = { type: 'crash' } | { type: 'ping'; reply: (v: unknown) => void } | { type: 'exit' } | { type: 'slow'; ms: number } | { type: 'fail-later' };
