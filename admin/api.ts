@@ -1,7 +1,7 @@
 // The operator's surface on the manager's port: the HTTP API (/api/v1), its live event stream
 // (Server-Sent Events), Prometheus metrics (/metrics), /status.json and the web admin (/admin/).
 // Everything needs the admin secret: HTTP Basic (user `admin`) for scripts and Prometheus, or
-// the web admin's session cookie, with a CSRF token on every POST from the page. A refusal is
+// the web admin's session cookie, with a CSRF token on every POST (or DELETE) from the page. A refusal is
 // JSON `{ "error": { "code": "FLUX_...", "message": "..." } }` with a fitting status code.
 // This file routes and checks; what the planet is and does comes from the ManagerSurface.
 
@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { StatusJson } from '../actors/manager/status';
+import type { StreamerSample } from '../actors/manager/samples';
 import { CommandResult, ReloadResult } from '../actors/manager/planet-actor';
 import { PlanetIssue } from '../actors/planet/check';
 import { PlanetEvent } from './events';
@@ -23,6 +24,10 @@ export interface ManagerSurface {
   status(): Promise<StatusJson>;
   command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult>;
   reload(): Promise<ReloadOutcome>;
+  /** A streamer's audience samples taken after `since` (ms), or null when `id` is no streamer. */
+  samples(id: string, since?: number): { samples: StreamerSample[]; intervalMs: number } | null;
+  /** The last lasting events (moods, workers, reloads, commands, restarts), oldest first. */
+  eventHistory(): PlanetEvent[];
   readonly events: EventEmitter<{ event: [PlanetEvent] }>;
   metrics(): Promise<{ contentType: string; text: string }>;
 }
@@ -103,7 +108,7 @@ export class AdminApi {
     }
     if (!p.startsWith('/api/v1/') && p !== '/metrics') return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
     if (!authed) return this.unauthorized(req, res);
-    if (method === 'POST' && !basic && session && !this.sessions.csrfOk(session, headerValue(req.headers['x-csrf-token']))) {
+    if (method !== 'GET' && method !== 'HEAD' && !basic && session && !this.sessions.csrfOk(session, headerValue(req.headers['x-csrf-token']))) {
       return this.error(res, 403, E.FORBIDDEN, 'missing or wrong CSRF token (X-CSRF-Token)');
     }
 
@@ -116,18 +121,23 @@ export class AdminApi {
     if (p === '/api/v1/session' && method === 'GET') return this.json(res, 200, { user: 'admin', csrf: session?.csrf ?? null, expires: session?.expires ?? null });
     if (p === '/api/v1/planet' && method === 'GET') return this.json(res, 200, await this.m.status());
     if (p === '/api/v1/events' && method === 'GET') return this.events(req, res);
+    if (p === '/api/v1/events/history' && method === 'GET') return this.json(res, 200, { events: this.m.eventHistory() });
     if (p === '/api/v1/planet/reload' && method === 'POST') {
       await drain(req);
       const r = await this.m.reload();
       if (r.ok) return this.json(res, 200, { ok: true, ...r.result });
       return this.json(res, 422, { error: { code: r.code, message: r.message, issues: r.issues ?? [] } });
     }
-    const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart))?$/.exec(p);
+    const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart|history))?$/.exec(p);
     if (cm) {
       const id = `/${decodeURIComponent(cm[1])}/${decodeURIComponent(cm[2])}`;
       if (!cm[3] && method === 'GET') {
         const c = (await this.m.status()).components.find((x) => x.id === id);
         return c ? this.json(res, 200, c) : this.error(res, 404, E.NO_SUCH_COMPONENT, `no component ${id}`);
+      }
+      if (cm[3] === 'history') {
+        if (method !== 'GET') return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on ${p}`);
+        return this.history(res, id, url.searchParams.get('since'));
       }
       if (cm[3] && method === 'POST') {
         await drain(req);
@@ -139,6 +149,19 @@ export class AdminApi {
       return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on ${p}`);
     }
     return this.error(res, 404, E.NOT_FOUND, `nothing at ${p}`);
+  }
+
+  /** A streamer's samples: all of the last 30 minutes, or those after `?since=` (ms since the epoch). */
+  private async history(res: http.ServerResponse, id: string, sinceText: string | null): Promise<void> {
+    let since: number | undefined;
+    if (sinceText !== null) {
+      since = /^\d{1,16}$/.test(sinceText) ? Number(sinceText) : NaN;
+      if (!Number.isSafeInteger(since)) return this.error(res, 400, E.BAD_REQUEST, `since: a time in ms since the epoch (digits only), not '${sinceText.slice(0, 40)}'`);
+    }
+    if (!(await this.m.status()).components.some((x) => x.id === id)) return this.error(res, 404, E.NO_SUCH_COMPONENT, `no component ${id}`);
+    const h = this.m.samples(id, since);
+    if (!h) return this.error(res, 404, E.NOT_FOUND, `${id} is no streamer: it keeps no listener history`);
+    return this.json(res, 200, h);
   }
 
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {
