@@ -44,9 +44,10 @@ export interface ApiOptions {
 const PAGE_DIR = [path.join(__dirname, 'page'), path.resolve(__dirname, '../dist/admin/page'), path.resolve(__dirname, '../../admin/page')];
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/admin/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/admin/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/admin/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
+/** The page's ES modules (admin/page/*.ts compiled): /admin/NAME.js. */
+const PAGE_MODULE = /^\/admin\/([a-z][a-z-]{0,30})\.js$/;
 const MAX_BODY = 64 * 1024;
 const SSE_KEEPALIVE_MS = 15000;
 
@@ -94,6 +95,8 @@ export class AdminApi {
     if (p === '/') return this.redirect(res, '/admin/');
     if (p === '/admin') return this.redirect(res, '/admin/');
     if (ASSETS[p] && (method === 'GET' || method === 'HEAD')) return this.asset(res, ASSETS[p], method === 'HEAD');
+    const module = PAGE_MODULE.exec(p);
+    if (module && (method === 'GET' || method === 'HEAD')) return this.asset(res, { file: `${module[1]}.js`, type: 'text/javascript; charset=utf-8' }, method === 'HEAD');
     if (p === '/admin/login' && method === 'POST') return this.login(req, res);
     if (p === '/admin/logout' && method === 'POST') return this.logout(req, res);
 
