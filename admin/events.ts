@@ -10,6 +10,7 @@ export type PlanetEvent = (
   | { type: 'message'; id: string; level: string; text: string; time: number }
   | { type: 'worker'; name: string; state: string; previous: string | null; time: number }
   | { type: 'clients'; id: string; clients: number; bitrateOut: number; time: number }
+  | { type: 'feed'; id: string; feedId: string; flowing: boolean; time: number }
   | { type: 'restarts'; id: string; restarts: number; time: number }
   | { type: 'reload'; message: string; time: number }
   | { type: 'command'; id: string; action: string; ok: boolean; message: string; time: number }
@@ -33,6 +34,12 @@ export function statusEvents(prev: StatusJson | null, next: StatusJson, now = Da
     if (b && b.restarts !== c.restarts) out.push({ type: 'restarts', id: c.id, restarts: c.restarts, time: now });
     const lastBefore = b?.messages.at(-1)?.time ?? 0;
     for (const m of c.messages) if (b && m.time > lastBefore) out.push({ type: 'message', id: c.id, level: m.level, text: m.text, time: m.time });
+    // A feed starts or stops flowing (an eater gone with its component has stopped).
+    const flowing = (x: typeof c | undefined) => new Set(x?.eaters.flatMap((e) => e.feeds.filter((f) => f.connected).map((f) => f.feedId)) ?? []);
+    const was = flowing(b);
+    const is = flowing(c);
+    for (const feedId of is) if (!was.has(feedId)) out.push({ type: 'feed', id: c.id, feedId, flowing: true, time: now });
+    for (const feedId of was) if (!is.has(feedId)) out.push({ type: 'feed', id: c.id, feedId, flowing: false, time: now });
     const clients = c.details?.clients;
     if (clients !== undefined && (!b || b.details?.clients !== clients)) out.push({ type: 'clients', id: c.id, clients, bitrateOut: c.details?.bitrateOut ?? 0, time: now });
   }

@@ -101,7 +101,7 @@ function connectEvents(): void {
       scheduleRefetch();
     });
   }
-  for (const type of ['message', 'clients']) es.addEventListener(type, () => scheduleRefetch());
+  for (const type of ['message', 'clients', 'feed']) es.addEventListener(type, () => scheduleRefetch());
 }
 
 function scheduleRefetch(): void {
@@ -153,9 +153,10 @@ async function act(action: Action, id: string): Promise<void> {
   try {
     const r = await api('POST', `${componentPath(id)}/${action}`);
     if (r.status === 401) return loggedOut();
-    notice(r.status === 200 ? r.json.message : refusal(r), r.status !== 200);
-    // The buttons wait for the new mood: no second click on what the last one made stale.
+    // The new mood first (the buttons wait for it: no second click on what this one made
+    // stale), then the answer: the page never shows "done" beside the old state.
     await refetch();
+    notice(r.status === 200 ? r.json.message : refusal(r), r.status !== 200);
   } catch (e) {
     notice(`the manager did not answer: ${(e as Error).message}`, true);
   } finally {

@@ -15,6 +15,7 @@ const PAD = 4;
 
 const ACTIONS: Action[] = ['start', 'stop', 'restart'];
 const STREAMERS = new Set(['http-streamer', 'hls-streamer']);
+const RUNNING = new Set(['happy', 'hungry', 'waking']);
 
 export const upstreamOf = (feedId: string): string => feedId.slice(0, feedId.lastIndexOf(':'));
 export const isStreamer = (c: ComponentView): boolean => STREAMERS.has(c.type);
@@ -165,8 +166,10 @@ export class FlowGraph {
 
   /** New moods, texts, enabled buttons and arrow colours; positions stay. */
   update(comps: ComponentView[], busy: ReadonlySet<string>): void {
+    // A feed flows when its eater says so and both ends run (a report may lag a stop).
+    const running = new Set(comps.filter((c) => RUNNING.has(c.mood)).map((c) => c.id));
     const live = new Map<string, boolean>();
-    for (const c of comps) for (const e of c.eaters) for (const f of e.feeds) live.set(`${c.id}|${f.feedId}`, f.connected);
+    for (const c of comps) for (const e of c.eaters) for (const f of e.feeds) live.set(`${c.id}|${f.feedId}`, f.connected && running.has(c.id) && running.has(upstreamOf(f.feedId)));
     for (const c of comps) {
       const box = this.boxes.get(c.id);
       if (!box) continue;

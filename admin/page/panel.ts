@@ -79,9 +79,11 @@ export class StreamerPanel {
     $('panel').setAttribute('data-mood', c.mood);
     const urls = listenerUrls(d);
     const list = $('panel-urls');
-    const now = [...list.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    const now = [...list.querySelectorAll('li[data-url]')].map((li) => li.getAttribute('data-url'));
     if (JSON.stringify(now) !== JSON.stringify(urls)) {
-      list.replaceChildren(...(urls.length ? urls.map((u, i) => el('li', { 'data-url': u }, el('a', { href: u, target: '_blank', rel: 'noopener' }, u), i === 0 && urls.length > 1 ? ' (primary)' : '')) : [el('li', { class: 'muted' }, 'no URL yet (not running)')]));
+      // Links only for http(s): a worker's report is data, never a script to run.
+      const link = (u: string) => (/^https?:\/\//i.test(u) ? el('a', { href: u, target: '_blank', rel: 'noopener' }, u) : el('code', {}, u));
+      list.replaceChildren(...(urls.length ? urls.map((u, i) => el('li', { 'data-url': u }, link(u), i === 0 && urls.length > 1 ? ' (primary)' : '')) : [el('li', { class: 'muted' }, 'no URL yet (not running)')]));
     }
   }
 

@@ -179,9 +179,12 @@ describe('the manager\'s history routes, with real workers', () => {
     try {
       await waitFor(() => sse.join('').includes('event: status'), 5000, 'the event stream');
       expect((await get(port, '/api/v1/components/default/source/stop', basic, 'POST')).status).toBe(200);
+      // The encoder's feed stops flowing: an event of its own (the web admin's arrows turn grey).
+      await waitFor(() => /event: feed\ndata: \{"type":"feed","id":"\/default\/encoder","feedId":"\/default\/source:default","flowing":false/.test(sse.join('')), 5000, 'the feed event');
       const cli = run(['component', 'start', '/default/source', '--manager', `ws://127.0.0.1:${port}`]);
       expect(await cli.exited).toBe(0);
       await waitForStatus(port, allHappy, 15000, 'all happy again');
+      await waitFor(() => /event: feed\ndata: \{"type":"feed","id":"\/default\/encoder","feedId":"\/default\/source:default","flowing":true/.test(sse.join('')), 5000, 'the feed flowing again');
       let events: PlanetEvent[] = [];
       const startSeq = () => events.find((e) => e.type === 'command' && e.action === 'start' && e.id === '/default/source' && e.ok)?.seq ?? Infinity;
       await waitFor(() => events.some((e) => e.type === 'mood' && e.id === '/default/source' && e.mood === 'happy' && (e.seq ?? 0) > startSeq()), 5000, 'the source happy again', async () => {
@@ -190,7 +193,7 @@ describe('the manager\'s history routes, with real workers', () => {
       const seqs = events.map((e) => e.seq ?? 0);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(events.filter((e) => e.type === 'worker' && e.state === 'connected').map((e) => e.type === 'worker' && e.name).sort()).toEqual(['worker1', 'worker2']);
-      expect(events.some((e) => e.type === 'clients' || e.type === 'message')).toBe(false);
+      expect(events.some((e) => e.type === 'clients' || e.type === 'message' || e.type === 'feed')).toBe(false);
       // (waking may pass within one gathering of changes: it is not asked for)
       const mine = events.filter((e) => 'id' in e && e.id === '/default/source' && (e.type === 'command' || (e.type === 'mood' && e.mood !== 'waking'))).slice(-4);
       expect(mine.map((e) => (e.type === 'command' ? `${e.action} ${e.ok}` : e.type === 'mood' ? e.mood : ''))).toEqual(['stop true', 'sleeping', 'start true', 'happy']);

@@ -4,12 +4,15 @@
 // against real manager and worker processes: a stop changes colours, never a box's place nor an
 // arrow; every button is enabled exactly when the manager offers its action for the mood, and
 // each enabled one is accepted (happy, hungry, sleeping, lost, sad); the event history shows a
-// stop and a start in order, live; a phone-width screen still works.
+// stop and a start in order, live; a phone-width screen still works. The test saves the
+// screenshot of the planet view the README shows (a component stopped, one sad).
+import * as http from 'http';
 import * as net from 'net';
+import * as path from 'path';
 import { Browser, Page } from 'playwright-core';
 import { browserTests, launchPlayer } from '../helpers/browser';
-import { adminPage, buttonsOnPage, clickAction, waitForMood } from '../helpers/admin-page';
-import { Proc, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
+import { SHOTS, adminPage, buttonsOnPage, clickAction, waitForMood } from '../helpers/admin-page';
+import { ADMIN_SECRET, Proc, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
 import { StatusJson } from '../../actors/manager/status';
 
 jest.setTimeout(90000);
@@ -45,6 +48,13 @@ const OFFERED: Record<string, string[]> = {
     procs.push(run(['manager', '--planet', writePlanet(seedPlanet(managerPort, await freePort(), blocked))]));
     procs.push(run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0']));
     startWorker2();
+    await waitForStatus(managerPort, settled, 30000, 'all happy, blocked sad');
+  });
+  // Each test starts from the settled planet, whatever the one before left.
+  beforeEach(async () => {
+    const s = await waitForStatus(managerPort, () => true, 5000, 'a status');
+    if (!s.workers.find((w) => w.name === 'worker2')?.connected && worker2.child.exitCode !== null) startWorker2();
+    for (const c of s.components) if (c.mood === 'sleeping') await adminPost(managerPort, `/api/v1/components/default/${c.name}/start`);
     await waitForStatus(managerPort, settled, 30000, 'all happy, blocked sad');
   });
   afterAll(async () => {
@@ -90,6 +100,8 @@ const OFFERED: Record<string, string[]> = {
     expect(arrowsAfter['/default/encoder:default → /default/muxer']).toMatchObject({ flowing: '0', dash: '6 5' });
     expect(arrowsAfter['/default/muxer:default → /default/streamer']).toMatchObject({ flowing: '0', dash: '6 5' });
     expect(arrowsAfter['/default/source:default → /default/encoder']).toMatchObject({ flowing: '1', dash: 'none' });
+    await page.waitForFunction(() => /stop \/default\/muxer: accepted/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 5000 });
+    await page.screenshot({ path: path.join(SHOTS, 'admin-planet.png'), fullPage: true });
 
     expect((await clickAction(page, '/default/muxer', 'start')).text).toBe('start /default/muxer: done');
     await waitForMood(page, '/default/streamer', 'happy');
@@ -186,3 +198,14 @@ const OFFERED: Record<string, string[]> = {
     await page.close();
   });
 });
+
+function adminPost(port: number, p: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
