@@ -134,7 +134,7 @@ function render(): void {
   );
   const players = $('players');
   const keep = new Map([...players.querySelectorAll<HTMLElement>('.player')].map((p) => [p.dataset.url ?? '', p]));
-  const wanted = state.components.filter((c) => c.type === 'http-streamer' && listenerUrls(c.details)[0]?.startsWith('http'));
+  const wanted = state.components.filter((c) => c.type === 'http-streamer' && ['happy', 'hungry'].includes(c.mood) && listenerUrls(c.details)[0]?.startsWith('http'));
   players.replaceChildren(
     ...wanted.map((c) => {
       const url = listenerUrls(c.details)[0];

@@ -170,6 +170,7 @@ describe('the manager\'s history routes, with real workers', () => {
     const source = await get(port, '/api/v1/components/default/source/history');
     expect(source).toEqual({ status: 404, json: { error: { code: 'FLUX_API_NOT_FOUND', message: '/default/source is no streamer: it keeps no listener history' } } });
     expect((await get(port, '/api/v1/components/default/streamer/history', {})).status).toBe(401);
+    expect((await get(port, '/api/v1/events/history', {})).json.error.code).toBe('FLUX_API_UNAUTHORIZED');
     expect((await get(port, '/api/v1/components/default/streamer/history', basic, 'POST')).status).toBe(405);
   });
 

@@ -101,6 +101,7 @@ const OFFERED: Record<string, string[]> = {
     expect(arrowsAfter['/default/muxer:default → /default/streamer']).toMatchObject({ flowing: '0', dash: '6 5' });
     expect(arrowsAfter['/default/source:default → /default/encoder']).toMatchObject({ flowing: '1', dash: 'none' });
     await page.waitForFunction(() => /stop \/default\/muxer: accepted/.test(document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 5000 });
+    await page.click('#notice'); // the answer floats over the page until dismissed
     await page.screenshot({ path: path.join(SHOTS, 'admin-planet.png'), fullPage: true });
 
     expect((await clickAction(page, '/default/muxer', 'start')).text).toBe('start /default/muxer: done');
