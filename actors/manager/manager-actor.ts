@@ -61,6 +61,8 @@ export interface ManagerDeps {
   log(line: string): void;
   /** Re-reads the planet (or takes `text`) and applies it (admins' `reload`). */
   reload(text?: string): Promise<ReloadOutcome>;
+  /** Acts on a component (admins' `component start|stop|restart`), asking the planet actor. */
+  command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult>;
   /** Something visible changed. */
   changed?(): void;
 }
@@ -183,7 +185,7 @@ export function spawnManagerActor(system: Ref<unknown>, s: ManagerRecord, deps: 
         (e: Error) => c.channel.send({ type: 'listeners-result', requestId: msg.requestId, ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: String(e.message) }),
       );
     } else if (msg.type === 'component-command') {
-      query(planet(), (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action: msg.action, id: msg.id, replyTo }), STATUS_TIMEOUT_MS).then(
+      deps.command(msg.action, msg.id).then(
         (r) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: r.ok, message: r.message }),
         (e: Error) => c.channel.send({ type: 'command-result', requestId: msg.requestId, ok: false, message: String(e.message) }),
       );

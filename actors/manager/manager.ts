@@ -1,7 +1,9 @@
 // The manager process: its actor system, its listening port and the manager actor at the root
 // of its tree (manager-actor.ts). This file starts and stops them and puts the operator's
 // surface on the same port (admin/api.ts: the HTTP API, its event stream, /metrics,
-// /status.json, the web admin), with the ws endpoint for workers and admins beside it.
+// /status.json, the web admin), with the ws endpoint for workers and admins beside it; it keeps
+// the operator's short memory: the streamers' audience samples (samples.ts) and the recent
+// events (admin/history.ts), every event numbered there before it is emitted.
 // Connections that have not logged in yet are bounded, per address and overall; a port that
 // is taken is a coded error (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
 
@@ -22,6 +24,7 @@ import { PendingEntry, PendingLimiter, peerAddress } from '../../transport/pendi
 import { TlsMaterial, serverOptions } from '../../transport/tls';
 import { AdminApi, ReloadOutcome } from '../../admin/api';
 import { PlanetEvent, statusEvents } from '../../admin/events';
+import { EventHistory } from '../../admin/history';
 import { LogFn } from '../log';
 import { PlanetMetrics } from '../../admin/metrics';
 import { checkPlanetText } from '../planet/check';
@@ -30,6 +33,7 @@ import { COMPONENT_TYPES } from '../components/registry';
 import { ManagerMsg, ManagerRecord, PRE_LOGIN_FRAME_BYTES, managerRecord, reloadSummary, spawnManagerActor } from './manager-actor';
 import { CommandResult, LISTENERS_ANSWER_MS, ListenersAnswer, ReloadResult, planetRecord } from './planet-actor';
 import { StatusJson, planetStatus } from './status';
+import { StreamerSample, StreamerSamples, isStreamer } from './samples';
 
 export interface ManagerOptions {
   host: string;
@@ -48,6 +52,8 @@ export interface ManagerOptions {
   planetFile?: string;
   /** wss:// and https:// instead of ws:// and http:// (manager.tls of the planet). */
   tls?: TlsMaterial;
+  /** ms between two samples of the streamers' audience (default: the planet's manager.sample-interval). */
+  sampleIntervalMs?: number;
   log: LogFn;
 }
 
@@ -68,6 +74,10 @@ export class Manager {
   private lastStatus: StatusJson | null = null;
   private eventTimer: NodeJS.Timeout | null = null;
   readonly metrics: PlanetMetrics;
+  /** Each streamer's listeners and bit rate over the last 30 minutes. */
+  readonly samples: StreamerSamples;
+  /** The last events, numbered (every emitted event gets its `seq` there). */
+  readonly history = new EventHistory();
   readonly api: AdminApi;
   private server: http.Server | null = null;
   private wss: WebSocketServer | null = null;
@@ -85,17 +95,21 @@ export class Manager {
       loginTimeoutMs: options.loginTimeoutMs ?? 5000,
       log: options.log,
       reload: (text) => this.reload(text),
+      command: (action, id) => this.command(action, id),
       changed: () => this.changed(),
     });
     const max = options.maxPendingLogins ?? 64;
     this.pending = new PendingLimiter({ maxTotal: max, maxPerAddress: Math.max(1, Math.min(16, max)) });
     this.metrics = new PlanetMetrics(() => this.status());
+    this.samples = new StreamerSamples(options.sampleIntervalMs ?? planet.manager['sample-interval']);
     this.api = new AdminApi(
       {
         status: () => this.status(),
         command: (action, id) => this.command(action, id),
         reload: () => this.reload(),
         listeners: (id, kick) => this.listeners(id, kick),
+        samples: (id, since) => this.audience(id, since),
+        eventHistory: () => this.history.list(),
         events: this.events,
         metrics: () => this.metrics.render(),
       },
@@ -145,6 +159,7 @@ export class Manager {
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
     this.wss = wss;
+    this.samples.start(() => [...this.record.planet.components.values()].map((c) => ({ id: c.spec.id, type: c.spec.type, mood: c.mood, details: c.lastReport?.details })));
     const s = this.options.tls ? 's' : '';
     this.options.log(`manager: planet '${this.planet.name}' on ws${s}://${this.options.host}:${port} (pid ${process.pid}); admin at http${s}://${this.options.host}:${port}/admin/`);
     return port;
@@ -154,10 +169,19 @@ export class Manager {
     return query(this.ref, (replyTo: Ref<StatusJson>) => ({ type: 'status' as const, replyTo }), 5000);
   }
 
-  command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult> {
+  /** Acts on a component (from the API or an admin's ws link) and tells the operator's surface. */
+  async command(action: 'start' | 'stop' | 'restart', id: string): Promise<CommandResult> {
     const planet = this.record.planet.ref;
-    if (!planet) return Promise.resolve({ ok: false, message: 'the planet is restarting' });
-    return query(planet, (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action, id, replyTo }), 5000);
+    const r: CommandResult = planet ? await query(planet, (replyTo: Ref<CommandResult>) => ({ type: 'command' as const, action, id, replyTo }), 5000) : { ok: false, message: 'the planet is restarting' };
+    if (r.code !== 'FLUX_MANAGER_NO_SUCH_COMPONENT') this.emit({ type: 'command', id, action, ok: r.ok, message: r.message, time: Date.now() });
+    return r;
+  }
+
+  /** A streamer's samples after `since`, or null when `id` is no streamer. */
+  private audience(id: string, since?: number): { samples: StreamerSample[]; intervalMs: number } | null {
+    const c = this.record.planet.components.get(id);
+    if (!c || !isStreamer({ type: c.spec.type, details: c.lastReport?.details })) return null;
+    return { samples: this.samples.history(id, since) ?? [], intervalMs: this.samples.intervalMs };
   }
 
   /** A component's listeners (from the worker running it), or, with `kick`, disconnects that one. */
@@ -187,7 +211,7 @@ export class Manager {
     if (!ref) return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: 'the planet is restarting; try again' };
     const result = await query(ref, (replyTo: Ref<ReloadResult>) => ({ type: 'reload' as const, planet, replyTo }), 10000);
     this.planet = planet;
-    this.events.emit('event', { type: 'reload', message: reloadSummary(result), time: Date.now() });
+    this.emit({ type: 'reload', message: reloadSummary(result), time: Date.now() });
     return { ok: true, result };
   }
 
@@ -208,6 +232,7 @@ export class Manager {
   async close(): Promise<void> {
     if (this.eventTimer) clearTimeout(this.eventTimer);
     this.eventTimer = null;
+    this.samples.stop();
     this.api.close();
     for (const c of this.wss?.clients ?? []) c.terminate();
     this.wss?.close();
@@ -227,9 +252,14 @@ export class Manager {
     this.eventTimer = setTimeout(() => {
       this.eventTimer = null;
       const next = planetStatus(this.record.planet, this.record.intensity.restarts);
-      for (const e of statusEvents(this.lastStatus, next)) this.events.emit('event', e);
+      for (const e of statusEvents(this.lastStatus, next)) this.emit(e);
       this.lastStatus = next;
     }, EVENT_DEBOUNCE_MS);
     this.eventTimer.unref();
+  }
+
+  /** Numbers the event (and keeps it, if it is of a lasting kind), then tells every listener. */
+  private emit(e: PlanetEvent): void {
+    this.events.emit('event', this.history.add(e));
   }
 }

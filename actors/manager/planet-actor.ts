@@ -26,6 +26,7 @@ import { Mood } from '../component/mood';
 import { CONTROL_POLICY, SupervisedRecord, UnknownMessageError, supervise, supervisedRecord } from '../supervision';
 import { ComponentLive, RemoteFeed, WorkerInfo, WorkerLive, componentLive, spawnComponentAvatar, spawnWorkerAvatar, workerLive } from './avatars';
 import { StatusJson, planetStatus } from './status';
+import { STARTABLE } from './commands';
 
 export interface PlanetRecord extends SupervisedRecord {
   /** The running planet config (replaced by a reload). */
@@ -261,7 +262,7 @@ export function spawnPlanetActor(parent: Ref<unknown>, s: PlanetRecord, deps: Pl
     const c = s.components.get(msg.id);
     if (!c) return { ok: false, code: 'FLUX_MANAGER_NO_SUCH_COMPONENT', message: `no component ${msg.id}` };
     const w = s.workers.get(c.worker);
-    if (msg.action === 'start' && c.mood !== 'sleeping' && c.mood !== 'sad' && c.mood !== 'lost') {
+    if (msg.action === 'start' && !STARTABLE.has(c.mood)) {
       return { ok: false, code: 'FLUX_MANAGER_BAD_STATE', message: `${msg.id} is ${c.mood}; start is allowed from sleeping (or sad/lost)` };
     }
     if (msg.action === 'stop' || msg.action === 'restart') {

@@ -1,11 +1,13 @@
 // The planet's status as `fluxcast status --json` and GET /status.json give it: workers,
 // components with their moods, feeds and messages, and the restart counts of every actor of
 // both trees (the manager's own, and each worker's as the worker last reported them).
-// Built from the planet actor's record; pure (no I/O).
+// Built from the planet actor's record; pure (no I/O). `feeds` is the configured graph (from the
+// planet, whatever runs), `eaters` what the worker last reported (empty while not running).
 
 import { ComponentState } from '../../protocol/wire';
 import { Mood } from '../component/mood';
 import { WorkerLinkState } from './avatars';
+import { ComponentAction, componentActions } from './commands';
 import type { PlanetRecord } from './planet-actor';
 
 export interface StatusJson {
@@ -31,6 +33,10 @@ export interface StatusJson {
     /** A streamer's URLs (`urls`, the primary first; `url` = `urls[0]`) and audience, a porter's routes (from the worker's last report). */
     details?: ComponentState['details'];
     eaters: ComponentState['eaters']; feeders: ComponentState['feeders']; messages: ComponentState['messages'];
+    /** The feeds its eaters are configured with (the planet's graph, also while sleeping or lost). */
+    feeds: Array<{ eater: string; feedId: string; mode: 'eat-from' | 'feed-to'; remote: boolean }>;
+    /** The commands offered in its mood (commands.ts): what the web admin enables. */
+    actions: ComponentAction[];
   }>;
 }
 
@@ -67,6 +73,8 @@ export function planetStatus(s: PlanetRecord, managerRestarts: number): StatusJs
         restarts: r?.restarts ?? 0,
         details: shownDetails(r?.details, c.mood),
         eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
+        feeds: Object.entries(c.spec.eaters).flatMap(([eater, feeds]) => feeds.map((feedId) => ({ eater, feedId, mode: c.feedModes.get(feedId) ?? 'eat-from', remote: c.remotes.has(feedId) }))),
+        actions: componentActions(c.mood),
       };
     }),
   };
