@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { CommandResult, ListenersAnswer, PlanetIssue, ReloadResult, StatusJson } from '../protocol/status';
+import type { StreamerSample } from '../actors/manager/samples';
 import { LISTENER_ID } from '../protocol/wire';
 import { PROTOCOL_ERROR_CODES as P } from '../protocol/errors';
 import { PlanetEvent } from './events';
@@ -25,6 +26,10 @@ export interface ManagerSurface {
   reload(): Promise<ReloadOutcome>;
   /** A component's listeners, or (with `kick`) the disconnection of one. */
   listeners(id: string, kick?: string): Promise<ListenersAnswer>;
+  /** A streamer's audience samples taken after `since` (ms), or null when `id` is no streamer. */
+  samples(id: string, since?: number): { samples: StreamerSample[]; intervalMs: number } | null;
+  /** The last lasting events (moods, workers, reloads, commands, restarts), oldest first. */
+  eventHistory(): PlanetEvent[];
   readonly events: EventEmitter<{ event: [PlanetEvent] }>;
   metrics(): Promise<{ contentType: string; text: string }>;
 }
@@ -41,9 +46,10 @@ export interface ApiOptions {
 const PAGE_DIR = [path.join(__dirname, 'page'), path.resolve(__dirname, '../dist/admin/page'), path.resolve(__dirname, '../../admin/page')];
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/admin/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/admin/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/admin/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
+/** The page's ES modules (admin/page/*.ts compiled): /admin/NAME.js. */
+const PAGE_MODULE = /^\/admin\/([a-z][a-z-]{0,30})\.js$/;
 const MAX_BODY = 64 * 1024;
 const SSE_KEEPALIVE_MS = 15000;
 
@@ -91,6 +97,8 @@ export class AdminApi {
     if (p === '/') return this.redirect(res, '/admin/');
     if (p === '/admin') return this.redirect(res, '/admin/');
     if (ASSETS[p] && (method === 'GET' || method === 'HEAD')) return this.asset(res, ASSETS[p], method === 'HEAD');
+    const module = PAGE_MODULE.exec(p);
+    if (module && (method === 'GET' || method === 'HEAD')) return this.asset(res, { file: `${module[1]}.js`, type: 'text/javascript; charset=utf-8' }, method === 'HEAD');
     if (p === '/admin/login' && method === 'POST') return this.login(req, res);
     if (p === '/admin/logout' && method === 'POST') return this.logout(req, res);
 
@@ -118,6 +126,7 @@ export class AdminApi {
     if (p === '/api/v1/session' && method === 'GET') return this.json(res, 200, { user: 'admin', csrf: session?.csrf ?? null, expires: session?.expires ?? null });
     if (p === '/api/v1/planet' && method === 'GET') return this.json(res, 200, await this.m.status());
     if (p === '/api/v1/events' && method === 'GET') return this.events(req, res);
+    if (p === '/api/v1/events/history' && method === 'GET') return this.json(res, 200, { events: this.m.eventHistory() });
     if (p === '/api/v1/planet/reload' && method === 'POST') {
       await drain(req);
       const r = await this.m.reload();
@@ -130,12 +139,16 @@ export class AdminApi {
       if (flow === null || name === null || listener === null) return this.error(res, 400, E.BAD_REQUEST, `malformed escape in ${p}`);
       return this.listeners(req, res, `/${flow}/${name}`, listener);
     }
-    const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart))?$/.exec(p);
+    const cm = /^\/api\/v1\/components\/([^/]+)\/([^/]+)(?:\/(start|stop|restart|history))?$/.exec(p);
     if (cm) {
       const id = `/${decodeURIComponent(cm[1])}/${decodeURIComponent(cm[2])}`;
       if (!cm[3] && method === 'GET') {
         const c = (await this.m.status()).components.find((x) => x.id === id);
         return c ? this.json(res, 200, c) : this.error(res, 404, P.MANAGER_NO_SUCH_COMPONENT, `no component ${id}`);
+      }
+      if (cm[3] === 'history') {
+        if (method !== 'GET') return this.error(res, 405, E.METHOD_NOT_ALLOWED, `${method} is not allowed on ${p}`);
+        return this.history(res, id, url.searchParams.get('since'));
       }
       if (cm[3] && method === 'POST') {
         await drain(req);
@@ -163,6 +176,19 @@ export class AdminApi {
     if (!a.ok) return this.error(res, LISTENER_REFUSALS[a.code ?? ''] ?? 500, a.code ?? E.INTERNAL, a.message ?? 'refused');
     if (listener !== undefined) return this.json(res, 200, { ok: true });
     return this.json(res, 200, { listeners: a.listeners ?? [], total: a.total ?? a.listeners?.length ?? 0 });
+  }
+
+  /** A streamer's samples: all of the last 30 minutes, or those after `?since=` (ms since the epoch). */
+  private async history(res: http.ServerResponse, id: string, sinceText: string | null): Promise<void> {
+    let since: number | undefined;
+    if (sinceText !== null) {
+      since = /^\d{1,16}$/.test(sinceText) ? Number(sinceText) : NaN;
+      if (!Number.isSafeInteger(since)) return this.error(res, 400, E.BAD_REQUEST, `since: a time in ms since the epoch (digits only), not '${sinceText.slice(0, 40)}'`);
+    }
+    if (!(await this.m.status()).components.some((x) => x.id === id)) return this.error(res, 404, P.MANAGER_NO_SUCH_COMPONENT, `no component ${id}`);
+    const h = this.m.samples(id, since);
+    if (!h) return this.error(res, 404, E.NOT_FOUND, `${id} is no streamer: it keeps no listener history`);
+    return this.json(res, 200, h);
   }
 
   private events(req: http.IncomingMessage, res: http.ServerResponse): void {

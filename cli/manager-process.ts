@@ -1,8 +1,10 @@
 // The manager process, its composition root: its supervision tree (the manager actor and the
 // planet under a process root, actors/manager/), its listening port, and the operator's
 // surface on the same port (admin/api.ts: the HTTP API, its event stream, /metrics,
-// /status.json, the web admin), with the ws endpoint for workers and admins beside it. It lives
-// here, outside actors/ and admin/, so that neither imports the other.
+// /status.json, the web admin), with the ws endpoint for workers and admins beside it. It keeps
+// the operator's short memory: the streamers' audience samples (actors/manager/samples.ts) and
+// the recent events (admin/history.ts), every event numbered there before it is emitted. It
+// lives here, outside actors/ and admin/, so that neither imports the other.
 // Connections that have not logged in yet are bounded, per address and overall; a port that
 // is taken is a coded error (FLUX_MANAGER_ADDRESS_IN_USE), never a stack trace.
 
@@ -24,6 +26,8 @@ import { PendingEntry, PendingLimiter, peerAddress } from '../transport/pending-
 import { TlsMaterial, serverOptions } from '../transport/tls';
 import { AdminApi } from '../admin/api';
 import { PlanetEvent, statusEvents } from '../admin/events';
+import { EventHistory } from '../admin/history';
+import { StreamerSample, StreamerSamples, isStreamer } from '../actors/manager/samples';
 import { LogFn } from '../actors/log';
 import { PlanetMetrics } from '../admin/metrics';
 import { checkPlanetText } from '../actors/planet/check';
@@ -49,6 +53,8 @@ export interface ManagerOptions {
   planetFile?: string;
   /** wss:// and https:// instead of ws:// and http:// (manager.tls of the planet). */
   tls?: TlsMaterial;
+  /** ms between two samples of the streamers' audience (default: the planet's manager.sample-interval). */
+  sampleIntervalMs?: number;
   log: LogFn;
   /** The tree gave up: the process must end (exit 70). */
   gaveUp?(error: Error): void;
@@ -71,6 +77,10 @@ export class Manager {
   private lastStatus: StatusJson | null = null;
   private eventTimer: NodeJS.Timeout | null = null;
   readonly metrics: PlanetMetrics;
+  /** Each streamer's listeners and bit rate over the last 30 minutes. */
+  readonly samples: StreamerSamples;
+  /** The last events, numbered (every emitted event gets its `seq` there). */
+  readonly history = new EventHistory();
   readonly api: AdminApi;
   private server: http.Server | null = null;
   private wss: WebSocketServer | null = null;
@@ -91,6 +101,9 @@ export class Manager {
           loginTimeoutMs: options.loginTimeoutMs ?? 5000,
           log: options.log,
           reload: (text) => this.reload(text),
+          commanded: (action, id, r) => {
+            if (r.code !== PROTOCOL_ERROR_CODES.MANAGER_NO_SUCH_COMPONENT) this.emit({ type: 'command', id, action, ok: r.ok, message: r.message, time: Date.now() });
+          },
         }) as ChildSpec,
       ],
       {
@@ -104,12 +117,15 @@ export class Manager {
     const max = options.maxPendingLogins ?? 64;
     this.pending = new PendingLimiter({ maxTotal: max, maxPerAddress: Math.max(1, Math.min(16, max)) });
     this.metrics = new PlanetMetrics(() => this.status());
+    this.samples = new StreamerSamples(options.sampleIntervalMs ?? planet.manager['sample-interval']);
     this.api = new AdminApi(
       {
         status: () => this.status(),
         command: (action, id) => this.command(action, id),
         reload: () => this.reload(),
         listeners: (id, kick) => this.listeners(id, kick),
+        samples: (id, since) => this.audience(id, since),
+        eventHistory: () => this.history.list(),
         events: this.events,
         metrics: () => this.metrics.render(),
       },
@@ -159,6 +175,8 @@ export class Manager {
     server.on('error', (e) => this.options.log(`manager: server error: ${e.message}`));
     this.server = server;
     this.wss = wss;
+    // Sampled from the last status (kept fresh by every change the workers report).
+    this.samples.start(() => (this.lastStatus?.components ?? []).map((c) => ({ id: c.id, type: c.type, mood: c.mood, details: c.details })));
     const s = this.options.tls ? 's' : '';
     this.options.log(`manager: planet '${this.planet.name}' on ws${s}://${this.options.host}:${port} (pid ${process.pid}); admin at http${s}://${this.options.host}:${port}/admin/`);
     return port;
@@ -204,6 +222,13 @@ export class Manager {
     return this.ask<CommandResult>((reply) => ({ type: 'command', action, id, reply })).catch((e: Error) => ({ ok: false, message: e.message }));
   }
 
+  /** A streamer's samples after `since`, or null when `id` is no streamer. */
+  private audience(id: string, since?: number): { samples: StreamerSample[]; intervalMs: number } | null {
+    const c = this.lastStatus?.components.find((x) => x.id === id);
+    if (!c || !isStreamer({ type: c.type, details: c.details })) return null;
+    return { samples: this.samples.history(id, since) ?? [], intervalMs: this.samples.intervalMs };
+  }
+
   /** A component's listeners (from the worker running it), or, with `kick`, disconnects that one. */
   listeners(id: string, kick?: string): Promise<ListenersAnswer> {
     return this.ask<ListenersAnswer>((reply) => ({ type: 'listeners', id, kick, reply }), LISTENERS_ANSWER_MS + 1000).catch((e: Error) => ({ ok: false, code: PROTOCOL_ERROR_CODES.MANAGER_NO_ANSWER, message: e.message }));
@@ -232,7 +257,7 @@ export class Manager {
       return { ok: false, code: PROTOCOL_ERROR_CODES.PLANET_INVALID, message: (e as Error).message };
     }
     this.planet = planet;
-    this.events.emit('event', { type: 'reload', message: reloadSummary(result), time: Date.now() });
+    this.emit({ type: 'reload', message: reloadSummary(result), time: Date.now() });
     return { ok: true, result };
   }
 
@@ -253,6 +278,7 @@ export class Manager {
   async close(): Promise<void> {
     if (this.eventTimer) clearTimeout(this.eventTimer);
     this.eventTimer = null;
+    this.samples.stop();
     this.api.close();
     for (const c of this.wss?.clients ?? []) c.terminate();
     this.wss?.close();
@@ -273,12 +299,17 @@ export class Manager {
       this.eventTimer = null;
       this.status().then(
         (next) => {
-          if (this.events.listenerCount('event')) for (const e of statusEvents(this.lastStatus, next)) this.events.emit('event', e);
+          for (const e of statusEvents(this.lastStatus, next)) this.emit(e);
           this.lastStatus = next;
         },
         () => undefined,
       );
     }, EVENT_DEBOUNCE_MS);
     this.eventTimer.unref();
+  }
+
+  /** Numbers the event (and keeps it, if it is of a lasting kind), then tells every listener. */
+  private emit(e: PlanetEvent): void {
+    this.events.emit('event', this.history.add(e));
   }
 }

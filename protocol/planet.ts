@@ -67,11 +67,13 @@ export const planetSchema = z
         'login-timeout': z.number().int().positive().default(5000),
         /** Serve flows, component names, moods and listener counts at /status.json without credentials. */
         'public-status': z.boolean().default(false),
+        /** ms between two samples of each streamer's listeners and bitrate (the web admin's charts keep 30 min). */
+        'sample-interval': z.number().int().min(100, 'sample-interval is at least 100 ms').max(60000, 'sample-interval is at most 60000 ms').default(10000),
         /** wss:// and https:// on the manager's port (and nothing in clear text). */
         tls: tlsFilesSchema.optional(),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500, 'max-pending-logins': 64, 'login-timeout': 5000, 'public-status': false }),
+      .default({ host: '127.0.0.1', port: 7531, 'heartbeat-interval': 500, 'heartbeat-timeout': 2500, 'max-pending-logins': 64, 'login-timeout': 5000, 'public-status': false, 'sample-interval': 10000 }),
     workers: z.array(z.object({ name, 'feed-port': z.number().int().min(0).max(65535).optional() }).strict()).min(1),
     /** Feeds between workers: TLS with mutual verification (every worker's certificate signed by ca-file). */
     feeds: z

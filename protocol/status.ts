@@ -50,6 +50,10 @@ export const componentStatusSchema = z.object({
   eaters: componentStateSchema.shape.eaters,
   feeders: componentStateSchema.shape.feeders,
   messages: componentStateSchema.shape.messages,
+  /** The feeds its eaters are configured with (the planet's graph, also while sleeping or lost). */
+  feeds: z.array(z.object({ eater: z.string(), feedId: z.string(), mode: z.enum(['eat-from', 'feed-to']), remote: z.boolean() })),
+  /** The commands offered in its mood (actors/manager/commands.ts): what the web admin enables. */
+  actions: z.array(z.enum(['start', 'stop', 'restart'])),
 });
 
 export const statusSchema = z.object({

@@ -69,6 +69,8 @@ export interface ManagerActorArgs {
   log: LogFn;
   /** Re-reads the planet (or takes `text`), checks it and applies it through this actor (admins' `reload`). */
   reload(text?: string): Promise<ReloadOutcome>;
+  /** An operator's command was answered (the operator's surface records it). */
+  commanded?(action: 'start' | 'stop' | 'restart', id: string, r: CommandResult): void;
 }
 
 export type ManagerMsg =
@@ -225,6 +227,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
           else a.intent.stopped.delete(id);
           ctx.setChildArgs('planet', planetArgs());
         }
+        a.commanded?.(action, id, r);
         reply(r);
       },
     });

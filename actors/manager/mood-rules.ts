@@ -63,7 +63,8 @@ export interface Transition {
   refused?: { code: typeof PROTOCOL_ERROR_CODES.MANAGER_BAD_STATE; message: string };
 }
 
-const STARTABLE: ReadonlySet<Mood> = new Set(['sleeping', 'lost', 'sad']);
+/** Moods a component may be started from (start is refused from the others; the web admin offers it by this). */
+export const STARTABLE: ReadonlySet<Mood> = new Set(['sleeping', 'lost', 'sad']);
 
 /** Events only a logged-in worker can cause: from a worker that is away they are stale news. */
 const FROM_WORKER: ReadonlySet<MoodEvent['type']> = new Set(['adopt-running', 'adopt-absent', 'report', 'report-absent']);

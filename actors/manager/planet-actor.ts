@@ -50,7 +50,7 @@ export interface ComponentPlan {
 
 export interface ComponentLive extends ComponentPlan {
   facts: ComponentFacts;
-  /** Start orders sent so far: a report under an older one is stale (sent before our stop arrived). */
+  /** Start and stop orders sent so far: a report under an older one is stale (sent before the order arrived). */
   epoch: number;
 }
 
@@ -246,7 +246,10 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
     c.facts = t.facts;
     const w = st.workers.get(c.worker);
     for (const effect of t.effects) {
-      if (effect === 'send-stop') send(ctx, w, { type: 'stop', id: c.spec.id });
+      if (effect === 'send-stop') {
+        c.epoch++; // whatever the worker reports of the instance it stops is old news from now on
+        send(ctx, w, { type: 'stop', id: c.spec.id });
+      }
       else if (effect === 'send-start') send(ctx, w, { type: 'start', spec: c.spec, epoch: ++c.epoch });
       else if (effect === 'forget-report') ctx.send(avatarId(c.worker), { type: 'forget', id: c.spec.id });
       else if (effect === 'wire') wire(ctx);

@@ -2,12 +2,15 @@
 // with their moods from the planet's own state, each component's last report from what its
 // avatar publishes in the live tree, and the restarts of every avatar from that tree. The
 // manager actor adds its own part (its restarts, the planet's, its tree). Pure (no I/O).
+// `feeds` is the configured graph (from the planet, whatever runs), `eaters` what the worker last
+// reported (empty while not running).
 
 import { ComponentState } from '../../protocol/wire';
 import { StatusJson } from '../../protocol/status';
 import { Mood } from '../component/mood';
 import { TreeNode, viewOf } from '../supervision';
 import { ComponentAvatarView } from './avatars';
+import { componentActions } from './commands';
 import type { PlanetState } from './planet-actor';
 
 /**
@@ -38,7 +41,9 @@ export function planetStatus(s: PlanetState, planet: TreeNode): Omit<StatusJson,
     })),
     components: [...s.components.values()].map((c) => {
       const w = s.workers.get(c.worker);
-      const r = viewOf<ComponentAvatarView>(avatar(c.worker)?.children.find((n) => n.id === c.spec.id), 'component-avatar')?.report ?? null;
+      const kept = viewOf<ComponentAvatarView>(avatar(c.worker)?.children.find((n) => n.id === c.spec.id), 'component-avatar')?.report ?? null;
+      // A report of an instance since stopped (an older epoch) is no longer the component's.
+      const r = kept && (kept.epoch === undefined || kept.epoch === c.epoch) ? kept : null;
       const mood = c.facts.mood;
       return {
         id: c.spec.id, flow: c.flow, name: c.name, type: c.spec.type, worker: c.worker, mood,
@@ -46,6 +51,8 @@ export function planetStatus(s: PlanetState, planet: TreeNode): Omit<StatusJson,
         restarts: r?.restarts ?? 0,
         details: shownDetails(r?.details, mood),
         eaters: r?.eaters ?? [], feeders: r?.feeders ?? [], messages: r?.messages ?? [],
+        feeds: Object.entries(c.spec.eaters).flatMap(([eater, feeds]) => feeds.map((feedId) => ({ eater, feedId, mode: c.feedModes.get(feedId) ?? ('eat-from' as const), remote: c.remotes.has(feedId) }))),
+        actions: componentActions(mood),
       };
     }),
   };

@@ -1,65 +1,55 @@
 // The web admin of a fluxcast manager (served at /admin/): log in with the admin secret, see
-// each flow as a graph (components as boxes coloured by mood, feeds as arrows), the workers,
-// listener counts and players; start, stop, restart components and reload the planet. Updates
-// arrive live through the API's event stream. Plain TypeScript compiled to a plain script.
+// each flow as a graph (graph.ts), the workers, the players, a streamer's charts and listeners
+// (panel.ts) and the recent events (events.ts); start, stop, restart components (only what the
+// manager offers in their mood) and reload the planet. Updates arrive live through the API's
+// event stream. Plain TypeScript compiled to ES modules, no framework, no build step beyond tsc.
 
-interface Feed { feedId: string; connected: boolean; state: string; restarts: number }
-interface ComponentView {
-  id: string; flow: string; name: string; type: string; worker: string; mood: string; restarts: number;
-  eaters: Array<{ name: string; feeds: Feed[] }>;
-  messages: Array<{ level: string; text: string; time: number }>;
-  details?: { url?: string; clients?: number; bitrateOut?: number; routes?: Array<{ mount: string; owner: string }> };
-}
-interface WorkerView { name: string; connected: boolean; state: string; host: string | null; pid: number | null; feedPort: number | null; restarts: number }
-interface Status { planet: string; workers: WorkerView[]; components: ComponentView[] }
+import { $, el } from './dom.js';
+import { EventList } from './events.js';
+import { Flows } from './graph.js';
+import { api, componentPath, refusal, setCsrf } from './http.js';
+import { StreamerPanel, listenerUrls } from './panel.js';
+import { Action, PlanetEvent, Status } from './types.js';
 
-let csrf: string | null = null;
 let state: Status | null = null;
-let events: EventSource | null = null;
+let stream: EventSource | null = null;
 let refetchTimer: number | null = null;
+/** Components with a command under way: their buttons wait for the answer. */
+const busy = new Set<string>();
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const flows = new Flows({ act: (action, id) => void act(action, id), open: (id) => panel.open(id) });
+const history = new EventList();
+let panel: StreamerPanel;
 
-function el(tag: string, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c);
-  return e;
-}
+let noticeTimer: number | null = null;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read field by field
-type Json = any;
-
-async function api(method: string, path: string, body?: string): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
-  if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-  const r = await fetch(path, { method, headers, body, credentials: 'same-origin' });
-  const json: Json = await r.json().catch(() => null);
-  return { status: r.status, json };
-}
-
+/** The server's answer, floating at the bottom: good news leaves after 10 s, errors when clicked. */
 function notice(text: string, isError = false): void {
   const n = $('notice');
   n.hidden = false;
   n.textContent = text;
   n.className = isError ? 'error' : '';
   n.setAttribute('data-error', isError ? '1' : '0');
+  if (noticeTimer !== null) clearTimeout(noticeTimer);
+  noticeTimer = isError ? null : window.setTimeout(() => (n.hidden = true), 10000);
 }
 
 function showLogin(message = ''): void {
-  events?.close();
-  events = null;
+  stream?.close();
+  stream = null;
+  panel?.close();
   $('app').hidden = true;
   $('actions').hidden = true;
   $('login').hidden = false;
   $('login-error').textContent = message;
 }
 
+const loggedOut = () => showLogin('your session ended: log in again');
+
 async function start(): Promise<void> {
   const s = await api('GET', '/api/v1/session');
   if (s.status !== 200) return showLogin();
-  csrf = s.json.csrf;
+  setCsrf(s.json.csrf);
   $('login').hidden = true;
   $('app').hidden = false;
   $('actions').hidden = false;
@@ -68,36 +58,50 @@ async function start(): Promise<void> {
 }
 
 function connectEvents(): void {
-  events?.close();
+  stream?.close();
   const es = new EventSource('/api/v1/events');
-  events = es;
+  stream = es;
   es.onopen = () => ($('live').className = 'live on');
   es.onerror = () => {
     $('live').className = 'live off';
     if (es.readyState === EventSource.CLOSED) setTimeout(() => void start(), 2000);
   };
+  const data = (e: Event) => JSON.parse((e as MessageEvent).data) as PlanetEvent;
   es.addEventListener('status', (e) => {
     state = JSON.parse((e as MessageEvent).data) as Status;
     render();
+    // Connected (again): the history up to now; the stream brings the rest, numbered alike.
+    void api('GET', '/api/v1/events/history').then((r) => r.status === 200 && Array.isArray(r.json?.events) && history.add(r.json.events));
   });
   es.addEventListener('mood', (e) => {
-    const ev = JSON.parse((e as MessageEvent).data) as { id: string; mood: string };
+    const ev = data(e);
     const c = state?.components.find((x) => x.id === ev.id);
-    if (c) c.mood = ev.mood;
+    if (c && ev.mood) {
+      c.mood = ev.mood;
+      if (ev.actions) c.actions = ev.actions;
+    }
+    history.add([ev]);
     render();
     scheduleRefetch();
   });
   es.addEventListener('worker', (e) => {
-    const ev = JSON.parse((e as MessageEvent).data) as { name: string; state: string };
+    const ev = data(e);
     const w = state?.workers.find((x) => x.name === ev.name);
-    if (w) {
+    if (w && ev.state) {
       w.state = ev.state;
       w.connected = ev.state === 'connected';
     }
+    history.add([ev]);
     render();
     scheduleRefetch();
   });
-  for (const type of ['message', 'clients', 'restarts', 'reload']) es.addEventListener(type, () => scheduleRefetch());
+  for (const type of ['command', 'restarts', 'reload']) {
+    es.addEventListener(type, (e) => {
+      history.add([data(e)]);
+      scheduleRefetch();
+    });
+  }
+  for (const type of ['message', 'clients', 'feed']) es.addEventListener(type, () => scheduleRefetch());
 }
 
 function scheduleRefetch(): void {
@@ -110,109 +114,18 @@ function scheduleRefetch(): void {
 
 async function refetch(): Promise<void> {
   const r = await api('GET', '/api/v1/planet');
-  if (r.status === 401) return showLogin('your session ended: log in again');
+  if (r.status === 401) return loggedOut();
   if (r.status === 200) {
     state = r.json as Status;
     render();
   }
 }
 
-/** Columns by feed depth: producers first, each consumer right of what it eats. */
-function layers(components: ComponentView[]): ComponentView[][] {
-  const byId = new Map(components.map((c) => [c.id, c]));
-  const depth = new Map<string, number>();
-  const visit = (c: ComponentView, seen: Set<string>): number => {
-    if (depth.has(c.id)) return depth.get(c.id) as number;
-    if (seen.has(c.id)) return 0;
-    seen.add(c.id);
-    let d = 0;
-    for (const e of c.eaters) for (const f of e.feeds) {
-      const up = byId.get(f.feedId.slice(0, f.feedId.lastIndexOf(':')));
-      if (up) d = Math.max(d, visit(up, seen) + 1);
-    }
-    depth.set(c.id, d);
-    return d;
-  };
-  for (const c of components) visit(c, new Set());
-  const cols: ComponentView[][] = [];
-  for (const c of components) (cols[depth.get(c.id) ?? 0] ??= []).push(c);
-  return cols.filter(Boolean);
-}
-
-function componentBox(c: ComponentView): HTMLElement {
-  const last = c.messages[c.messages.length - 1];
-  const d = c.details;
-  const buttons = el('div', { class: 'buttons' });
-  for (const action of ['start', 'stop', 'restart']) {
-    const b = el('button', { type: 'button', 'data-action': action, 'data-id': c.id }, action) as HTMLButtonElement;
-    b.onclick = () => void act(action, c.id);
-    buttons.append(b);
-  }
-  return el(
-    'div',
-    { class: `component mood-${c.mood}`, id: `c-${c.id.replace(/[^A-Za-z0-9_-]/g, '_')}`, 'data-id': c.id, 'data-mood': c.mood },
-    el('div', { class: 'name' }, `${c.name} `, el('span', { class: 'mood' }, c.mood)),
-    el('div', { class: 'meta' }, `${c.type} on ${c.worker} · restarts ${c.restarts}`),
-    ...(d?.clients !== undefined ? [el('div', { class: 'meta' }, `${d.clients} listener(s) · ${Math.round((d.bitrateOut ?? 0) / 1000)} kbit/s out`)] : []),
-    ...(d?.routes ? [el('div', { class: 'meta' }, `routes: ${d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') || '(none)'}`)] : []),
-    ...(last ? [el('div', { class: 'msg' }, `${last.level}: ${last.text}`)] : []),
-    buttons,
-  );
-}
-
-function drawArrows(graph: HTMLElement, flow: ComponentView[]): void {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  const box = graph.getBoundingClientRect();
-  svg.setAttribute('width', String(graph.scrollWidth));
-  svg.setAttribute('height', String(graph.scrollHeight));
-  // Arrowheads: green for a flowing feed, grey for one that is down.
-  const defs = document.createElementNS('http://www.w3.org/2000/svg', 'defs');
-  for (const [name, colour] of [['up', '#2e7d32'], ['down', '#bdbdbd']]) {
-    const marker = document.createElementNS('http://www.w3.org/2000/svg', 'marker');
-    for (const [k, v] of Object.entries({ id: `arrow-${name}`, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' })) marker.setAttribute(k, v);
-    const tip = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    tip.setAttribute('d', 'M 0 0 L 10 5 L 0 10 z');
-    tip.setAttribute('fill', colour);
-    marker.append(tip);
-    defs.append(marker);
-  }
-  svg.append(defs);
-  const find = (id: string) => graph.querySelector(`[data-id="${CSS.escape(id)}"]`) as HTMLElement | null;
-  for (const c of flow) {
-    const to = find(c.id);
-    for (const e of c.eaters) for (const f of e.feeds) {
-      const from = find(f.feedId.slice(0, f.feedId.lastIndexOf(':')));
-      if (!from || !to) continue;
-      const a = from.getBoundingClientRect();
-      const b = to.getBoundingClientRect();
-      const x1 = a.right - box.left + graph.scrollLeft, y1 = a.top + a.height / 2 - box.top;
-      const x2 = b.left - box.left + graph.scrollLeft, y2 = b.top + b.height / 2 - box.top;
-      const line = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-      line.setAttribute('d', `M${x1},${y1} C${x1 + 30},${y1} ${x2 - 30},${y2} ${x2},${y2}`);
-      line.setAttribute('fill', 'none');
-      line.setAttribute('stroke', f.connected ? '#2e7d32' : '#bdbdbd');
-      line.setAttribute('stroke-width', '2');
-      line.setAttribute('marker-end', `url(#arrow-${f.connected ? 'up' : 'down'})`);
-      line.setAttribute('data-feed', f.feedId);
-      svg.append(line);
-    }
-  }
-  graph.prepend(svg);
-}
-
 function render(): void {
   if (!state) return;
   $('planet-name').textContent = `· ${state.planet}`;
-  const flows = $('flows');
-  flows.replaceChildren();
-  const byFlow = new Map<string, ComponentView[]>();
-  for (const c of state.components) (byFlow.get(c.flow) ?? byFlow.set(c.flow, []).get(c.flow))!.push(c);
-  for (const [name, comps] of byFlow) {
-    const columns = el('div', { class: 'columns' }, ...layers(comps).map((col) => el('div', { class: 'column' }, ...col.map(componentBox))));
-    const graph = el('div', { class: 'graph' }, columns);
-    flows.append(el('section', { class: 'flow', 'data-flow': name }, el('h2', {}, `flow ${name}`), graph));
-    requestAnimationFrame(() => drawArrows(graph, comps));
-  }
+  flows.render(state.components, busy);
+  panel.refresh();
   const tbody = $('workers').querySelector('tbody') as HTMLElement;
   tbody.replaceChildren(
     ...state.workers.map((w) =>
@@ -221,10 +134,10 @@ function render(): void {
   );
   const players = $('players');
   const keep = new Map([...players.querySelectorAll<HTMLElement>('.player')].map((p) => [p.dataset.url ?? '', p]));
-  const wanted = state.components.filter((c) => c.type === 'http-streamer' && c.details?.url?.startsWith('http'));
+  const wanted = state.components.filter((c) => c.type === 'http-streamer' && ['happy', 'hungry'].includes(c.mood) && listenerUrls(c.details)[0]?.startsWith('http'));
   players.replaceChildren(
     ...wanted.map((c) => {
-      const url = c.details?.url as string;
+      const url = listenerUrls(c.details)[0];
       const existing = keep.get(url);
       if (existing) return existing; // a playing player keeps playing
       const media = /\.(webm|mkv|ogv)$/.test(url) ? el('video', { controls: '', preload: 'none', src: url }) : el('audio', { controls: '', preload: 'none', src: url });
@@ -233,23 +146,36 @@ function render(): void {
   );
 }
 
-async function act(action: string, id: string): Promise<void> {
+async function act(action: Action, id: string): Promise<void> {
   if (!confirm(`${action} ${id}?`)) return;
-  const r = await api('POST', `/api/v1/components${id}/${action}`);
-  if (r.status === 401) return showLogin('your session ended: log in again');
-  notice(r.status === 200 ? r.json.message : `${r.json?.error?.code}: ${r.json?.error?.message}`, r.status !== 200);
-  scheduleRefetch();
+  busy.add(id);
+  render();
+  try {
+    const r = await api('POST', `${componentPath(id)}/${action}`);
+    if (r.status === 401) return loggedOut();
+    // The new mood first (the buttons wait for it: no second click on what this one made
+    // stale), then the answer: the page never shows "done" beside the old state.
+    await refetch();
+    notice(r.status === 200 ? r.json.message : refusal(r), r.status !== 200);
+  } catch (e) {
+    notice(`the manager did not answer: ${(e as Error).message}`, true);
+  } finally {
+    busy.delete(id);
+    render();
+  }
 }
 
 async function reloadPlanet(): Promise<void> {
   if (!confirm('Reload the planet file and apply the difference?')) return;
   const r = await api('POST', '/api/v1/planet/reload');
+  if (r.status === 401) return loggedOut();
   if (r.status === 200) notice(`reloaded: added ${r.json.added.length}, removed ${r.json.removed.length}, restarted ${r.json.restarted.length}, moved ${r.json.moved.length}`);
-  else notice(`${r.json?.error?.code}: ${r.json?.error?.message}\n${(r.json?.error?.issues ?? []).map((i: { path: string; message: string }) => `${i.path}: ${i.message}`).join('\n')}`, true);
+  else notice(`${refusal(r)}\n${(r.json?.error?.issues ?? []).map((i: { path: string; message: string }) => `${i.path}: ${i.message}`).join('\n')}`, true);
   scheduleRefetch();
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  panel = new StreamerPanel({ component: (id) => state?.components.find((c) => c.id === id), notice, loggedOut });
   $('login-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const secret = ($('secret') as HTMLInputElement).value;
@@ -262,5 +188,10 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('logout').addEventListener('click', () => void api('POST', '/admin/logout').then(() => showLogin()));
   $('reload').addEventListener('click', () => void reloadPlanet());
+  $('notice').addEventListener('click', () => ($('notice').hidden = true));
+  // Bit rates and data ages change without an event: a fresh picture every 5 s while shown.
+  window.setInterval(() => {
+    if (stream && !document.hidden) scheduleRefetch();
+  }, 5000);
   void start();
 });
