@@ -1,20 +1,19 @@
-// `fluxcast check`, `manager`, `worker`, `status`, `component` and `up`: the planet commands.
+// `fluxcast check`, `manager`, `worker`, `status` and `component`: the planet commands (`up` is
+// in up.ts).
 // Each validates its arguments and files first and reports problems as `error CODE: message`.
 
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import { FluxError, PROTOCOL_ERROR_CODES } from '../protocol/errors';
-import { PlanetConfig } from '../protocol/planet';
+import { PlanetConfig, formatPath } from '../protocol/planet';
 import { CheckOptions, checkPlanetText, formatIssue } from '../actors/planet/check';
 import { COMPONENT_TYPES } from '../actors/components/registry';
 import { Manager } from './manager-process';
 import { Worker } from '../actors/worker/worker';
-import { StatusJson } from '../protocol/status';
+import { StatusJson, statusSchema } from '../protocol/status';
 import { reloadSummary } from '../protocol/status';
 import { adminRequest } from '../transport/admin-client';
 import { CLI_ERROR_CODES, reportError } from './errors';
-import { Secret, adminCommandSecret, managerAdminSecret, workerSecret } from './secrets';
+import { adminCommandSecret, managerAdminSecret, workerSecret } from './secrets';
 import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
@@ -173,7 +172,13 @@ function printStatus(s: StatusJson): void {
 export async function status(opts: { manager: string; json?: boolean; tree?: boolean; secret?: string; secretFile?: string; caFile?: string }): Promise<number> {
   const r = await adminRequest(opts.manager, adminCommandSecret(opts).secret, (requestId) => ({ type: 'status-request', requestId }), 5000, caFor(opts));
   if (r.type !== 'status') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
-  const s = r.status as StatusJson;
+  // Checked where it enters, like every answer: one schema for the CLI, the API and the page.
+  const parsed = statusSchema.safeParse(r.status);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, `the manager's status is not one this CLI reads (${formatPath(i.path)}: ${i.message}); is it another version?`);
+  }
+  const s = parsed.data;
   if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
   else if (opts.tree) process.stdout.write(drawTree(statusTree(s)));
   else printStatus(s);
@@ -203,135 +208,4 @@ export async function componentCommand(action: 'start' | 'stop' | 'restart', id:
   if (r.type !== 'command-result') throw new FluxError(CLI_ERROR_CODES.CANNOT_CONNECT, 'unexpected answer');
   (r.ok ? process.stdout : process.stderr).write(`${r.ok ? '' : 'error FLUX_CLI_COMMAND_FAILED: '}${r.message}\n`);
   return r.ok ? 0 : 1;
-}
-
-/** The last `error CODE: message` line a child printed, as an error of ours. */
-function childError(lines: string[], fallback: string): FluxError {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^error (FLUX_[A-Z_]+): (.*)$/.exec(lines[i]);
-    if (m) return new FluxError(m[1], m[2]);
-  }
-  return new FluxError(CLI_ERROR_CODES.CHILD_FAILED, fallback);
-}
-
-function secretHint(src: Secret): string {
-  if (src.source.startsWith('FLUXCAST_')) return '';
-  if (src.file) return ` --secret-file ${src.file}`;
-  return ` --secret ${src.secret}`;
-}
-
-/**
- * `fluxcast up PLANET`: a manager and every worker of the planet as child processes on this
- * host. It stops at once with the manager's error when the manager cannot start; it prints
- * what runs where, each streamer's URL once the streamer is happy, and sad components with
- * their reason; Ctrl-C or SIGTERM stops the workers cleanly, then the manager. The children
- * stop by themselves when `up` dies (they watch a pipe from it).
- */
-export async function up(
-  file: string,
-  opts: { secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string } & LogOptions,
-  options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
-): Promise<void> {
-  const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  // `up` runs the manager and every worker here: their ports clash across workers too.
-  const planet = loadPlanet(file, { oneMachine: true });
-  const workers = workerSecret(opts, planet);
-  const admin = managerAdminSecret(opts, planet);
-  const cli = path.join(__dirname, 'main.js');
-  const env = { ...process.env, FLUXCAST_SECRET: workers.secret, FLUXCAST_ADMIN_SECRET: admin.secret, FLUXCAST_EXIT_WITH_PARENT: '1' };
-  const children: ChildProcess[] = [];
-  const tlsCa = planet.manager.tls?.['ca-file'];
-  const url = `ws${planet.manager.tls ? 's' : ''}://${planet.manager.host}:${planet.manager.port}`;
-  const run = (args: string[], label: string) => {
-    // The children log as `up` itself would: pretty on a terminal, JSON lines otherwise.
-    const logArgs = ['--log-format', opts.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), '--log-level', opts.logLevel ?? 'info'];
-    const c = spawn(process.execPath, [cli, ...args, ...logArgs], { env, stdio: ['ignore', 'inherit', 'pipe'] });
-    const lines: string[] = [];
-    c.stderr?.on('data', (d: Buffer) => {
-      const text = d.toString();
-      lines.push(...text.split('\n').filter(Boolean).map((l) => l.replace(/^\S+Z /, '')));
-      if (lines.length > 50) lines.splice(0, lines.length - 50);
-      process.stderr.write(text.replace(/^(?=.)/gm, `[${label}] `));
-    });
-    children.push(c);
-    return { child: c, lines };
-  };
-  let stopping = false;
-  const stopAll = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    const workers = children.slice(1);
-    for (const c of workers) c.kill('SIGINT');
-    void Promise.all(workers.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))))).then(() => {
-      const m = children[0];
-      if (m.exitCode !== null || m.signalCode !== null) process.exit(code);
-      m.kill('SIGINT');
-      m.once('exit', () => process.exit(code));
-    });
-  };
-  const manager = run(['manager', '--planet', file], 'manager');
-  await new Promise<void>((resolve, reject) => {
-    const onData = () => {
-      if (manager.lines.some((l) => l.includes("manager: planet '"))) {
-        manager.child.stderr?.removeListener('data', onData);
-        resolve();
-      }
-    };
-    manager.child.stderr?.on('data', onData);
-    manager.child.once('close', (code) => reject(childError(manager.lines, `the manager exited (${code})`)));
-  });
-  manager.child.once('close', () => {
-    if (!stopping) {
-      reportError(childError(manager.lines, 'the manager exited'));
-      stopAll(1);
-    }
-  });
-  for (const w of planet.workers) {
-    const args = ['worker', '--name', w.name, '--manager', url];
-    if (tlsCa) args.push('--ca-file', tlsCa);
-    const f = planet.feeds;
-    if (f.tls && f['cert-file'] && f['key-file'] && f['ca-file']) args.push('--feed-cert', f['cert-file'], '--feed-key', f['key-file'], '--feed-ca', f['ca-file']);
-    if (w['feed-port'] !== undefined) args.push('--feed-port', String(w['feed-port']));
-    run(args, w.name);
-  }
-  print(`fluxcast up: planet '${planet.name}', manager ${url}`);
-  for (const f of planet.flows) for (const c of f.components) print(`  /${f.name}/${c.name} (${c.type}) on ${c.worker}`);
-  print(`status: npx fluxcast status --manager ${url}${secretHint(admin)}${tlsCa ? ` --ca-file ${tlsCa}` : ''}`);
-  print(`admin:  http${planet.manager.tls ? 's' : ''}://${planet.manager.host}:${planet.manager.port}/admin/ (log in with the admin secret${admin.file ? ` in ${admin.file}` : admin.source.startsWith('FLUXCAST_') ? ` in ${admin.source}` : `: ${admin.secret}`})`);
-  print('Ctrl-C stops everything.');
-  process.once('SIGINT', () => stopAll(0));
-  process.once('SIGTERM', () => stopAll(0));
-  if (options.stopWhenOrphaned) stopWhenOrphaned(() => stopAll(0));
-  watchMoods(url, admin.secret, print, () => stopping, tlsCa ? readCa(tlsCa) : undefined);
-}
-
-/**
- * Prints every URL of each streamer (http-streamer, hls-streamer: `details.urls`, the primary
- * first) once it is happy, again if they change (a restart on another port), and every
- * component that turns sad, with why. Streamers added by a reload are announced the same way.
- */
-function watchMoods(url: string, secret: string, print: (line: string) => void, done: () => boolean, ca?: Buffer): void {
-  const seen = new Map<string, string>();
-  const announced = new Map<string, string>();
-  const tick = async () => {
-    if (done()) return;
-    const r = await adminRequest(url, secret, (requestId) => ({ type: 'status-request', requestId }), 2000, ca).catch(() => null);
-    if (r?.type === 'status') {
-      for (const c of (r.status as StatusJson).components) {
-        const urls = c.details?.urls ?? [];
-        if (c.mood === 'happy' && urls.length && announced.get(c.id) !== urls.join(' ')) {
-          announced.set(c.id, urls.join(' '));
-          for (const u of urls) print(`  ${c.id}: listen at ${u}`);
-        }
-        if (seen.get(c.id) === c.mood) continue;
-        seen.set(c.id, c.mood);
-        if (c.mood === 'sad') {
-          const last = c.messages.filter((m) => m.level === 'error').pop();
-          print(`  ${c.id}: sad${last ? `: ${last.text}` : ''}`);
-        }
-      }
-    }
-    setTimeout(() => void tick(), 500).unref();
-  };
-  void tick();
 }

@@ -4,7 +4,7 @@
 // browser or VLC), and stops everything cleanly on Ctrl-C.
 
 import * as path from 'path';
-import { up } from '../cli/planet';
+import { up } from '../cli/up';
 import { reportError } from '../cli/errors';
 
 const planet = process.argv[2] ?? path.resolve(__dirname, '../../examples/planets/seed-scenario.yaml');

@@ -18,7 +18,7 @@ import { WsChannel } from '../../transport/ws-channel';
 import { ActorDef, CONTROL_FLAGS, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { LogFn } from '../log';
 import { LoggedIn, PlanetArgs, PlanetMsg, planetSpec } from './planet-actor';
-import { plainTree } from '../worker/worker-actor';
+import { plainTree, upRestarts } from '../worker/worker-actor';
 
 interface Connection {
   readonly id: number;
@@ -326,10 +326,5 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
   };
 }
 
-/** Times `fluxcast up` started this manager again (it says so in the environment). */
-function upRestarts(): number | undefined {
-  const n = Number(process.env.FLUXCAST_UP_RESTARTS);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
-}
 
 export const managerActorSpec = (a: ManagerActorArgs): ChildSpec<ManagerActorArgs> => ({ id: 'manager', args: a, restart: 'permanent', shutdown: 10000, start: managerActorDef });

@@ -37,6 +37,8 @@ export interface WorkerProcessView {
   linkReconnects?: number;
   cpuSeconds: number;
   rssBytes: number;
+  /** Times `fluxcast up` started this worker again after it died (from its environment). */
+  upRestarts?: number;
 }
 
 /** Every component's state from the live tree: the running ones, then those that gave up (sad). */
@@ -57,7 +59,14 @@ export function processView(tree: TreeNode): WorkerProcessView {
     linkReconnects: viewOf<LinkView>(link, 'link')?.reconnects,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     rssBytes: process.memoryUsage.rss(),
+    ...(upRestarts() !== undefined ? { upRestarts: upRestarts() } : {}),
   };
+}
+
+/** Times `fluxcast up` started this process again (it says so in the environment). */
+export function upRestarts(): number | undefined {
+  const n = Number(process.env.FLUXCAST_UP_RESTARTS);
+  return process.env.FLUXCAST_UP_RESTARTS !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** The live tree without what actors publish (functions): what crosses the wire. */
