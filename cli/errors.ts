@@ -12,6 +12,7 @@ export const CLI_ERROR_CODES = {
   NO_OPENSSL: 'FLUX_CLI_NO_OPENSSL',
   OPENSSL_FAILED: 'FLUX_CLI_OPENSSL_FAILED',
   CERTS_EXIST: 'FLUX_CLI_CERTS_EXIST',
+  UNCAUGHT: 'FLUX_CLI_UNCAUGHT',
 } as const;
 
 /** Prints an error the way every fluxcast command does: `error CODE: message` on stderr. */

@@ -12,6 +12,7 @@ import { startLaunch } from './launch';
 import { CA_DAYS, CertsInitOptions, DEFAULT_DAYS, certsInit } from './certs';
 import { kickCommand, listenersCommand } from './listeners';
 import { reportError } from './errors';
+import { guardProcess } from './process-guard';
 import { LogOptions, logFormat, logLevel, makeLog } from './logging';
 
 function positiveInt(value: string): number {
@@ -172,6 +173,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'debug, info, warn or error', logLevel, 'info')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)', logFormat)
     .action(async (words: string[], opts: LogOptions) => {
+      guardProcess('launch');
       const launched = await startLaunch(words.join(' '), (l) => process.stdout.write(l + '\n'), makeLog(opts, { worker: 'launch' }));
       process.stdout.write('Ctrl-C stops everything.\n');
       let stopping = false;

@@ -17,6 +17,7 @@ import { adminCommandSecret, managerAdminSecret, workerSecret } from './secrets'
 import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
+import { guardProcess } from './process-guard';
 import { readCa, readTls } from '../transport/tls';
 import { SUPERVISION_ERROR_CODES } from '../actors/supervision';
 import { EXIT_SOFTWARE } from '../actors/worker/manager-link';
@@ -61,6 +62,7 @@ export function check(file: string, options: CheckOptions = {}): number {
 }
 
 export async function runManager(opts: { planet: string; host?: string; port?: number; secret?: string; secretFile?: string; adminSecret?: string; adminSecretFile?: string } & LogOptions): Promise<void> {
+  guardProcess('manager');
   const planet = loadPlanet(opts.planet);
   const log = makeLog(opts, { manager: planet.name });
   const m = new Manager(planet, {
@@ -105,6 +107,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
 export async function runWorker(
   opts: { name: string; manager: string; feedPort?: number; feedHost: string; advertise?: string; secret?: string; secretFile?: string; checkInterval: number; caFile?: string; feedCert?: string; feedKey?: string; feedCa?: string } & LogOptions,
 ): Promise<void> {
+  guardProcess(`worker ${opts.name}`);
   const feedFiles = [opts.feedCert, opts.feedKey, opts.feedCa];
   if (feedFiles.some(Boolean) && !feedFiles.every(Boolean)) throw new FluxError(CLI_ERROR_CODES.BAD_ARGUMENT, 'feeds over TLS need all of --feed-cert, --feed-key and --feed-ca');
   const feedTls = opts.feedCert && opts.feedKey && opts.feedCa ? readTls({ certFile: opts.feedCert, keyFile: opts.feedKey, caFile: opts.feedCa }) : undefined;

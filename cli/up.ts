@@ -20,6 +20,7 @@ import { CLI_ERROR_CODES, reportError } from './errors';
 import { Secret, managerAdminSecret, workerSecret } from './secrets';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions } from './logging';
+import { guardProcess } from './process-guard';
 import { loadPlanet } from './planet';
 
 /** How `up` restarts its children: 250 ms doubling to 5 s; more than 10 deaths within a minute and it gives up. */
@@ -124,6 +125,7 @@ export async function up(
   options: { stopWhenOrphaned?: boolean; print?: (line: string) => void } = {},
 ): Promise<void> {
   const print = options.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  guardProcess('up');
   // `up` runs the manager and every worker here: their ports clash across workers too.
   const planet = loadPlanet(file, { oneMachine: true });
   const workers = workerSecret(opts, planet);

@@ -179,6 +179,23 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
     await (this.taskHost ?? this.standalone)?.stop(id);
   }
 
+  /**
+   * `fn`, made safe for callbacks that the component's host does not call itself (a child
+   * process's events, a timer, a socket's): a throw, or a rejected promise, is the component's
+   * crash (its host restarts it), never the process's.
+   */
+  protected guarded<A extends unknown[]>(fn: (...a: A) => unknown): (...a: A) => void {
+    const crash = (e: unknown) => this.crash(e instanceof Error ? e : new Error(String(e)));
+    return (...a) => {
+      try {
+        const r = fn(...a);
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, crash);
+      } catch (e) {
+        crash(e);
+      }
+    };
+  }
+
   /** Reports a failure that a restart may cure; the host applies the restart policy. */
   protected crash(error: Error): void {
     this.addMessage('error', error.message);

@@ -93,27 +93,37 @@ export abstract class PipelineComponent<P> extends Component<P> {
     const child = new GstChild(layout.description, layout.eaterFds, layout.feederFds);
     this.child = child;
     let produced = false;
-    child.on('frame', (feeder, f) => {
-      if (!produced) {
-        produced = true;
-        this.firstOut?.();
-        this.firstOut = null;
-      }
-      this.output(feeder, f);
-    });
+    // The child's messages are handled here, outside any call of the host: a throw in them is a
+    // crash of this component, never of the worker process.
+    child.on(
+      'frame',
+      this.guarded((feeder: string, f: GdpFrame) => {
+        if (!produced) {
+          produced = true;
+          this.firstOut?.();
+          this.firstOut = null;
+        }
+        this.fromChild(feeder, f);
+      }),
+    );
     child.on('stderr', (line) => {
       if (/^(ERROR|WARNING)/.test(line)) this.addMessage('warning', line);
     });
-    child.on('exit', (code, signal, errorText) => {
+    child.on('exit', this.guarded((code: number | null, signal: NodeJS.Signals | null, errorText: string | null) => {
       if (this.child !== child) return; // replaced or stopped on purpose
       this.child = null;
       const text = errorText ?? `gst-launch-1.0 exited (${signal ?? `code ${code}`})`;
       if (!produced && this.mood === 'waking') failedEarly(text);
       else if (/erroneous pipeline/.test(text)) this.fail(text);
       else this.crash(new Error(text));
-    });
+    }));
     child.start();
     return child;
+  }
+
+  /** A frame the child produced, out of `feeder`. */
+  protected fromChild(feeder: string, f: GdpFrame): void {
+    this.output(feeder, f);
   }
 
   protected async teardown(): Promise<void> {
