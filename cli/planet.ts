@@ -18,6 +18,7 @@ import { drawTree, statusTree } from './tree';
 import { stopWhenOrphaned } from './parent-watch';
 import { LogOptions, makeLog } from './logging';
 import { guardProcess } from './process-guard';
+import { faultSocket } from './fault-socket';
 import { readCa, readTls } from '../transport/tls';
 import { SUPERVISION_ERROR_CODES } from '../actors/supervision';
 import { EXIT_SOFTWARE } from '../actors/worker/manager-link';
@@ -89,6 +90,7 @@ export async function runManager(opts: { planet: string; host?: string; port?: n
     await m.close();
     throw e;
   }
+  faultSocket((path, msg) => m.sendAt(path, msg));
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -143,6 +145,8 @@ export async function runWorker(
     await w.shutdown();
     throw e;
   }
+  const started = w;
+  faultSocket((path, msg) => started.sendAt(path, msg));
   process.once('SIGINT', () => stop());
   process.once('SIGTERM', () => stop());
   stopWithParent(() => stop());
