@@ -9,7 +9,7 @@ import { ComponentSpec, ListenersResult } from '../../protocol/wire';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { ListenersQuestion, listenersReply } from '../worker/listeners';
 import { LogFn } from '../log';
-import { ActorDef, COMPONENT_FLAGS, ChildExit, ChildSpec, Ctx, readView, UnknownMessageError } from '../supervision';
+import { ActorDef, COMPONENT_FLAGS, ChildExit, ChildSpec, Ctx, IntensityExceeded, readView, UnknownMessageError } from '../supervision';
 import { EaterDeps, FeedTarget } from '../feed/eater-actor';
 import { EaterFeed, eatersSpec } from '../feed/eaters-supervisor';
 import { FeederDeps, feedersSpec } from '../feed/feeder-actor';
@@ -109,6 +109,10 @@ export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
   };
 }
 
+/**
+ * Under the worker's components supervisor: restarted after a crash of its own (routing, a
+ * bug), not after it gave up (its children failed past its intensity: the component is sad).
+ */
 export function componentSpec(a: ComponentArgs): ChildSpec<ComponentArgs> {
-  return { id: a.spec.id, args: a, restart: 'temporary', shutdown: 15000, start: componentDef };
+  return { id: a.spec.id, args: a, restart: 'temporary', shouldRestart: (r) => r.kind === 'crash' && !(r.error instanceof IntensityExceeded), shutdown: 15000, start: componentDef };
 }

@@ -238,10 +238,10 @@ export class Node {
       e.status = 'terminating';
       if (reason.kind === 'crash') e.lastCrash = { reason: reason.error.message, time: Date.now() };
       await node.teardown();
-      const restart = e.spec.restart === 'permanent' || (e.spec.restart === 'transient' && reason.kind === 'crash');
+      const restart = e.spec.shouldRestart ? e.spec.shouldRestart(reason) : e.spec.restart === 'permanent' || (e.spec.restart === 'transient' && reason.kind === 'crash');
       if (!restart) {
         e.status = 'stopped';
-        if (e.spec.restart === 'temporary') this.children.delete(e.spec.id);
+        if (e.spec.restart === 'temporary' || e.spec.shouldRestart) this.children.delete(e.spec.id);
         this.notify({ id: e.spec.id, reason, restarting: false, delayMs: 0, info: node.info });
         return;
       }

@@ -143,6 +143,12 @@ export interface ChildSpec<A = unknown> {
   start(args: A): ActorDef<unknown, never> | ActorDef<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   args?: A;
   restart: RestartType;
+  /**
+   * Overrides the restart type's decision for one exit: true restarts (counted, with backoff),
+   * false leaves it ended (a temporary child is then forgotten). E.g. a component's supervisor
+   * is restarted after its own crash, but not after it gave up (the component is sad then).
+   */
+  shouldRestart?(reason: ExitReason): boolean;
   /** ms its teardown may take (its children's included) before it is abandoned with a log line. */
   shutdown: number;
 }

@@ -77,7 +77,7 @@ export function componentsDef(deps: ComponentDeps): ActorDef<State, ComponentsMs
     },
     childExited(_s, exit: ChildExit, ctx) {
       const spec = st.specs.get(exit.id);
-      if (!spec || exit.reason.kind !== 'crash') return st;
+      if (!spec || exit.reason.kind !== 'crash' || exit.restarting) return st; // a restart of its supervisor alone is no give-up
       const e = exit.reason.error;
       const reason = sadReason(e);
       const core = e instanceof IntensityExceeded ? readView<CoreView>(e.lastInfo, 'core') : undefined;

@@ -151,6 +151,20 @@ describe('supervision: restart types', () => {
     expect(find(root.tree(), 'x')).toMatchObject({ state: 'stopped' });
   });
 
+  it('lets a spec decide per exit: restarted after its own crash, ended (and forgotten) otherwise', async () => {
+    const ev: string[] = [];
+    const spec = { ...worker('c', ev, { restart: 'temporary' }), shouldRestart: (r: { kind: string }) => r.kind === 'crash' };
+    const root = boot([spec]);
+    await waitFor(() => ev.length === 1);
+    root.send('c', { type: 'crash' });
+    await waitFor(() => ev.length === 3);
+    root.send('c', { type: 'exit' });
+    await waitFor(() => ev.length === 4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ev).toEqual(['start c', 'stop c', 'start c', 'stop c']);
+    expect(find(root.tree(), 'c')).toBeUndefined();
+  });
+
   it('restarts a permanent child even after a normal exit', async () => {
     const ev: string[] = [];
     const root = boot([worker('p', ev)]);
