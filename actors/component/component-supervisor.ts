@@ -30,6 +30,9 @@ export interface ComponentArgs {
   deps: ComponentDeps;
   /** The manager's start order this runs under (its reports carry it back). */
   epoch?: number;
+  /** Where its feeds are, as the manager said last (kept by its parent across its restarts). */
+  targets?: ReadonlyMap<string, FeedTarget>;
+  pushes?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export type ComponentMsg =
@@ -54,7 +57,7 @@ interface State {
 
 export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
   const { spec } = a;
-  const st: State = { targets: new Map(), pushes: new Map(), lastMessages: [] };
+  const st: State = { targets: new Map(a.targets ?? []), pushes: new Map([...(a.pushes ?? new Map<string, ReadonlySet<string>>())].map(([k, v]) => [k, new Set(v)])), lastMessages: [] };
   const pushed = new Set(spec.pushed ?? []);
   const feeds: EaterFeed[] = Object.entries(spec.eaters).flatMap(([eater, list]) => list.map((feed) => ({ eater, feed, mode: pushed.has(feed) ? ('feed-to' as const) : ('eat-from' as const) })));
   const publish = (ctx: Ctx<ComponentMsg>) => ctx.setInfo({ kind: 'component', read: (): ComponentSupView => ({ kind: 'component', spec, epoch: a.epoch, lastMessages: st.lastMessages }) });
