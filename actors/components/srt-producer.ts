@@ -129,10 +129,10 @@ export class SrtProducer extends Component<SrtProducerProperties> {
     child.on('stderr', (line) => {
       if (/^ERROR/.test(line)) this.addMessage('warning', line);
     });
-    child.on('exit', (_code, _signal, errorText) => {
+    child.on('exit', (_code, _signal, errorText, unbuildable) => {
       if (this.current !== cur || !t.alive()) return;
       this.current = null;
-      if (errorText && /erroneous pipeline/.test(errorText)) return this.fail(errorText);
+      if (errorText && unbuildable) return this.fail(errorText);
       if (!cur.served && errorText) return t.fail(new Error(`the SRT listener stopped before any caller: ${errorText}`));
       this.callerGone(errorText ? `the SRT pipeline stopped: ${errorText}` : 'the SRT caller left');
       t.again();

@@ -13,7 +13,8 @@ import { missingElementsText } from '../gst-elements';
 export interface GstChildEvents {
   frame: [feeder: string, frame: GdpFrame];
   stderr: [line: string];
-  exit: [code: number | null, signal: NodeJS.Signals | null, errorText: string | null];
+  /** `unbuildable`: gst-launch refused the description (an erroneous pipeline, a missing element): no restart cures that. */
+  exit: [code: number | null, signal: NodeJS.Signals | null, errorText: string | null, unbuildable: boolean];
 }
 
 /** Splits a gst-launch description into argv tokens the way a shell would (quotes kept together). */
@@ -51,6 +52,8 @@ const MAX_INPUT_BACKLOG = 8 * 1024 * 1024;
 let setprivOk: boolean | undefined;
 
 export class GstChild extends EventEmitter<GstChildEvents> {
+  /** gst-launch refused the description itself (see the exit event). */
+  private unbuildable = false;
   private child: ChildProcess | null = null;
   private readonly inputs = new Map<string, Writable>();
   private errorText: string | null = null;
@@ -96,7 +99,11 @@ export class GstChild extends EventEmitter<GstChildEvents> {
         const line = err.slice(0, nl).trim();
         err = err.slice(nl + 1);
         if (!line) continue;
-        if (!this.errorText && /^(ERROR|WARNING: erroneous pipeline)/.test(line)) this.errorText = withPackage(line);
+        // gst-launch's own words are read here, at the boundary: the components get a verdict.
+        if (!this.errorText && /^(ERROR|WARNING: erroneous pipeline)/.test(line)) {
+          this.errorText = withPackage(line);
+          this.unbuildable = /^WARNING: erroneous pipeline/.test(line);
+        }
         else if (this.errorText && /reason /.test(line) && !this.errorText.includes('(')) this.errorText += ` (${line})`;
         this.emit('stderr', line);
       }
@@ -119,7 +126,7 @@ export class GstChild extends EventEmitter<GstChildEvents> {
       // What the child wrote last to stderr (its error) may still be in the pipe: read it first.
       const done = () => {
         this.child = null;
-        this.emit('exit', code, signal, this.errorText);
+        this.emit('exit', code, signal, this.errorText, this.unbuildable);
       };
       const e = child.stderr;
       if (e && !e.destroyed && !e.readableEnded) e.once('close', done);

@@ -81,7 +81,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
       // A producer is set up once data flows out of it.
       await new Promise<void>((resolve, reject) => {
         this.firstOut = resolve;
-        this.spawnChild(layout, (text) => reject(/erroneous pipeline/.test(text) ? new PermanentError(text) : new Error(text)));
+        this.spawnChild(layout, (text, unbuildable) => reject(unbuildable ? new PermanentError(text) : new Error(text)));
         setTimeout(() => reject(new Error('the pipeline produced nothing within 15 s')), 15000).unref();
       });
     }
@@ -89,7 +89,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
     if (eaters.size === 0) this.addMessage('info', `pipeline running (pid ${this.child?.pid}): ${layout.description}`);
   }
 
-  private spawnChild(layout: PipelineLayout, failedEarly: (text: string) => void): GstChild {
+  private spawnChild(layout: PipelineLayout, failedEarly: (text: string, unbuildable: boolean) => void): GstChild {
     const child = new GstChild(layout.description, layout.eaterFds, layout.feederFds);
     this.child = child;
     let produced = false;
@@ -109,12 +109,12 @@ export abstract class PipelineComponent<P> extends Component<P> {
     child.on('stderr', (line) => {
       if (/^(ERROR|WARNING)/.test(line)) this.addMessage('warning', line);
     });
-    child.on('exit', this.guarded((code: number | null, signal: NodeJS.Signals | null, errorText: string | null) => {
+    child.on('exit', this.guarded((code: number | null, signal: NodeJS.Signals | null, errorText: string | null, unbuildable: boolean) => {
       if (this.child !== child) return; // replaced or stopped on purpose
       this.child = null;
       const text = errorText ?? `gst-launch-1.0 exited (${signal ?? `code ${code}`})`;
-      if (!produced && this.mood === 'waking') failedEarly(text);
-      else if (/erroneous pipeline/.test(text)) this.fail(text);
+      if (!produced && this.mood === 'waking') failedEarly(text, unbuildable);
+      else if (unbuildable) this.fail(text);
       else this.crash(new Error(text));
     }));
     child.start();
@@ -168,7 +168,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
       this.gateOpen = true;
       if (!this.child && (this.mood === 'happy' || this.mood === 'hungry')) {
         const layout = this.layout(this.eaterMap(), this.feederNames, this.feedCaps());
-        const child = this.spawnChild(layout, (text) => (/erroneous pipeline/.test(text) ? this.fail(text) : this.crash(new Error(text))));
+        const child = this.spawnChild(layout, (text, unbuildable) => (unbuildable ? this.fail(text) : this.crash(new Error(text))));
         this.addMessage('info', `pipeline running (pid ${child.pid}): ${layout.description}`);
       }
       for (const f of feeds) for (const fr of this.pending.get(f) ?? []) this.child?.write(f, fr);
