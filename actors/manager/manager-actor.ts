@@ -28,6 +28,8 @@ interface Connection {
   who: { role: 'worker' | 'admin'; name: string } | null;
   /** A worker's login as the planet admitted it (what a restarted planet is handed again). */
   login: LoggedIn | null;
+  /** The worker said it stops cleanly (its components sleep, not lost). */
+  shutdown: boolean;
   /** A refused login: nothing more is read from it. */
   refused: boolean;
   /** Its one login attempt arrived (it may wait out a backoff). */
@@ -86,6 +88,8 @@ export type ManagerMsg =
 
 interface State {
   connections: Map<number, Connection>;
+  /** Workers that went away since this manager started, and how (a restarted planet knows who is lost). */
+  departed: Map<string, 'lost' | 'stopped'>;
   /** Failed logins per source address and role: the next attempt is checked no sooner than `until`. */
   failures: Map<string, { count: number; until: number }>;
   seq: number;
@@ -94,12 +98,13 @@ interface State {
 const PLANET_DOWN = 'the planet is restarting; try again';
 
 export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg> {
-  const st: State = { connections: new Map(), failures: new Map(), seq: 0 };
+  const st: State = { connections: new Map(), departed: new Map(), failures: new Map(), seq: 0 };
   const loggedIn = (): LoggedIn[] => [...st.connections.values()].filter((c) => c.login && c.channel.isOpen).map((c) => c.login as LoggedIn);
   const planetArgs = (): PlanetArgs => ({
     planet: a.intent.planet,
     stopped: a.intent.stopped,
     loggedIn,
+    departed: () => st.departed,
     heartbeatIntervalMs: a.heartbeatIntervalMs,
     heartbeatTimeoutMs: a.heartbeatTimeoutMs,
     log: a.log,
@@ -121,7 +126,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
   const accept = (ctx: Ctx<ManagerMsg>, channel: WsChannel<ToManager, FromManager>, release: () => void) => {
     const id = ++st.seq;
     const loginTimer = setTimeout(() => !c.who && channel.terminate(), a.loginTimeoutMs);
-    const c: Connection = { id, channel, nonce: newNonce(), address: channel.peer, who: null, login: null, refused: false, loginStarted: false, timedOut: false, loginTimer, release };
+    const c: Connection = { id, channel, nonce: newNonce(), address: channel.peer, who: null, login: null, shutdown: false, refused: false, loginStarted: false, timedOut: false, loginTimer, release };
     st.connections.set(id, c);
     // Before login only a login is read: small frames, checked before decoding; a few bad ones end it.
     channel.maxFrameBytes = PRE_LOGIN_FRAME_BYTES;
@@ -183,6 +188,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
       return;
     }
     // The planet admits the worker (or refuses it: unknown, or a duplicate name) and welcomes it.
+    st.departed.delete(msg.name);
     c.login = { name: msg.name, connId: c.id, instance: msg.instance ?? null, channel: c.channel, info: { host: msg.host, pid: msg.pid, feedHost: msg.feedHost, feedPort: msg.feedPort } };
     if (!toPlanet(ctx, { type: 'worker-login', login: c.login, proof })) {
       c.login = null;
@@ -267,6 +273,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
               if (++c.channel.badFrames >= PRE_LOGIN_BAD_FRAMES) c.channel.terminate();
             }
           } else if (c.who.role === 'worker') {
+            if (m.msg.type === 'shutdown') c.shutdown = true;
             toPlanet(ctx, { type: 'from-worker', name: c.who.name, connId: c.id, msg: m.msg });
           } else {
             admin(ctx, c, m.msg);
@@ -288,7 +295,11 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
           st.connections.delete(m.connId);
           clearTimeout(c.loginTimer);
           c.release();
-          if (c.who?.role === 'worker') toPlanet(ctx, { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
+          if (c.who?.role === 'worker') {
+            // Remembered unless another connection of that worker is in (a process replacing its stale link).
+            if (![...st.connections.values()].some((o) => o.login?.name === c.who?.name)) st.departed.set(c.who.name, c.shutdown ? 'stopped' : 'lost');
+            toPlanet(ctx, { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
+          }
           return st;
         }
         case 'login-due': {

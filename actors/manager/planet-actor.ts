@@ -85,6 +85,8 @@ export interface PlanetArgs {
   stopped: ReadonlySet<string>;
   /** The workers logged in now (a restarted planet admits them again). */
   loggedIn(): LoggedIn[];
+  /** Workers that went away, and how: a restarted planet shows their components lost (or sleeping). */
+  departed(): ReadonlyMap<string, 'lost' | 'stopped'>;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   log: LogFn;
@@ -172,6 +174,13 @@ export function planetDef(a: PlanetArgs): ActorDef<PlanetState, PlanetMsg> {
   for (const l of loggedIn.values()) {
     Object.assign(st.workers.get(l.name) as WorkerLive, { state: 'connected', info: l.info, channel: l.channel, connId: l.connId, instance: l.instance });
     for (const c of placedOn(l.name)) c.facts = moodTransition(c.facts, { type: 'worker-up' }).facts;
+  }
+  // Workers that went away before: what a component wanted running on a lost worker is lost.
+  for (const [name, how] of a.departed()) {
+    const w = st.workers.get(name);
+    if (!w || loggedIn.has(name)) continue;
+    w.state = how;
+    if (how === 'lost') for (const c of placedOn(name)) if (c.facts.wanted) c.facts = { ...c.facts, mood: 'lost' };
   }
 
   return {

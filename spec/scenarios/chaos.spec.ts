@@ -180,6 +180,7 @@ describeGst('chaos: random faults, kills and link cuts over a real planet', () =
     };
 
     class Crash implements fc.AsyncCommand<object, object> {
+      where: string[] = [];
       constructor(readonly who: 'manager' | W, readonly pick: number) {}
       check = () => this.who === 'manager' || up.has(this.who);
       async run() {
@@ -188,11 +189,12 @@ describeGst('chaos: random faults, kills and link cuts over a real planet', () =
         const all = paths(tree);
         if (!all.length) return;
         const where = all[this.pick % all.length];
+        this.where = where;
         await inject(this.who, where, { type: 'chaos' });
         counts.crash++;
         await step(`a crash at ${this.who}: ${where.join(' / ')}`);
       }
-      toString = () => `Crash(${this.who}, ${this.pick})`;
+      toString = () => `Crash(${this.who}, ${this.where.join(' / ') || this.pick})`;
     }
     class Kill implements fc.AsyncCommand<object, object> {
       constructor(readonly w: W) {}
@@ -255,9 +257,14 @@ describeGst('chaos: random faults, kills and link cuts over a real planet', () =
       do {
         await fc.assert(
           fc.asyncProperty(fc.commands(commands, { size: 'max', maxCommands: STEPS }), async (cmds) => {
-            await fc.asyncModelRun(() => ({ model: {}, real: {} }), cmds);
+            try {
+              await fc.asyncModelRun(() => ({ model: {}, real: {} }), cmds);
+            } catch (e) {
+              console.log(`chaos: failed at step ${steps}: ${(e as Error).message}`);
+              throw e;
+            }
           }),
-          { numRuns: 1, endOnFailure: true },
+          { numRuns: 1, endOnFailure: true, ...(process.env.FLUXCAST_CHAOS_SEED ? { seed: Number(process.env.FLUXCAST_CHAOS_SEED) } : {}) },
         );
       } while (steps < STEPS || (deadline && Date.now() < deadline));
       // Everyone back, then the end state must be the start state.

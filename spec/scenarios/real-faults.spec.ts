@@ -190,4 +190,22 @@ describeGst('real faults at every level of both trees', () => {
     expect(s.manager.planetRestarts).toBe(restarts + 1);
     expect(node(manager.tree(), ['manager'])!.restarts).toBe(0);
   });
+
+  it('keeps the components of a lost worker lost across a restart of the planet, and re-adopts the worker when it returns', async () => {
+    const w2 = procs[0];
+    w2.child.kill('SIGKILL');
+    await waitForStatus(managerPort, (x) => moods(x).muxer === 'lost' && moods(x).streamer === 'lost', 10000, 'worker2 lost');
+    const planet = () => node(manager.tree(), ['manager', 'planet']);
+    const restarts = planet()!.restarts;
+    for (let i = 0; i < 25; i++) {
+      manager.sendAt(['manager', 'planet', 'worker worker1'], { type: 'bogus' });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitFor(() => (planet()?.restarts ?? 0) === restarts + 1 && planet()?.state === 'running', 10000, 'the planet restarted');
+    const s = await waitForStatus(managerPort, (x) => moods(x).source === 'happy', 5000, 'worker1 re-adopted');
+    expect(moods(s)).toMatchObject({ muxer: 'lost', streamer: 'lost' });
+    expect(s.workers.find((w) => w.name === 'worker2')?.state).toBe('lost');
+    procs.push(run(['worker', '--name', 'worker2', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0']));
+    await waitForStatus(managerPort, allHappy, 15000, 'all happy with worker2 back');
+  });
 });
