@@ -20,6 +20,7 @@
 //                    │ hungry; sad stays sad         │                                   │
 //   report           │ any (worker up)               │ the reported mood                 │ –
 //   report-absent    │ waking, sad: unchanged        │ sleeping                          │ –
+//                    │ happy, hungry, wanted         │ waking (its worker lost it)       │ start, wire
 //   worker-up        │ any                           │ unchanged (its report decides)    │ –
 //   worker-stopped   │ any                           │ sleeping                          │ –
 //   worker-lost      │ sleeping, sad: unchanged      │ lost                              │ –
@@ -90,7 +91,10 @@ export function moodTransition(f: ComponentFacts, e: MoodEvent): Transition {
     case 'report':
       return to(e.mood);
     case 'report-absent':
-      return f.mood === 'waking' || f.mood === 'sad' ? to(f.mood) : to('sleeping');
+      if (f.mood === 'waking' || f.mood === 'sad') return to(f.mood);
+      // Running, wanted, and its worker no longer runs it (nobody stopped it): started again.
+      if (f.wanted && (f.mood === 'happy' || f.mood === 'hungry')) return to('waking', true, ['send-start', 'wire']);
+      return to('sleeping');
     case 'worker-up':
       return { facts: { ...f, workerUp: true }, effects: [] };
     case 'worker-stopped':

@@ -382,7 +382,10 @@ export class Node {
         });
       },
       setChildArgs(id, args) {
-        entryOf(id).spec = { ...entryOf(id).spec, args };
+        const e = node.children.get(id);
+        if (!e) return false;
+        e.spec = { ...e.spec, args };
+        return true;
       },
       send(id, msg) {
         const e = node.children.get(id);

@@ -107,8 +107,8 @@ export interface Ctx<M> {
    * now, the next restart comes without one, and its backoff starts over from the first delay.
    */
   expedite(id: string): void;
-  /** The arguments the child's next incarnation gets (the live one is told by a message, if at all). */
-  setChildArgs(id: string, args: unknown): void;
+  /** The arguments the child's next incarnation gets (the live one is told by a message, if at all); false when there is no such child. */
+  setChildArgs(id: string, args: unknown): boolean;
   /** Sends to a child through its bounded mailbox; false when it is down or full (the drop is counted). */
   send(id: string, msg: unknown): boolean;
   /** A running child's reference (null when it is down). */

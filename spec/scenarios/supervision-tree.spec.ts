@@ -171,6 +171,14 @@ describe('supervision trees', () => {
     const end = await status(managerPort);
     expect(end?.workers.find((x) => x.name === 'worker1')?.process).toMatchObject({ restarts: 1, linkRestarts: 1 });
     await waitForStatus(managerPort, (x) => x.components.find((c) => c.name === 'encoder')?.mood === 'happy', 5000, 'the encoder happy after its supervisor restarted');
+
+    // The components supervisor itself: its children end with it; the manager sees them gone
+    // from the worker's report and starts each again (its listener reconnects: it was there).
+    const n = node(['components'])!.restarts;
+    expect(worker.sendAt(['components'], bogus)).toBe(true);
+    await waitFor(() => node(['components'])?.restarts === n + 1, 5000, 'the components supervisor restarted');
+    await stillServing(before);
+    expect(node(['components'])!.children.map((c) => c.id).sort()).toEqual(['/default/encoder', '/default/source', '/default/streamer']);
   });
 
   it('refuses a second worker under a connected name; the second one exits with the reason', async () => {

@@ -30,7 +30,7 @@ describe('mood rules: the table', () => {
     ['hungry', { type: 'restart' }, 'waking', ['send-stop', 'forget-report', 'send-start', 'wire']],
     ['waking', { type: 'report', mood: 'happy' }, 'happy', []],
     ['happy', { type: 'report', mood: 'hungry' }, 'hungry', []],
-    ['happy', { type: 'report-absent' }, 'sleeping', []],
+    ['happy', { type: 'report-absent' }, 'waking', ['send-start', 'wire']],
     ['waking', { type: 'report-absent' }, 'waking', []],
     ['lost', { type: 'adopt-running', mood: 'happy' }, 'happy', []],
     ['lost', { type: 'adopt-absent' }, 'waking', ['send-start']],
@@ -59,6 +59,11 @@ describe('mood rules: the table', () => {
     expect(moodTransition(facts('lost', false), { type: 'adopt-running', mood: 'happy' })).toEqual({ facts: facts('sleeping', false), effects: ['send-stop'] });
     expect(moodTransition(facts('sleeping', false), { type: 'adopt-absent' })).toEqual({ facts: facts('sleeping', false), effects: [] });
     expect(moodTransition(facts('sad'), { type: 'adopt-absent' })).toEqual({ facts: facts('sad'), effects: [] });
+  });
+
+  it('starts again a running component its worker no longer reports, unless nobody wants it', () => {
+    expect(moodTransition(facts('hungry'), { type: 'report-absent' })).toEqual({ facts: facts('waking'), effects: ['send-start', 'wire'] });
+    expect(moodTransition(facts('happy', false), { type: 'report-absent' })).toEqual({ facts: facts('sleeping', false), effects: [] });
   });
 
   it('leaves a start for a worker that is away to its login: lost stays lost, sad becomes sleeping', () => {
