@@ -3,13 +3,15 @@
 // only) for lines of JSON `{"path": ["components", "/flow/name", "core"], "msg": {...}}` and
 // sends each message to the actor at that path of its live tree, through the same bounded
 // mailboxes as everything else; it answers each line with `{"ok": true|false}`. An unknown
-// message makes that actor crash, which is the point. Never set in production.
+// message makes that actor crash, which is the point. `{"gc": true}` answers the process's
+// memory after a full garbage collection (when started with --expose-gc), for leak checks.
+// Never set in production.
 
 import * as fs from 'fs';
 import * as net from 'net';
 import { z } from 'zod';
 
-const lineSchema = z.object({ path: z.array(z.string().max(300)).max(16), msg: z.unknown() }).strict();
+const lineSchema = z.union([z.object({ path: z.array(z.string().max(300)).max(16), msg: z.unknown() }).strict(), z.object({ gc: z.literal(true) }).strict()]);
 const MAX_LINE = 64 * 1024;
 
 /** Starts the fault socket when the environment asks for it; returns its closer. */
@@ -27,14 +29,18 @@ export function faultSocket(sendAt: (path: string[], msg: unknown) => boolean, e
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        let ok: boolean;
+        let answer: Record<string, unknown>;
         try {
           const p = lineSchema.safeParse(JSON.parse(line));
-          ok = p.success && sendAt(p.data.path, p.data.msg);
+          if (p.success && 'gc' in p.data) {
+            const gc = (globalThis as { gc?: () => void }).gc;
+            gc?.();
+            answer = { ok: !!gc, ...process.memoryUsage() };
+          } else answer = { ok: p.success && 'path' in p.data && sendAt(p.data.path, p.data.msg) };
         } catch {
-          ok = false;
+          answer = { ok: false };
         }
-        s.write(JSON.stringify({ ok }) + '\n');
+        s.write(JSON.stringify(answer) + '\n');
       }
     });
   });

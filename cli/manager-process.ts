@@ -89,7 +89,7 @@ export class Manager {
     public planet: PlanetConfig,
     readonly options: ManagerOptions,
   ) {
-    this.intent = { planet, stopped: new Set() };
+    this.intent = { planet, stopped: new Set(), departed: new Map() };
     this.root = startRoot(
       [
         managerActorSpec({

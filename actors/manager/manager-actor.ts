@@ -49,13 +49,16 @@ export const ADMIN_FRAME_BYTES = 1024 * 1024;
 const PRE_LOGIN_BAD_FRAMES = 3;
 
 /**
- * What the operators asked for, kept by the manager process for as long as it runs (it
- * outlives the actors that obey it): the planet config in force and the components an operator
- * stopped. Only the manager actor writes it.
+ * What the operators asked for, and what the manager has seen of its workers, kept by the
+ * manager process for as long as it runs (it outlives the actors that obey it): the planet
+ * config in force, the components an operator stopped, the workers that went away. Only the
+ * manager actor writes it.
  */
 export interface PlanetIntent {
   planet: PlanetConfig;
   readonly stopped: Set<string>;
+  /** Workers that went away since this manager started, and how: a restarted planet (or manager actor) still knows who is lost. */
+  readonly departed: Map<string, 'lost' | 'stopped'>;
 }
 
 export interface ManagerActorArgs {
@@ -88,8 +91,6 @@ export type ManagerMsg =
 
 interface State {
   connections: Map<number, Connection>;
-  /** Workers that went away since this manager started, and how (a restarted planet knows who is lost). */
-  departed: Map<string, 'lost' | 'stopped'>;
   /** Failed logins per source address and role: the next attempt is checked no sooner than `until`. */
   failures: Map<string, { count: number; until: number }>;
   seq: number;
@@ -98,13 +99,13 @@ interface State {
 const PLANET_DOWN = 'the planet is restarting; try again';
 
 export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg> {
-  const st: State = { connections: new Map(), departed: new Map(), failures: new Map(), seq: 0 };
+  const st: State = { connections: new Map(), failures: new Map(), seq: 0 };
   const loggedIn = (): LoggedIn[] => [...st.connections.values()].filter((c) => c.login && c.channel.isOpen).map((c) => c.login as LoggedIn);
   const planetArgs = (): PlanetArgs => ({
     planet: a.intent.planet,
     stopped: a.intent.stopped,
     loggedIn,
-    departed: () => st.departed,
+    departed: () => a.intent.departed,
     heartbeatIntervalMs: a.heartbeatIntervalMs,
     heartbeatTimeoutMs: a.heartbeatTimeoutMs,
     log: a.log,
@@ -188,7 +189,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
       return;
     }
     // The planet admits the worker (or refuses it: unknown, or a duplicate name) and welcomes it.
-    st.departed.delete(msg.name);
+    a.intent.departed.delete(msg.name);
     c.login = { name: msg.name, connId: c.id, instance: msg.instance ?? null, channel: c.channel, info: { host: msg.host, pid: msg.pid, feedHost: msg.feedHost, feedPort: msg.feedPort } };
     if (!toPlanet(ctx, { type: 'worker-login', login: c.login, proof })) {
       c.login = null;
@@ -247,6 +248,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
       // This incarnation's connections end with it: their workers log in again and are re-adopted.
       ctx.defer(() => {
         for (const c of st.connections.values()) {
+          if (c.login && !c.shutdown) a.intent.departed.set(c.login.name, 'lost');
           clearTimeout(c.loginTimer);
           c.release();
           c.channel.terminate();
@@ -297,7 +299,7 @@ export function managerActorDef(a: ManagerActorArgs): ActorDef<State, ManagerMsg
           c.release();
           if (c.who?.role === 'worker') {
             // Remembered unless another connection of that worker is in (a process replacing its stale link).
-            if (![...st.connections.values()].some((o) => o.login?.name === c.who?.name)) st.departed.set(c.who.name, c.shutdown ? 'stopped' : 'lost');
+            if (![...st.connections.values()].some((o) => o.login?.name === c.who?.name)) a.intent.departed.set(c.who.name, c.shutdown ? 'stopped' : 'lost');
             toPlanet(ctx, { type: 'worker-gone', name: c.who.name, connId: c.id, reason: c.timedOut ? 'heartbeat timeout' : 'connection closed' });
           }
           return st;
