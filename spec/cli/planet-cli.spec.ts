@@ -7,7 +7,7 @@ import { execFile } from 'child_process';
 import * as net from 'net';
 import { CLI, runCli } from '../helpers/cli';
 import { waitFor } from '../helpers/net';
-import { ADMIN_SECRET, Proc, SECRET, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
+import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
 import { advertisedAddress, listenerAddress } from '../../actors/worker/worker';
 import { get, rawRequest } from '../helpers/http';
 import { FeedServer } from '../../transport/feed/feed-server';
@@ -117,7 +117,8 @@ describe('fluxcast planet commands', () => {
     const lines = w.log.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; worker?: string; component?: string; msg: string });
     expect(lines.every((l) => l.worker === 'worker1')).toBe(true);
     expect(lines.find((l) => l.component === '/default/streamer')?.msg).toMatch(/streaming at http:\/\/127\.0\.0\.1:\d+\/live\.wav/);
-    await new Promise((r) => setTimeout(r, 500));
+    // The quiet worker has logged in and runs its muxer (it had things to say at info level by now).
+    await waitForStatus(managerPort, allHappy, 15000, 'all happy');
     expect(quiet.log.join('')).toBe(''); // nothing at warn or above happened there
     expect(runCli(['worker', '--name', 'x', '--log-format', 'xml']).stderr).toMatch(/option '--log-format <format>' argument 'xml' is invalid\. expected one of json, pretty/);
   });
