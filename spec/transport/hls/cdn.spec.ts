@@ -90,7 +90,13 @@ function get(agent: http.Agent, port: number, p: string): Promise<{ status: numb
     await waitFor(() => (s.hls?.lastCompleteMsn ?? -1) >= 2, 20000, 'three segments');
     const proxyPort = await freePort();
     nginx = startNginx(proxyPort, originPort);
-    await new Promise((r) => setTimeout(r, 800)); // nginx up
+    // nginx is up once it answers the playlist through to the origin.
+    const probe = new http.Agent();
+    let answered = 0;
+    await waitFor(() => answered === 200, 10000, 'nginx answering', async () => {
+      answered = await get(probe, proxyPort, '/tv.m3u8').then((r) => r.status, () => 0);
+    });
+    probe.destroy();
     expect(spawnSync('sh', ['-c', `kill -0 ${nginx.child.pid}`]).status).toBe(0);
 
     const CLIENTS = 500;
