@@ -29,6 +29,10 @@ export const METRICS = {
   fluxcast_gdp_errors_total: 'feed connections that ended on a GDP error, by code',
   fluxcast_worker_cpu_seconds_total: 'CPU seconds a worker process used',
   fluxcast_worker_resident_memory_bytes: 'resident memory of a worker process',
+  fluxcast_worker_heap_used_bytes: 'V8 heap in use in a worker process',
+  fluxcast_worker_open_fds: 'open file descriptors of a worker process',
+  fluxcast_worker_event_loop_lag_seconds: "p99 of a worker process's event loop delay since its previous report",
+  fluxcast_worker_up_restarts_total: 'times `fluxcast up` started a worker process again after it died',
 } as const;
 
 export class PlanetMetrics {
@@ -129,6 +133,18 @@ export class PlanetMetrics {
     });
     g('fluxcast_worker_resident_memory_bytes', ['worker'], (m, s) => {
       for (const w of s.workers) if (w.process?.rssBytes !== undefined) m.set({ worker: w.name }, w.process.rssBytes);
+    });
+    g('fluxcast_worker_heap_used_bytes', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.heapUsedBytes !== undefined) m.set({ worker: w.name }, w.process.heapUsedBytes);
+    });
+    g('fluxcast_worker_open_fds', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.openFds !== undefined) m.set({ worker: w.name }, w.process.openFds);
+    });
+    g('fluxcast_worker_event_loop_lag_seconds', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.eventLoopLagSeconds !== undefined) m.set({ worker: w.name }, w.process.eventLoopLagSeconds);
+    });
+    c('fluxcast_worker_up_restarts_total', ['worker'], (m, s) => {
+      for (const w of s.workers) if (w.process?.upRestarts) m.inc({ worker: w.name }, w.process.upRestarts);
     });
   }
 

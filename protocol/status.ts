@@ -27,6 +27,10 @@ export const workerStatusSchema = z.object({
       linkRestarts: restarts,
       cpuSeconds: z.number().nonnegative().optional(),
       rssBytes: z.number().nonnegative().optional(),
+      heapUsedBytes: z.number().nonnegative().optional(),
+      openFds: z.number().int().nonnegative().optional(),
+      /** p99 event loop delay over the last report interval, seconds */
+      eventLoopLagSeconds: z.number().nonnegative().optional(),
       /** Times `fluxcast up` started this worker again after it died. */
       upRestarts: restarts.optional(),
     })

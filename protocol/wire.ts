@@ -197,7 +197,19 @@ export const toManagerSchema = z.discriminatedUnion('type', [
     type: z.literal('components'),
     components: z.array(componentStateSchema).max(10000),
     /** Supervised restarts of the worker's own actors. */
-    worker: z.object({ restarts, linkRestarts: restarts, cpuSeconds: z.number().nonnegative().optional(), rssBytes: z.number().nonnegative().optional(), upRestarts: restarts.optional() }).optional(),
+    worker: z
+      .object({
+        restarts,
+        linkRestarts: restarts,
+        cpuSeconds: z.number().nonnegative().optional(),
+        rssBytes: z.number().nonnegative().optional(),
+        heapUsedBytes: z.number().nonnegative().optional(),
+        openFds: z.number().int().nonnegative().optional(),
+        /** p99 event loop delay over the last report interval, seconds */
+        eventLoopLagSeconds: z.number().nonnegative().optional(),
+        upRestarts: restarts.optional(),
+      })
+      .optional(),
     /** The worker process's live supervision tree. */
     tree: treeNodeSchema.optional(),
   }),

@@ -66,7 +66,7 @@ export interface WorkerLive {
   adopted: boolean;
   cleanShutdown: boolean;
   /** The worker process's own actors and live tree, from its reports. */
-  process: { restarts: number; linkRestarts: number; cpuSeconds?: number; rssBytes?: number; upRestarts?: number } | null;
+  process: NonNullable<Extract<ToManager, { type: 'components' }>['worker']> | null;
   tree: WireTreeNode | null;
 }
 

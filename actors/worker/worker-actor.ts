@@ -10,6 +10,8 @@
 //                       ├─ worker (this actor)
 //                       └─ link (ws to the manager)
 
+import * as fs from 'fs';
+import { monitorEventLoopDelay } from 'perf_hooks';
 import { ComponentState, FromManager, ToManager } from '../../protocol/wire';
 import { ActorDef, ChildSpec, TreeNode, viewOf, UnknownMessageError } from '../supervision';
 import { componentReport, sadState } from '../component/component-report';
@@ -37,8 +39,24 @@ export interface WorkerProcessView {
   linkReconnects?: number;
   cpuSeconds: number;
   rssBytes: number;
+  heapUsedBytes: number;
+  openFds?: number;
+  eventLoopLagSeconds: number;
   /** Times `fluxcast up` started this worker again after it died (from its environment). */
   upRestarts?: number;
+}
+
+/** The event loop's delay, sampled all the time; each report reads its p99 and starts over. */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
+/** Open file descriptors of this process (Linux), or undefined where /proc does not tell. */
+function openFds(): number | undefined {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every component's state from the live tree: the running ones, then those that gave up (sad). */
@@ -53,12 +71,19 @@ export function componentStates(tree: TreeNode): ComponentState[] {
 export function processView(tree: TreeNode): WorkerProcessView {
   const cpu = process.cpuUsage();
   const link = tree.children.find((c) => c.id === 'link');
+  const mem = process.memoryUsage();
+  const lag = loopDelay.percentile(99) / 1e9;
+  loopDelay.reset();
+  const fds = openFds();
   return {
     restarts: tree.children.find((c) => c.id === 'worker')?.restarts ?? 0,
     linkRestarts: link?.restarts ?? 0,
     linkReconnects: viewOf<LinkView>(link, 'link')?.reconnects,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    rssBytes: process.memoryUsage.rss(),
+    rssBytes: mem.rss,
+    heapUsedBytes: mem.heapUsed,
+    ...(fds !== undefined ? { openFds: fds } : {}),
+    eventLoopLagSeconds: Number.isFinite(lag) ? lag : 0,
     ...(upRestarts() !== undefined ? { upRestarts: upRestarts() } : {}),
   };
 }

@@ -205,6 +205,9 @@ describe('the manager\'s HTTP API, events and metrics', () => {
     expect(families.has('fluxcast_gdp_errors_total')).toBe(true);
     expect(Number(value('fluxcast_worker_cpu_seconds_total', { worker: 'worker1' }))).toBeGreaterThan(0);
     expect(Number(value('fluxcast_worker_resident_memory_bytes', { worker: 'worker1' }))).toBeGreaterThan(10e6);
+    expect(Number(value('fluxcast_worker_heap_used_bytes', { worker: 'worker1' }))).toBeGreaterThan(1e6);
+    expect(Number(value('fluxcast_worker_open_fds', { worker: 'worker1' }))).toBeGreaterThan(10);
+    expect(Number(value('fluxcast_worker_event_loop_lag_seconds', { worker: 'worker1' }))).toBeLessThan(5);
     expect(families.has('fluxcast_manager_process_resident_memory_bytes')).toBe(true);
     expect(moods(await manager.status())).toEqual({ source: 'happy', encoder: 'happy', muxer: 'happy', streamer: 'happy' });
   });
