@@ -25,6 +25,18 @@ export const PROTOCOL_ERROR_CODES = {
   GDP_TRUNCATED: 'FLUX_GDP_TRUNCATED',
   GDP_BAD_VALUE: 'FLUX_GDP_BAD_VALUE',
   GST_PARSE: 'FLUX_GST_PARSE',
+  /** RTMP (protocol/rtmp, transport/rtmp, rtmp-producer): a chunk stream, AMF value or media tag we refuse. */
+  RTMP_BAD_CHUNK: 'FLUX_RTMP_BAD_CHUNK',
+  RTMP_MESSAGE_TOO_LARGE: 'FLUX_RTMP_MESSAGE_TOO_LARGE',
+  RTMP_CHUNK_SIZE: 'FLUX_RTMP_CHUNK_SIZE',
+  RTMP_TOO_MANY_CHUNK_STREAMS: 'FLUX_RTMP_TOO_MANY_CHUNK_STREAMS',
+  RTMP_BAD_AMF: 'FLUX_RTMP_BAD_AMF',
+  /** A publisher's video or audio codec fluxcast does not carry: the publisher is refused, the producer sad. */
+  RTMP_UNSUPPORTED_CODEC: 'FLUX_RTMP_UNSUPPORTED_CODEC',
+  /** A publisher that does not read what it is sent (its replies pile up). */
+  RTMP_SLOW_PEER: 'FLUX_RTMP_SLOW_PEER',
+  /** Two rtmp-producers on one port with the same app and stream key (at run time). */
+  RTMP_ROUTE_TAKEN: 'FLUX_RTMP_ROUTE_TAKEN',
   HTTP_BAD_REQUEST: 'FLUX_HTTP_BAD_REQUEST',
   HTTP_URI_TOO_LONG: 'FLUX_HTTP_URI_TOO_LONG',
   HTTP_HEADERS_TOO_LARGE: 'FLUX_HTTP_HEADERS_TOO_LARGE',
@@ -49,6 +61,8 @@ export const PROTOCOL_ERROR_CODES = {
   PLANET_PORT_CLASH: 'FLUX_PLANET_PORT_CLASH',
   /** Two streamers on one porter with the same path. */
   PLANET_MOUNT_CLASH: 'FLUX_PLANET_MOUNT_CLASH',
+  /** Two components sharing a port that would answer the same clients (rtmp-producers with one app and stream key). */
+  PLANET_ROUTE_CLASH: 'FLUX_PLANET_ROUTE_CLASH',
   /** A streamer's porter is not a porter of its flow on its worker. */
   PLANET_BAD_PORTER: 'FLUX_PLANET_BAD_PORTER',
   LAUNCH_SYNTAX: 'FLUX_LAUNCH_SYNTAX',

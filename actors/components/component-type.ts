@@ -17,6 +17,16 @@ export interface ListenSocket {
   property: string;
 }
 
+/** What tells a port-sharing component's clients apart (see ComponentType.shareRoute). */
+export interface ShareRoute {
+  /** Compared between the sharers of a port; may hold a secret (never printed). */
+  route: string;
+  /** What it is made of, for messages: `app and stream key`. */
+  what: string;
+  /** The property a clash is reported at: `stream-key`. */
+  property: string;
+}
+
 export interface ComponentType<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly description: string;
@@ -32,10 +42,17 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
    */
   listens?(properties: z.infer<S>): ListenSocket[];
   /**
-   * Several components of this type may listen on one port and tell their clients apart
-   * themselves (e.g. RTMP stream keys): `check` lets them share it, and only them.
+   * Several components of this type on one worker may listen on one port (the same address) and
+   * tell their clients apart themselves (e.g. RTMP stream keys): `check` lets them share it, and
+   * only them.
    */
   readonly sharesPort?: boolean;
+  /**
+   * With sharesPort: what tells this component's clients from the others' on a shared port (an
+   * RTMP app and stream key). Two sharers with the same route clash (FLUX_PLANET_ROUTE_CLASH).
+   * It may hold secrets: `check` compares it, never prints it.
+   */
+  shareRoute?(properties: z.infer<S>): ShareRoute;
   /**
    * Every GStreamer element an instance may run, in any configuration (decoders that decodebin
    * picks included); empty for pure TypeScript types. Each needs an entry in gst-packages.json:

@@ -7,7 +7,9 @@
 //   2. the same port, not 0 (0 = any free port, never a clash);
 //   3. overlapping addresses: the same one, or either is 0.0.0.0 / :: (every interface); a
 //      worker's feed server counts as every interface (its --feed-host is not in the planet);
-//   4. not two components of one type that declares `sharesPort` (they tell their clients apart);
+//   4. not two components of one type that declares `sharesPort`, on one worker and the same
+//      address (one server there takes both; they tell their clients apart); two such sharers
+//      whose `shareRoute` is the same would take the same clients: FLUX_PLANET_ROUTE_CLASH;
 //   5. the same machine, as far as the planet lets us know it:
 //      - the same worker (always: a worker is one process on one machine);
 //      - every worker on one machine (`fluxcast up`, `check --one-host`), or the machines the
@@ -24,7 +26,7 @@
 import { PlanetConfig, formatPath } from '../../protocol/planet';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { isLoopbackHost, isWildcardHost } from '../../protocol/listener-urls';
-import { ComponentType, listenSockets } from '../components/component-type';
+import { ComponentType, ShareRoute, listenSockets } from '../components/component-type';
 import type { PlanetIssue } from './check';
 
 /** What is known about where the workers run, beyond the planet. */
@@ -60,6 +62,12 @@ interface Bound {
   path: string;
   /** The component type that may share its port with its own kind (sharesPort). */
   sharingType?: string;
+  /** What tells its clients apart on a shared port (shareRoute), and where a clash is reported. */
+  route?: ShareRoute & { path: string };
+}
+
+function proto(b: Bound): string {
+  return b.protocol === 'udp' ? 'UDP port' : 'port';
 }
 
 function norm(host: string): string {
@@ -97,8 +105,10 @@ function boundSockets(planet: PlanetConfig, components: readonly CheckedComponen
     if (port !== undefined) out.push({ owner: `the feed server of ${w.name}`, place: w.name, protocol: 'tcp', host: null, port, path: formatPath(['workers', i, 'feed-port']) });
   });
   for (const c of components) {
+    const shared = c.type.sharesPort ? c.type.shareRoute?.(c.properties) : undefined;
+    const route = shared ? { ...shared, path: formatPath([...c.at, 'properties', shared.property]) } : undefined;
     for (const s of listenSockets(c.type, c.properties)) {
-      out.push({ owner: `${c.id} (${c.type.type})`, place: c.worker, protocol: s.protocol, host: s.host, port: s.port, path: formatPath([...c.at, 'properties', s.property]), sharingType: c.type.sharesPort ? c.type.type : undefined });
+      out.push({ owner: `${c.id} (${c.type.type})`, place: c.worker, protocol: s.protocol, host: s.host, port: s.port, path: formatPath([...c.at, 'properties', s.property]), sharingType: c.type.sharesPort ? c.type.type : undefined, route });
     }
   }
   return out;
@@ -116,12 +126,17 @@ export function portClashes(planet: PlanetConfig, components: readonly CheckedCo
     earlier.set(key, group);
     for (const a of group) {
       if (!overlap(a.host, b.host)) continue;
-      if (a.sharingType && a.sharingType === b.sharingType) continue;
+      if (a.sharingType && a.sharingType === b.sharingType && a.place === b.place && a.host !== null && b.host !== null && norm(a.host) === norm(b.host)) {
+        if (a.route && b.route && a.route.route === b.route.route) {
+          issues.push({ path: b.route.path, code: PROTOCOL_ERROR_CODES.PLANET_ROUTE_CLASH, message: `${b.owner} shares ${proto(b)} ${b.port} on ${b.place} with ${a.owner} and has the same ${b.route.what}: their clients could not be told apart` });
+          break;
+        }
+        continue;
+      }
       const why = sameMachine(a, b, planet.manager.host, hints);
       if (why === null) continue;
-      const proto = b.protocol === 'udp' ? 'UDP port' : 'port';
       const where = a.place === b.place || a.place === MANAGER_PLACE ? '' : ` on ${a.place}`;
-      issues.push({ path: b.path, code: PROTOCOL_ERROR_CODES.PLANET_PORT_CLASH, message: `${proto} ${b.port} on ${b.place} is also used by ${a.owner}${where}${why ? ` (${why})` : ''}` });
+      issues.push({ path: b.path, code: PROTOCOL_ERROR_CODES.PLANET_PORT_CLASH, message: `${proto(b)} ${b.port} on ${b.place} is also used by ${a.owner}${where}${why ? ` (${why})` : ''}` });
       break;
     }
     group.push(b);

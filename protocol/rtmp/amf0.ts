@@ -1,61 +1,32 @@
 // AMF0, the value encoding of RTMP commands (connect, createStream, publish, onStatus) and
-// metadata (@setDataFrame onMetaData). Pure and bounded: nesting depth and item counts are
-// limited, and every read is checked against the end of the input.
+// metadata (@setDataFrame onMetaData). Reads the 0x11 marker some encoders send ("the next value
+// is AMF3") through amf3.ts; writes AMF0 only. Pure and bounded: nesting depth and item counts
+// are limited, and every read is checked against the end of the input.
 
-export type Amf0Value = number | boolean | string | null | undefined | Date | Amf0Value[] | { [key: string]: Amf0Value };
+import { AmfError, AmfValue, ByteReader, MAX_DEPTH, MAX_ITEMS, setProperty } from './amf-reader';
+import { readAmf3Value } from './amf3';
 
-export class Amf0Error extends Error {}
+export type Amf0Value = AmfValue;
+/** The error of both AMF decoders (FLUX_RTMP_BAD_AMF). */
+export { AmfError as Amf0Error };
 
-const MAX_DEPTH = 16;
-const MAX_ITEMS = 4096;
+const T = {
+  NUMBER: 0, BOOLEAN: 1, STRING: 2, OBJECT: 3, NULL: 5, UNDEFINED: 6, ECMA_ARRAY: 8, OBJECT_END: 9, STRICT_ARRAY: 10, DATE: 11, LONG_STRING: 12,
+  XML_DOCUMENT: 15, TYPED_OBJECT: 16, AVMPLUS: 17,
+} as const;
 
-const T = { NUMBER: 0, BOOLEAN: 1, STRING: 2, OBJECT: 3, NULL: 5, UNDEFINED: 6, ECMA_ARRAY: 8, OBJECT_END: 9, STRICT_ARRAY: 10, DATE: 11, LONG_STRING: 12 } as const;
-
-class Reader {
-  pos = 0;
-  constructor(readonly b: Buffer) {}
-  need(n: number): void {
-    if (this.pos + n > this.b.length) throw new Amf0Error(`AMF0 value truncated at byte ${this.pos}`);
-  }
-  u8(): number {
-    this.need(1);
-    return this.b[this.pos++];
-  }
-  u16(): number {
-    this.need(2);
-    const v = this.b.readUInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  u32(): number {
-    this.need(4);
-    const v = this.b.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  str(n: number): string {
-    this.need(n);
-    const s = this.b.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-}
-
-function readValue(r: Reader, depth: number): Amf0Value {
-  if (depth > MAX_DEPTH) throw new Amf0Error('AMF0 nesting too deep');
+function readValue(r: ByteReader, depth: number): Amf0Value {
+  if (depth > MAX_DEPTH) throw new AmfError('AMF0 nesting too deep');
   const type = r.u8();
   switch (type) {
-    case T.NUMBER: {
-      r.need(8);
-      const v = r.b.readDoubleBE(r.pos);
-      r.pos += 8;
-      return v;
-    }
+    case T.NUMBER:
+      return r.double();
     case T.BOOLEAN:
       return r.u8() !== 0;
     case T.STRING:
       return r.str(r.u16());
     case T.LONG_STRING:
+    case T.XML_DOCUMENT:
       return r.str(r.u32());
     case T.NULL:
       return null;
@@ -63,48 +34,51 @@ function readValue(r: Reader, depth: number): Amf0Value {
       return undefined;
     case T.OBJECT:
       return readProperties(r, depth);
+    case T.TYPED_OBJECT:
+      r.str(r.u16()); // the class name: not used
+      return readProperties(r, depth);
     case T.ECMA_ARRAY:
       r.u32(); // a count hint; the end marker is what counts
       return readProperties(r, depth);
     case T.STRICT_ARRAY: {
       const n = r.u32();
-      if (n > MAX_ITEMS) throw new Amf0Error(`AMF0 array of ${n} items`);
+      if (n > MAX_ITEMS) throw new AmfError(`AMF0 array of ${n} items`);
       const out: Amf0Value[] = [];
       for (let i = 0; i < n; i++) out.push(readValue(r, depth + 1));
       return out;
     }
     case T.DATE: {
-      r.need(10);
-      const ms = r.b.readDoubleBE(r.pos);
-      r.pos += 10; // and a 16-bit time zone, unused
+      const ms = r.double();
+      r.u16(); // a time zone, unused
       return new Date(ms);
     }
+    case T.AVMPLUS:
+      return readAmf3Value(r, depth + 1);
     default:
-      throw new Amf0Error(`AMF0 type ${type} is not supported`);
+      throw new AmfError(`AMF0 type ${type} is not supported`);
   }
 }
 
-function readProperties(r: Reader, depth: number): { [key: string]: Amf0Value } {
+function readProperties(r: ByteReader, depth: number): { [key: string]: Amf0Value } {
   const out: { [key: string]: Amf0Value } = {};
   for (let i = 0; ; i++) {
-    if (i > MAX_ITEMS) throw new Amf0Error('AMF0 object with too many properties');
+    if (i > MAX_ITEMS) throw new AmfError('AMF0 object with too many properties');
     const key = r.str(r.u16());
     if (key === '') {
       const end = r.u8();
-      if (end !== T.OBJECT_END) throw new Amf0Error('AMF0 object without its end marker');
+      if (end !== T.OBJECT_END) throw new AmfError('AMF0 object without its end marker');
       return out;
     }
-    const v = readValue(r, depth + 1);
-    if (key !== '__proto__') out[key] = v;
+    setProperty(out, key, readValue(r, depth + 1));
   }
 }
 
 /** Every value in `b`, in order. */
 export function decodeAmf0(b: Buffer): Amf0Value[] {
-  const r = new Reader(b);
+  const r = new ByteReader(b);
   const out: Amf0Value[] = [];
   while (r.pos < b.length) {
-    if (out.length >= MAX_ITEMS) throw new Amf0Error('too many AMF0 values');
+    if (out.length >= MAX_ITEMS) throw new AmfError('too many AMF0 values');
     out.push(readValue(r, 0));
   }
   return out;

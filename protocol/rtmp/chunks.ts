@@ -1,9 +1,31 @@
 // The RTMP chunk stream: reassembles the messages a peer sends in chunks (basic header, the four
 // message header formats, extended timestamps, Set Chunk Size and Abort honoured), and cuts the
-// messages we send into chunks. Pure and bounded: a message over `maxMessage` bytes, a chunk
-// size out of range, or more than MAX_CHUNK_STREAMS chunk streams at once is an RtmpError.
+// messages we send into chunks. Pure and bounded by limits the caller sets (tighter before a
+// publish is accepted): message length, chunk size, chunk streams, and the bytes of messages in
+// progress; past one, a coded RtmpError. Chunk data is copied into each message's own buffer as
+// it arrives, so what is held is at most the messages in progress and one partial header.
+//
+// Timestamps follow the RTMP specification (5.3.1.2) as FFmpeg (libavformat/rtmppkt.c) and
+// librtmp read and write them:
+//   - type 0 carries the absolute timestamp; a type 3 chunk that starts the next message on the
+//     chunk stream repeats it as the delta ("the delta is the timestamp of the type 0 chunk");
+//   - types 1 and 2 carry a delta, which a following type 3 chunk repeats;
+//   - a field of 0xffffff means a 32-bit extended field follows, in every chunk of the stream
+//     (type 3 included) until a type 0, 1 or 2 header says otherwise; in a type 3 chunk that
+//     starts a message it is that message's delta, in a continuation chunk it is ignored.
+// Timestamps are 32-bit and wrap (every 49.7 days); see timestamps.ts for the 64-bit clock.
 
-export class RtmpError extends Error {}
+import { FluxError, PROTOCOL_ERROR_CODES } from '../errors';
+
+type RtmpErrorCode = 'RTMP_BAD_CHUNK' | 'RTMP_MESSAGE_TOO_LARGE' | 'RTMP_CHUNK_SIZE' | 'RTMP_TOO_MANY_CHUNK_STREAMS';
+
+/** A chunk stream we refuse; `code` says which bound or rule. */
+export class RtmpError extends FluxError {
+  constructor(code: RtmpErrorCode, message: string) {
+    super(PROTOCOL_ERROR_CODES[code], message);
+    this.name = 'RtmpError';
+  }
+}
 
 export const MSG = {
   SET_CHUNK_SIZE: 1,
@@ -28,48 +50,113 @@ export interface RtmpMessage {
   payload: Buffer;
 }
 
-const MAX_CHUNK_STREAMS = 64;
+export interface ChunkLimits {
+  /** Bytes of one message at most. */
+  maxMessage: number;
+  /** The largest Set Chunk Size taken. */
+  maxChunkSize: number;
+  /** Chunk streams at most (each keeps its last header). */
+  maxChunkStreams: number;
+  /** Bytes of all messages in progress at once at most. */
+  maxInProgress: number;
+}
+
+/**
+ * Before a publish is accepted: commands only (a connect with its object is a few hundred bytes).
+ * With these, a connection holds at most 8 x 64 KiB of messages in progress plus a partial
+ * header: well under 1 MiB whatever it sends.
+ */
+export const PRE_PUBLISH_LIMITS: ChunkLimits = { maxMessage: 64 * 1024, maxChunkSize: 64 * 1024, maxChunkStreams: 8, maxInProgress: 512 * 1024 };
+/** A publisher's media: a 4K keyframe fits; the chunk size may be anything RTMP allows up to 16 MiB. */
+export const PUBLISH_LIMITS: ChunkLimits = { maxMessage: 8 * 1024 * 1024, maxChunkSize: 16 * 1024 * 1024, maxChunkStreams: 64, maxInProgress: 32 * 1024 * 1024 };
 
 interface ChunkStreamState {
   timestamp: number;
+  /** the delta a type 3 chunk starting a message repeats (a type 0's timestamp, or a type 1/2 delta) */
   delta: number;
   length: number;
   type: number;
   streamId: number;
-  /** the extended timestamp field is present (the 24-bit field was 0xffffff) */
+  /** the last type 0/1/2 header's timestamp field was 0xffffff: every chunk carries the 32-bit field */
   extended: boolean;
-  parts: Buffer[];
+  /** the message in progress (allocated at its first chunk), and how much of it arrived */
+  payload: Buffer | null;
   received: number;
 }
 
+/** The chunk whose data is being read (its header done). */
+interface InBody {
+  st: ChunkStreamState;
+  remaining: number;
+}
+
 export class ChunkReader {
-  private buf: Buffer = Buffer.alloc(0);
+  /** An incomplete chunk header (at most 18 bytes). */
+  private partial: Buffer = Buffer.alloc(0);
+  private body: InBody | null = null;
   private chunkSize = 128;
+  private inProgress = 0;
   private readonly streams = new Map<number, ChunkStreamState>();
   /** Bytes taken in so far (for acknowledgements). */
   bytesIn = 0;
 
-  constructor(private readonly maxMessage = 8 * 1024 * 1024) {}
+  constructor(private limits: ChunkLimits = PUBLISH_LIMITS) {}
+
+  /** New bounds for what comes next (a publish accepted raises them). */
+  setLimits(limits: ChunkLimits): void {
+    this.limits = limits;
+  }
+
+  /** Bytes this reader holds now: messages in progress and a partial header. */
+  bufferedBytes(): number {
+    return this.inProgress + this.partial.length;
+  }
 
   /** Takes the next bytes; returns the messages they complete. Throws RtmpError on bad input. */
   push(chunk: Buffer): RtmpMessage[] {
     this.bytesIn += chunk.length;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const b = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = Buffer.alloc(0);
     const out: RtmpMessage[] = [];
     let pos = 0;
-    for (;;) {
-      const r = this.chunkAt(pos, out);
-      if (r < 0) break;
-      pos = r;
+    while (pos < b.length) {
+      if (this.body) {
+        pos = this.takeBody(b, pos, out);
+        continue;
+      }
+      const next = this.header(b, pos);
+      if (next < 0) {
+        this.partial = Buffer.from(b.subarray(pos));
+        break;
+      }
+      pos = next;
+      if (this.body && (this.body as InBody).remaining === 0) this.takeBody(b, pos, out); // an empty message
     }
-    this.buf = pos ? Buffer.from(this.buf.subarray(pos)) : this.buf;
     return out;
   }
 
-  /** Reads one chunk at `pos`; returns the position after it, or -1 when incomplete. */
-  private chunkAt(pos: number, out: RtmpMessage[]): number {
-    const b = this.buf;
-    if (pos >= b.length) return -1;
+  /** Copies what is here of the current chunk's data; completes its message when all came. */
+  private takeBody(b: Buffer, pos: number, out: RtmpMessage[]): number {
+    const body = this.body as InBody;
+    const { st } = body;
+    const n = Math.min(body.remaining, b.length - pos);
+    if (n > 0) (st.payload as Buffer).set(b.subarray(pos, pos + n), st.received);
+    st.received += n;
+    body.remaining -= n;
+    if (body.remaining > 0) return pos + n;
+    this.body = null;
+    if (st.received === st.length) {
+      const payload = st.payload ?? Buffer.alloc(0);
+      this.inProgress -= st.length;
+      st.payload = null;
+      st.received = 0;
+      this.control({ type: st.type, timestamp: st.timestamp, streamId: st.streamId, payload }, out);
+    }
+    return pos + n;
+  }
+
+  /** Reads one chunk header at `pos`; returns the position after it, or -1 when incomplete. */
+  private header(b: Buffer, pos: number): number {
     const fmt = b[pos] >> 6;
     let csid = b[pos] & 0x3f;
     let p = pos + 1;
@@ -84,65 +171,64 @@ export class ChunkReader {
     }
     const headerLen = [11, 7, 3, 0][fmt];
     if (p + headerLen > b.length) return -1;
-    let st = this.streams.get(csid);
-    if (!st) {
-      if (fmt !== 0) throw new RtmpError(`chunk stream ${csid} begins without a full header`);
-      if (this.streams.size >= MAX_CHUNK_STREAMS) throw new RtmpError('too many chunk streams');
-      st = { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, parts: [], received: 0 };
+    const known = this.streams.get(csid);
+    if (!known) {
+      if (fmt !== 0) throw new RtmpError('RTMP_BAD_CHUNK', `chunk stream ${csid} begins without a full header`);
+      if (this.streams.size >= this.limits.maxChunkStreams) throw new RtmpError('RTMP_TOO_MANY_CHUNK_STREAMS', `more than ${this.limits.maxChunkStreams} chunk streams`);
     }
-    let ts = 0;
-    const starting = st.received === 0;
-    if (fmt <= 2) ts = b.readUIntBE(p, 3);
-    if (fmt <= 1) {
-      st.length = b.readUIntBE(p + 3, 3);
-      st.type = b[p + 6];
-      if (st.length > this.maxMessage) throw new RtmpError(`message of ${st.length} bytes (at most ${this.maxMessage})`);
-    }
-    if (fmt === 0) st.streamId = b.readUInt32LE(p + 7);
-    p += headerLen;
-    if (fmt <= 2) st.extended = ts === 0xffffff;
-    if (st.extended) {
-      if (p + 4 > b.length) return -1;
-      if (fmt <= 2) ts = b.readUInt32BE(p);
-      p += 4;
-    }
-    const take = Math.min(this.chunkSize, st.length - st.received);
-    if (p + take > b.length) return -1;
-    // The whole chunk is here: commit its header.
+    const field = fmt <= 2 ? b.readUIntBE(p, 3) : 0;
+    const extended = fmt <= 2 ? field === 0xffffff : (known as ChunkStreamState).extended;
+    const at = p + headerLen;
+    if (extended && at + 4 > b.length) return -1;
+    const ext = extended ? b.readUInt32BE(at) : 0;
+    const st: ChunkStreamState = known ?? { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, payload: null, received: 0 };
+    // The whole header is here: commit it.
     this.streams.set(csid, st);
+    const starting = st.received === 0;
+    if (!starting && fmt <= 1 && b.readUIntBE(p + 3, 3) !== st.length) {
+      throw new RtmpError('RTMP_BAD_CHUNK', `chunk stream ${csid}: a new message header in the middle of a message`);
+    }
     if (starting) {
-      if (fmt === 0) st.timestamp = ts;
-      else if (fmt <= 2) {
-        st.delta = ts;
-        st.timestamp = (st.timestamp + ts) >>> 0;
-      } else st.timestamp = (st.timestamp + st.delta) >>> 0;
-      if (fmt === 0) st.delta = 0;
+      if (fmt <= 1) {
+        st.length = b.readUIntBE(p + 3, 3);
+        st.type = b[p + 6];
+      }
+      if (fmt === 0) st.streamId = b.readUInt32LE(p + 7);
+      const value = extended ? ext : field;
+      if (fmt === 0) {
+        st.timestamp = value;
+        st.delta = value;
+      } else if (fmt <= 2) {
+        st.delta = value;
+        st.timestamp = (st.timestamp + value) >>> 0;
+      } else {
+        if (extended) st.delta = ext;
+        st.timestamp = (st.timestamp + st.delta) >>> 0;
+      }
+      if (st.length > this.limits.maxMessage) throw new RtmpError('RTMP_MESSAGE_TOO_LARGE', `message of ${st.length} bytes (at most ${this.limits.maxMessage})`);
+      if (this.inProgress + st.length > this.limits.maxInProgress) throw new RtmpError('RTMP_MESSAGE_TOO_LARGE', `${this.inProgress + st.length} bytes of messages in progress (at most ${this.limits.maxInProgress})`);
+      st.payload = st.length ? Buffer.allocUnsafe(st.length) : null;
+      this.inProgress += st.length;
     }
-    st.parts.push(b.subarray(p, p + take));
-    st.received += take;
-    p += take;
-    if (st.received === st.length) {
-      const payload = st.parts.length === 1 ? Buffer.from(st.parts[0]) : Buffer.concat(st.parts);
-      st.parts = [];
-      st.received = 0;
-      this.control({ type: st.type, timestamp: st.timestamp, streamId: st.streamId, payload }, out);
-    }
-    return p;
+    if (fmt <= 2) st.extended = extended;
+    this.body = { st, remaining: Math.min(this.chunkSize, st.length - st.received) };
+    return at + (extended ? 4 : 0);
   }
 
   private control(m: RtmpMessage, out: RtmpMessage[]): void {
     if (m.type === MSG.SET_CHUNK_SIZE) {
-      if (m.payload.length < 4) throw new RtmpError('short Set Chunk Size');
+      if (m.payload.length < 4) throw new RtmpError('RTMP_BAD_CHUNK', 'short Set Chunk Size');
       const size = m.payload.readUInt32BE(0) & 0x7fffffff;
-      if (size < 1 || size > 16 * 1024 * 1024) throw new RtmpError(`chunk size ${size} out of range`);
+      if (size < 1 || size > this.limits.maxChunkSize) throw new RtmpError('RTMP_CHUNK_SIZE', `chunk size ${size} out of range (1 to ${this.limits.maxChunkSize})`);
       this.chunkSize = size;
       return;
     }
     if (m.type === MSG.ABORT) {
       if (m.payload.length >= 4) {
         const st = this.streams.get(m.payload.readUInt32BE(0));
-        if (st) {
-          st.parts = [];
+        if (st && st.received > 0 && st !== this.body?.st) {
+          this.inProgress -= st.length;
+          st.payload = null;
           st.received = 0;
         }
       }

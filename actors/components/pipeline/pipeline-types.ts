@@ -214,12 +214,13 @@ const videoDecoderProps = z.object({
   height: z.number().int().min(16).max(4096).optional(),
 }).strict().refine((p) => !p.width === !p.height, { message: 'width and height go together' });
 export const videoDecoderType = describedType({
-  type: 'video-decoder', description: 'any compressed video (H.264, VP8, Theora...) to raw I420 video, optionally scaled',
+  type: 'video-decoder', description: 'any compressed video (H.264, HEVC, AV1, VP9, VP8, Theora...) to raw I420 video, optionally scaled',
   properties: videoDecoderProps, eaters: ['default'], feeders: ['default'],
   describe: (q) =>
     `decodebin ! videoconvert ! videoscale ! video/x-raw,format=I420${q.width ? `,width=${q.width},height=${q.height}` : ''}`,
-  // What decodebin picks for H.264 (openh264dec, its only other choice, decodes baseline profile only), VP8, Theora.
-  alsoRuns: ['avdec_h264', 'vp8dec', 'theoradec'],
+  // What decodebin picks for H.264 (openh264dec, its only other choice, decodes baseline profile only),
+  // HEVC, AV1 and VP9 (what an rtmp-producer carries from Enhanced RTMP), VP8, Theora.
+  alsoRuns: ['avdec_h264', 'avdec_h265', 'av1dec', 'vp9dec', 'vp8dec', 'theoradec'],
 });
 
 const h264Props = z.object({

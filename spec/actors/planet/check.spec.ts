@@ -168,8 +168,28 @@ describe('planet check: port clashes', () => {
       'flows[0].components[4].properties.port: port 8000 on w1 is also used by /radio/dj (icecast-source-producer)',
       'flows[0].components[5].properties.port: port 8000 on w1 is also used by /radio/dj (icecast-source-producer)',
     ]);
-    // Two RTMP producers on one port clash too: RTMP does not share its port (yet).
-    expect(issuesOf(planetWith([rtmp('obs'), rtmp('obs2')]))[0].message).toBe('port 8000 on w1 is also used by /radio/obs (rtmp-producer)');
+  });
+
+  it('lets rtmp-producers of one worker share a port on one address, each with its own app and stream key, and nothing else', () => {
+    const rtmp = (n: string, props: string, worker = 'w1') => `{ name: ${n}, type: rtmp-producer, worker: ${worker}, properties: { port: 1935, ${props} } }`;
+    expect(issuesOf(planetWith([rtmp('a', 'stream-key: key-of-studio-a'), rtmp('b', 'stream-key: key-of-studio-b'), rtmp('c', 'app: events, stream-key: key-of-studio-a'), rtmp('d', 'stream-key-file: /etc/fluxcast/d.key')]))).toEqual([]);
+    // The same app and key: publishers could not be told apart. The key is never printed.
+    const same = issuesOf(planetWith([rtmp('a', 'stream-key: key-of-studio-a'), rtmp('b', 'stream-key: key-of-studio-b'), rtmp('a2', 'stream-key: key-of-studio-a')]));
+    expect(same).toEqual([
+      { path: 'flows[0].components[3].properties.stream-key', code: 'FLUX_PLANET_ROUTE_CLASH', message: '/radio/a2 (rtmp-producer) shares port 1935 on w1 with /radio/a (rtmp-producer) and has the same app and stream key: their clients could not be told apart' },
+    ]);
+    expect(JSON.stringify(same)).not.toContain('key-of-studio');
+    // One path split differently between app and key is the same stream; so is one key file.
+    expect(issuesOf(planetWith([rtmp('a', 'app: live/hall, stream-key: key-of-hall-1'), rtmp('b', 'app: live, stream-key: hall/key-of-hall-1')]))[0].code).toBe('FLUX_PLANET_ROUTE_CLASH');
+    expect(issuesOf(planetWith([rtmp('a', 'stream-key-file: /k/a.key'), rtmp('b', 'stream-key-file: /k/a.key')]))[0]).toMatchObject({ path: 'flows[0].components[2].properties.stream-key-file', code: 'FLUX_PLANET_ROUTE_CLASH' });
+    // Not on two addresses that overlap (one server per address), not across workers on one machine, not with another type.
+    expect(issuesOf(planetWith([rtmp('a', 'stream-key: key-of-studio-a'), rtmp('b', 'host: 0.0.0.0, stream-key: key-of-studio-b')]))).toEqual([
+      { path: 'flows[0].components[2].properties.port', code: 'FLUX_PLANET_PORT_CLASH', message: 'port 1935 on w1 is also used by /radio/a (rtmp-producer)' },
+    ]);
+    const twoWorkers = planetWith([rtmp('a', 'stream-key: key-of-studio-a'), rtmp('b', 'stream-key: key-of-studio-b', 'w2')]);
+    expect(issuesOf(twoWorkers)).toEqual([]);
+    expect(issuesOf(twoWorkers, { oneMachine: true })[0]).toMatchObject({ code: 'FLUX_PLANET_PORT_CLASH', message: 'port 1935 on w2 is also used by /radio/a (rtmp-producer) on w1 (every worker runs on this machine)' });
+    expect(issuesOf(planetWith([rtmp('a', 'stream-key: key-of-studio-a'), streamer('web', 'w1', 'port: 1935')]))[0].message).toBe('port 1935 on w1 is also used by /radio/a (rtmp-producer)');
   });
 
   it('lets the streamers behind a porter share its port, and checks the porter\'s port like any other', () => {

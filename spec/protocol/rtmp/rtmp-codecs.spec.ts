@@ -1,11 +1,11 @@
 // The RTMP codecs alone: AMF0 values round-trip and hostile input is refused; the chunk reader
 // reassembles what writeMessage cut, however the bytes are split, with chunk size changes and
-// extended timestamps; FLV tags read into caps and frames.
+// extended timestamps. (AMF3: amf3.spec.ts; timestamps and bounds: chunk-stream.spec.ts; FLV
+// tags: flv.spec.ts.)
 
 import fc from 'fast-check';
 import { Amf0Error, Amf0Value, decodeAmf0, encodeAmf0 } from '../../../protocol/rtmp/amf0';
-import { ChunkReader, MSG, RtmpError, controlMessage, writeMessage } from '../../../protocol/rtmp/chunks';
-import { readAudioTag, readVideoTag } from '../../../protocol/rtmp/flv';
+import { ChunkReader, MSG, PUBLISH_LIMITS, RtmpError, controlMessage, writeMessage } from '../../../protocol/rtmp/chunks';
 
 describe('AMF0', () => {
   it('round-trips commands as encoders send them', () => {
@@ -57,22 +57,19 @@ describe('RTMP chunk stream', () => {
     ));
   });
 
-  it('refuses oversized messages, a chunk stream without a first header, and absurd chunk sizes', () => {
-    expect(() => new ChunkReader(1000).push(writeMessage({ type: MSG.VIDEO, timestamp: 0, streamId: 1, payload: Buffer.alloc(2000) }, 4, 4096))).toThrow(/message of 2000 bytes/);
-    expect(() => new ChunkReader().push(Buffer.from([0xc4, 1, 2, 3]))).toThrow(RtmpError);
+  it('refuses oversized messages, a chunk stream without a first header, and absurd chunk sizes, each with its code', () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(RtmpError);
+        return (e as RtmpError).code;
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => new ChunkReader({ ...PUBLISH_LIMITS, maxMessage: 1000 }).push(writeMessage({ type: MSG.VIDEO, timestamp: 0, streamId: 1, payload: Buffer.alloc(2000) }, 4, 4096)))).toBe('FLUX_RTMP_MESSAGE_TOO_LARGE');
+    expect(codeOf(() => new ChunkReader().push(Buffer.from([0xc4, 1, 2, 3])))).toBe('FLUX_RTMP_BAD_CHUNK');
+    expect(codeOf(() => new ChunkReader().push(writeMessage(controlMessage(MSG.SET_CHUNK_SIZE, 0), 2, 128)))).toBe('FLUX_RTMP_CHUNK_SIZE');
     expect(() => new ChunkReader().push(writeMessage(controlMessage(MSG.SET_CHUNK_SIZE, 0), 2, 128))).toThrow(/chunk size 0 out of range/);
-  });
-});
-
-describe('FLV tags', () => {
-  it('reads AVC configuration and frames, AAC configuration and frames, and names what it does not take', () => {
-    const cfg = readVideoTag(Buffer.concat([Buffer.from([0x17, 0, 0, 0, 0]), Buffer.from('01640028ffe1000467640028', 'hex')]), 0);
-    expect(cfg).toEqual({ kind: 'config', caps: 'video/x-h264, stream-format=(string)avc, alignment=(string)au, codec_data=(buffer)01640028ffe1000467640028' });
-    const frame = readVideoTag(Buffer.from([0x27, 1, 0, 0, 80, 0, 0, 0, 1, 0x41]), 1000);
-    expect(frame).toMatchObject({ kind: 'frame', keyframe: false, dtsMs: 1000, ptsMs: 1080 });
-    expect(readVideoTag(Buffer.from([0x12, 0]), 0)).toEqual({ kind: 'unsupported', what: 'Sorenson H.263 video' });
-    expect(readAudioTag(Buffer.from([0xaf, 0, 0x12, 0x10]))).toMatchObject({ kind: 'config', rate: 44100, caps: expect.stringMatching(/rate=\(int\)44100, channels=\(int\)2, codec_data=\(buffer\)1210$/) });
-    expect(readAudioTag(Buffer.from([0xaf, 1, 0xde, 0xad]))).toEqual({ kind: 'frame', data: Buffer.from([0xde, 0xad]) });
-    expect(readAudioTag(Buffer.from([0x2f, 0xff]))).toEqual({ kind: 'unsupported', what: 'MP3 audio' });
   });
 });
