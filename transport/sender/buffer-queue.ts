@@ -31,6 +31,11 @@ export interface ClientOptions {
   syncMethod?: SyncMethod;
   burst?: Amount;
   burstMax?: Amount;
+  /**
+   * The oldest sequence number the client may start at, whatever its sync method says: a listener
+   * moved back to a stream that returned starts in the new stream, never in what was queued before.
+   */
+  notBefore?: number;
 }
 
 export interface CursorStats {
@@ -51,6 +56,10 @@ export interface Cursor {
   headerVersion: number;
   /** remove-flush: last sequence number (exclusive) the client still gets before removal. */
   flushUntil: number | null;
+  /** See ClientOptions.notBefore (0: anywhere). */
+  readonly notBefore: number;
+  /** Not placed in the queue yet (it is being written something else first): see join(). */
+  held: boolean;
   readonly stats: CursorStats;
 }
 
@@ -137,7 +146,11 @@ export class BufferQueue {
     return this.headers.some((h) => h.length === bytes.length && h.equals(bytes));
   }
 
-  addClient(options: ClientOptions = {}): Cursor {
+  /**
+   * Adds a client. With `hold` it is not placed yet (push() leaves it WAITING) until join():
+   * the sender writes it an intro first, and it joins the stream once that is written.
+   */
+  addClient(options: ClientOptions = {}, hold = false): Cursor {
     const cursor: Cursor = {
       id: this.nextId++,
       next: WAITING,
@@ -146,15 +159,31 @@ export class BufferQueue {
       burstMax: options.burstMax ?? this.limits.burstMax,
       headerVersion: -1,
       flushUntil: null,
+      notBefore: options.notBefore ?? 0,
+      held: hold,
       stats: { buffersSent: 0, buffersDropped: 0, firstPtsMs: null, lastPtsMs: null },
     };
     this.cursors.set(cursor.id, cursor);
-    // Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for
-    // the next buffer, as in multihandlesink.
+    if (!hold) this.place(cursor);
+    return cursor;
+  }
+
+  /** A held client joins the stream now, placed by its sync method. */
+  join(id: number): void {
+    const c = this.cursors.get(id);
+    if (!c?.held) return;
+    c.held = false;
+    this.place(c);
+  }
+
+  /**
+   * Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for the
+   * next buffer, as in multihandlesink.
+   */
+  private place(cursor: Cursor): void {
     if (this.entries.length && cursor.syncMethod !== 'latest' && cursor.syncMethod !== 'next-keyframe') {
       cursor.next = this.startFor(cursor, false);
     }
-    return cursor;
   }
 
   removeClient(id: number): Cursor | undefined {
@@ -183,7 +212,7 @@ export class BufferQueue {
     const newest = this.nextSeq - 1;
     for (const c of this.cursors.values()) {
       if (c.next === WAITING) {
-        if (c.flushUntil === null) c.next = this.startFor(c, true);
+        if (c.flushUntil === null && !c.held) c.next = this.startFor(c, true);
         continue;
       }
       if (this.isSlow(c.next) && (this.lag(c.next, 'bytes') > this.limits.maxQueueBytes || behind(c.id))) {
@@ -335,10 +364,14 @@ export class BufferQueue {
     return WAITING;
   }
 
-  /** Start position for a new (or resynced-to-latest) client; `fresh` = a buffer just arrived. */
+  /**
+   * Start position for a new (or resynced-to-latest) client; `fresh` = a buffer just arrived.
+   * Never before the client's notBefore: what lies before it is as if it were not queued.
+   */
   private startFor(c: Cursor, fresh: boolean): number {
     const newest = this.nextSeq - 1;
-    if (newest < this.firstSeq) return WAITING;
+    const oldest = Math.max(this.firstSeq, c.notBefore);
+    if (newest < oldest) return WAITING;
     const burst = c.burst ?? { format: 'buffers', value: 1 };
     switch (c.syncMethod) {
       case 'latest':
@@ -346,13 +379,13 @@ export class BufferQueue {
       case 'next-keyframe':
         return fresh && this.entries[newest - this.firstSeq].buf.keyframe ? newest : WAITING;
       case 'latest-keyframe':
-        return this.keyframeBetween(newest, this.firstSeq, -1);
+        return this.keyframeBetween(newest, oldest, -1);
       case 'burst':
-        return Math.max(this.pointFor(burst, true), c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq);
+        return Math.max(this.pointFor(burst, true), c.burstMax ? this.pointFor(c.burstMax, false) : oldest, oldest);
       case 'burst-keyframe':
       case 'burst-with-keyframe': {
-        const minPoint = this.pointFor(burst, true);
-        const maxPoint = c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq;
+        const minPoint = Math.max(this.pointFor(burst, true), oldest);
+        const maxPoint = Math.max(c.burstMax ? this.pointFor(c.burstMax, false) : oldest, oldest);
         const older = this.keyframeBetween(minPoint, maxPoint, -1);
         if (older !== WAITING) return older;
         if (c.syncMethod === 'burst-with-keyframe') return Math.max(minPoint, maxPoint);
