@@ -89,7 +89,7 @@ export const httpStreamerProperties = z
   .refine((p) => !(p['tls-cert-file'] && p.processes > 1), { message: 'HTTPS needs processes: 1 (a TLS session cannot move to another process)' })
   .refine((p) => !(p['token-auth'] && p['basic-auth']), { message: 'token-auth and basic-auth cannot both be set' })
   .refine((p) => !(p['fallback-mount'] && p.processes > 1), { message: 'fallback-mount needs processes: 1 (a listener cannot move between sender processes)', path: ['fallback-mount'] })
-  .refine((p) => p['fallback-mount'] !== p['mount-point'], { message: 'fallback-mount must be another mount than mount-point', path: ['fallback-mount'] });
+  .refine((p) => p['fallback-mount'] !== p['mount-point'], { message: 'fallback-mount must be another mount than mount-point (a streamer cannot be its own fallback)', path: ['fallback-mount'] });
 export type HttpStreamerProperties = z.infer<typeof httpStreamerProperties>;
 
 export interface HttpStreamerStats extends StreamServerStats {
