@@ -25,6 +25,8 @@ export interface FallbackEntry {
   readonly fallbackMount: string | null;
   /** Its own stream flows (since a keyframe after it last returned). */
   live(): boolean;
+  /** Its sender's next sequence number (a listener handed to it starts there or later). */
+  nextSeq(): number;
 }
 
 /** Where a streamer's fallback is looked for: its porter's mounts, or the own-port streamers of this worker. */
@@ -137,7 +139,7 @@ export class MountFallback {
   constructor(private readonly o: MountFallbackOptions) {
     this.dir = o.directory ?? FALLBACKS;
     this.home = homeOf(o.scope, o.mount);
-    this.entry = { id: o.id, home: this.home, scope: o.scope, mount: o.mount, server: o.server, fallbackMount: o.fallbackMount ?? null, live: () => this.isLive };
+    this.entry = { id: o.id, home: this.home, scope: o.scope, mount: o.mount, server: o.server, fallbackMount: o.fallbackMount ?? null, live: () => this.isLive, nextSeq: o.nextSeq };
   }
 
   /** Joins the directory (false: another streamer here has its mount) and starts watching it. */
@@ -152,12 +154,24 @@ export class MountFallback {
     return true;
   }
 
-  /** Leaves the directory; its listeners on other mounts stay there. */
+  /**
+   * Leaves the directory (call before its server closes). Listeners of other mounts served here
+   * go back to their own mounts, to wait there, rather than be closed with it; its own listeners
+   * on other mounts stay there.
+   */
   close(): void {
     this.unwatch?.();
     this.unwatch = null;
-    if (this.registered) this.dir.remove(this.entry);
+    if (!this.registered) return;
     this.registered = false;
+    this.dir.remove(this.entry);
+    this.o.server.moves.moveOut(
+      (h) => h !== this.home && !!this.dir.get(h),
+      (m) => {
+        const home = this.dir.get(m.l.home);
+        if (!home?.server.moves.adopt(m, { notBefore: home.nextSeq() })) m.l.socket.destroy();
+      },
+    );
   }
 
   get live(): boolean {

@@ -200,6 +200,27 @@ describeGst('fallback mounts with real streams, sockets and decoders', () => {
     expect(a.messages.map((m) => m.text).join('\n')).toMatch(/fallback-override off: listeners stay on the fallback/);
   });
 
+  it('hands the listeners it serves for another mount back there when the fallback itself stops', async () => {
+    const b = await streamer('b', { 'mount-point': '/b.ogg' });
+    const a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.ogg' });
+    source(b, ogg(880));
+    const srcA = source(a, ogg(440));
+    await waitFor(() => a.details()?.fallback?.state === 'own' && !!b.caps, 15000, 'both streams');
+    const mine = await listen(port(b), '/b.ogg');
+    const r = await listen(port(a), '/a.ogg');
+    await more(r, 5000, 'A');
+    srcA.stop();
+    await waitFor(() => b.stats()!.currentClients === 2, 10000, 'on B');
+    running.splice(running.indexOf(b), 1);
+    await b.stop();
+    await mine.closed; // B's own listener goes with it
+    await waitFor(() => a.stats()!.currentClients === 1, 5000, 'back on A, waiting');
+    expect(a.details()!.fallback).toMatchObject({ state: 'waiting', listeners: 0 });
+    source(a, ogg(440));
+    await more(r, 6000, 'A again');
+    expect(r.socket.destroyed).toBe(false);
+  });
+
   it('refuses a fallback of another format with a message, and its listeners wait for their own stream', async () => {
     const b = await streamer('b', { 'mount-point': '/b.mp3' });
     const a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.mp3' });
