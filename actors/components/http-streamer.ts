@@ -239,7 +239,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       this.input.onCaps((caps) => this.server?.setCaps(caps));
     }
     if (p['access-log']) this.log = fs.createWriteStream(p['access-log'], { flags: 'a' });
-    const accessLog = this.log ? (line: string) => this.log?.write(line + '\n') : undefined;
+    // Moved listeners may end on another streamer after this one's log was closed: never write after its end.
+    const accessLog = this.log ? (line: string) => void (this.log?.writableEnded === false && this.log.write(line + '\n')) : undefined;
     const auth: StreamServerOptions['auth'] = p['token-auth']
       ? { type: 'token', tokens: p['token-auth'] }
       : p['basic-auth']

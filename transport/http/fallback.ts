@@ -155,21 +155,26 @@ export class MountFallback {
   }
 
   /**
-   * Leaves the directory (call before its server closes). Listeners of other mounts served here
-   * go back to their own mounts, to wait there, rather than be closed with it; its own listeners
-   * on other mounts stay there.
+   * Leaves the directory (call before its server closes: the streamer stops or restarts). Rather
+   * than be closed with it, the listeners of other mounts served here go back to their mounts
+   * (to wait there), and its own go to its fallback when that has a stream of its format (they
+   * come back when it streams again). Its listeners on other mounts stay there.
    */
   close(): void {
     this.unwatch?.();
     this.unwatch = null;
     if (!this.registered) return;
+    const { to } = this.o.fallbackMount ? this.resolve() : { to: null };
+    const fallback = to && !this.mismatch(this.o.server.streamCaps, to.server.streamCaps) ? to : null;
     this.registered = false;
     this.dir.remove(this.entry);
     this.o.server.moves.moveOut(
-      (h) => h !== this.home && !!this.dir.get(h),
+      (h) => (h === this.home ? !!fallback : !!this.dir.get(h)),
       (m) => {
         const home = this.dir.get(m.l.home);
-        if (!home?.server.moves.adopt(m, { notBefore: home.nextSeq() })) m.l.socket.destroy();
+        const ok = home ? home.server.moves.adopt(m, { notBefore: home.nextSeq() }) : fallback?.server.moves.adopt(m, { home: this.o.override ? undefined : fallback.home, orphan: true });
+        if (ok) this.moved += home ? 0 : 1;
+        else m.l.socket.destroy();
       },
     );
   }

@@ -51,6 +51,8 @@ export interface MoveHost {
   icy(): { sender: MultiClientSender; left: () => number } | null;
   closed(): boolean;
   title(): string;
+  /** Its access log (for listeners whose own server goes away). */
+  accessLog(): ((line: string) => void) | undefined;
   burst(): { syncMethod: SyncMethod; burst?: Amount };
 }
 
@@ -63,14 +65,17 @@ export class ListenerMoves {
    * Serves a listener another server of this process answered: moved from its mount (to this
    * one, its fallback, or back home), or a new listener of a mount on its fallback. It starts at
    * this stream's sync point (burst on connect), never before `notBefore`, after `intro` if
-   * given; `home` makes it another mount's listener from now on (a fallback without override).
+   * given; `home` makes it another mount's listener from now on (a fallback without override);
+   * `orphan`: the server it came from is going away: its access log line (if it has one) goes
+   * to this one's.
    * False when the server is closed (the caller keeps the listener).
    */
-  adopt(m: MovedListener, opts: { notBefore?: number; intro?: Buffer | null; home?: string } = {}): boolean {
+  adopt(m: MovedListener, opts: { notBefore?: number; intro?: Buffer | null; home?: string; orphan?: boolean } = {}): boolean {
     const h = this.h;
     if (h.closed() || m.l.socket.destroyed) return false;
     const { l } = m;
     if (opts.home) l.home = opts.home;
+    if (opts.orphan && l.logTo) l.logTo = h.accessLog();
     if (m.handle instanceof IcyFramedHandle) m.handle.title = this.title;
     const id = h.sender.add(m.handle, { ...h.burst(), notBefore: opts.notBefore, intro: opts.intro ? [opts.intro] : undefined, connectTime: l.startedAt });
     if (id === null) return false;

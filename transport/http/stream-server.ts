@@ -64,7 +64,7 @@ export class StreamServer {
     this.sampler = new RateSampler(() => ({ inBytes: sender.totals().bytesQueued, outBytes: sender.totals().bytesServed + (this.icy?.sender.totals().bytesServed ?? 0) }));
     sender.on('client-removed', (id, reason, stats) => reason !== 'moved' && this.onRemoved(this.listeners, id, stats));
     const host = { sender, plain: this.listeners, icyListeners: this.icyListeners, registry: this.registry, title: this.title };
-    this.moves = new ListenerMoves({ ...host, icy: () => this.icy, closed: () => this.closed, burst: () => this.burst() });
+    this.moves = new ListenerMoves({ ...host, icy: () => this.icy, closed: () => this.closed, burst: () => this.burst(), accessLog: () => this.options.accessLog });
     // The queue keeps the largest burst a listener can get, reaching back to a keyframe.
     const b = this.burst();
     sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });

@@ -5,6 +5,9 @@
 // in GStreamer and in ffmpeg. Also: a porter's mounts, ICY listeners, new listeners while on
 // the fallback, fallback-override off, and a fallback of another format (refused, they wait).
 
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ChildProcess } from 'child_process';
 import { HttpStreamer, httpStreamerType } from '../../../actors/components/http-streamer';
 import { PorterComponent, porterType } from '../../../actors/components/porter';
@@ -24,6 +27,8 @@ const ogg = (freq: number) => `audiotestsrc is-live=true freq=${freq} volume=0.3
 const mp3 = (freq: number, kbps: number) => `audiotestsrc is-live=true freq=${freq} volume=0.3 ! audio/x-raw,rate=44100,channels=2 ! audioconvert ! lamemp3enc target=bitrate cbr=true bitrate=${kbps} ! mpegaudioparse`;
 
 describeGst('fallback mounts with real streams, sockets and decoders', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxcast-fallback-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const running: Component[] = [];
   const producers: ChildProcess[] = [];
   const listeners: RawResponse[] = [];
@@ -87,8 +92,9 @@ describeGst('fallback mounts with real streams, sockets and decoders', () => {
   }
 
   it('moves an Ogg/Vorbis listener to the fallback when its source stops, and back when it returns, on one TCP connection', async () => {
-    const b = await streamer('b', { 'mount-point': '/b.ogg' });
-    const a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.ogg' });
+    const logs = { a: path.join(dir, 'a.log'), b: path.join(dir, 'b.log') };
+    const b = await streamer('b', { 'mount-point': '/b.ogg', 'access-log': logs.b });
+    const a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.ogg', 'access-log': logs.a });
     source(b, ogg(880));
     const srcA = source(a, ogg(440));
     await waitFor(() => !!a.caps && !!b.caps && a.details()?.fallback?.state === 'own', 15000, 'both streams');
@@ -119,8 +125,16 @@ describeGst('fallback mounts with real streams, sockets and decoders', () => {
     expect(r.head()).toMatch(/Content-Type: application\/ogg/);
     expect(oggLinks(body)).toEqual([serialA1, serialOf(b), serialA2]);
     expect(decodeCleanly(body, 'ogg')).toBeGreaterThan(2);
-    // The access log counts it once, at the end, on A (it is A's request).
+    // One access log line, at its end, in A's log (it asked A), with every byte it was sent.
+    await waitFor(() => fs.existsSync(logs.a) && fs.readFileSync(logs.a, 'utf8').includes('GET /a.ogg'), 5000, 'the log line');
+    const line = fs.readFileSync(logs.a, 'utf8').trim().split('\n');
+    expect(line).toHaveLength(1);
+    const bytes = Number(/"GET \/a\.ogg HTTP\/1\.1" 200 (\d+) /.exec(line[0])?.[1]);
+    expect(bytes).toBeGreaterThanOrEqual(body.length);
+    expect(bytes).toBeLessThan(body.length + 70000);
+    expect(fs.existsSync(logs.b) ? fs.readFileSync(logs.b, 'utf8') : '').toBe('');
     expect(a.details()!.removed).toMatchObject({ moved: 1 });
+    expect(b.details()!.removed).toMatchObject({ moved: 1 });
   });
 
   it('switches MP3 listeners at a frame behind a porter, ICY metadata counted on across the moves', async () => {
@@ -217,6 +231,26 @@ describeGst('fallback mounts with real streams, sockets and decoders', () => {
     await waitFor(() => a.stats()!.currentClients === 1, 5000, 'back on A, waiting');
     expect(a.details()!.fallback).toMatchObject({ state: 'waiting', listeners: 0 });
     source(a, ogg(440));
+    await more(r, 6000, 'A again');
+    expect(r.socket.destroyed).toBe(false);
+  });
+
+  it('hands its listeners to the fallback when the streamer itself stops, and takes them back when it streams again', async () => {
+    const b = await streamer('b', { 'mount-point': '/b.ogg' });
+    let a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.ogg' });
+    source(b, ogg(880));
+    source(a, ogg(440));
+    await waitFor(() => a.details()?.fallback?.state === 'own' && !!b.caps, 15000, 'both streams');
+    const r = await listen(port(a), '/a.ogg');
+    await more(r, 5000, 'A');
+    const aPort = port(a);
+    running.splice(running.indexOf(a), 1);
+    await a.stop();
+    await waitFor(() => b.stats()!.currentClients === 1, 5000, 'on B');
+    await more(r, 6000, 'B');
+    a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.ogg', port: aPort });
+    source(a, ogg(440));
+    await waitFor(() => a.stats()!.currentClients === 1 && b.stats()!.currentClients === 0, 15000, 'back on the restarted A');
     await more(r, 6000, 'A again');
     expect(r.socket.destroyed).toBe(false);
   });
