@@ -146,7 +146,9 @@ export class MountFallback {
   start(): boolean {
     this.registered = this.dir.add(this.entry);
     if (!this.registered) {
-      this.o.message('warning', `${TRANSPORT_ERROR_CODES.FALLBACK_UNAVAILABLE}: another streamer of this ${this.o.scope} has ${this.o.mount}: this one has no fallback and is none`);
+      // Two own-port streamers of one worker may share a mount point (on two ports) as long as
+      // no fallback names it (check refuses that as ambiguous); only one with a fallback of its own minds.
+      if (this.o.fallbackMount) this.o.message('warning', `${TRANSPORT_ERROR_CODES.FALLBACK_UNAVAILABLE}: another streamer of this ${this.o.scope} has ${this.o.mount}: this one has no fallback and is none`);
       return false;
     }
     this.unwatch = this.dir.watch(() => this.reconsider());

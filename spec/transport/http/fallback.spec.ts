@@ -255,6 +255,15 @@ describeGst('fallback mounts with real streams, sockets and decoders', () => {
     expect(r.socket.destroyed).toBe(false);
   });
 
+  it('lets two own-port streamers share a mount point unless one of them has a fallback', async () => {
+    const one = await streamer('one', { 'mount-point': '/' });
+    const two = await streamer('two', { 'mount-point': '/' });
+    const three = await streamer('three', { 'mount-point': '/', 'fallback-mount': '/z.ogg' });
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const s of [one, two]) expect(s.messages.map((m) => m.text).join('\n')).not.toMatch(/FLUX_FALLBACK/);
+    expect(three.messages.map((m) => m.text).join('\n')).toMatch(/FLUX_FALLBACK_UNAVAILABLE: another streamer of this worker has \/: this one has no fallback and is none/);
+  });
+
   it('refuses a fallback of another format with a message, and its listeners wait for their own stream', async () => {
     const b = await streamer('b', { 'mount-point': '/b.mp3' });
     const a = await streamer('a', { 'mount-point': '/a.ogg', 'fallback-mount': '/b.mp3' });
