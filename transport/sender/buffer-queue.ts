@@ -4,17 +4,11 @@
 // Invariants: every client position is WAITING or a sequence number inside the queue; the queue
 // never holds more than limits.maxQueueBytes (clients further behind are removed as slow).
 
-import { Amount, RemoveReason, SenderLimits, SyncMethod, UnitFormat } from './policy';
+import { Amount, RemoveReason, SenderLimits, UnitFormat } from './policy';
+import { Batch, ClientOptions, Cursor, SenderBuffer, WAITING } from './sender-types';
 
-/** A buffer as the sender sees it; `chunks` are written as they are (never copied). */
-export interface SenderBuffer {
-  readonly chunks: readonly Buffer[];
-  readonly size: number;
-  /** Presentation time in milliseconds, or null. */
-  readonly ptsMs: number | null;
-  /** False for a delta unit (GST_BUFFER_FLAG_DELTA_UNIT); new clients may start only on keyframes in keyframe modes. */
-  readonly keyframe: boolean;
-}
+export { WAITING };
+export type { Batch, ClientOptions, Cursor, CursorStats, SenderBuffer } from './sender-types';
 
 interface Entry {
   readonly buf: SenderBuffer;
@@ -22,53 +16,8 @@ interface Entry {
   readonly byteStart: number;
 }
 
-export const WAITING = -1;
-
 /** From this many clients on, a batch is joined into one buffer that all of them write. */
 const SHARE_CLIENTS = 8;
-
-export interface ClientOptions {
-  syncMethod?: SyncMethod;
-  burst?: Amount;
-  burstMax?: Amount;
-  /**
-   * The oldest sequence number the client may start at, whatever its sync method says: a listener
-   * moved back to a stream that returned starts in the new stream, never in what was queued before.
-   */
-  notBefore?: number;
-}
-
-export interface CursorStats {
-  buffersSent: number;
-  buffersDropped: number;
-  firstPtsMs: number | null;
-  lastPtsMs: number | null;
-}
-
-export interface Cursor {
-  readonly id: number;
-  /** Sequence number of the next buffer to send, or WAITING. */
-  next: number;
-  readonly syncMethod: SyncMethod;
-  readonly burst: Amount | undefined;
-  readonly burstMax: Amount | undefined;
-  /** Streamheader version this client last received; -1 = none yet. */
-  headerVersion: number;
-  /** remove-flush: last sequence number (exclusive) the client still gets before removal. */
-  flushUntil: number | null;
-  /** See ClientOptions.notBefore (0: anywhere). */
-  readonly notBefore: number;
-  /** Not placed in the queue yet (it is being written something else first): see join(). */
-  held: boolean;
-  readonly stats: CursorStats;
-}
-
-/** What to write next to one client: zero-copy chunks, counted in buffers and bytes. */
-export interface Batch {
-  readonly chunks: Buffer[];
-  readonly bytes: number;
-  readonly buffers: number;
-}
 
 /**
  * How a new buffer travels (compare gst_multi_handle_sink_queue_buffer):

@@ -6,40 +6,13 @@
 // Data path: push() and the pumps are direct calls; no actor mailbox in between.
 
 import { EventEmitter } from 'events';
-import { BufferQueue, ClientOptions, SenderBuffer } from './buffer-queue';
+import { BufferQueue } from './buffer-queue';
+import { AddOptions, ClientStats, Detached, MultiClientSenderEvents, SenderBuffer, SenderTotals } from './sender-types';
 import { ClientHandle, HandleEnd, HandleOwner } from './handles';
 import { RemoveReason, SenderLimits, SenderLimitsInput, senderLimitsSchema } from './policy';
 import { tcpBacklogs } from '../tcp-backlog';
 
-export interface ClientStats {
-  id: number;
-  peer: string;
-  bytesSent: number;
-  buffersSent: number;
-  buffersDropped: number;
-  /** Wall clock, ms since the epoch. */
-  connectTime: number;
-  /** Wall clock, ms since the epoch; 0 while connected. */
-  disconnectTime: number;
-  connectDurationMs: number;
-  /** Monotonic ms (performance.now()) of the last write the handle accepted. */
-  lastActivity: number;
-  firstPtsMs: number | null;
-  lastPtsMs: number | null;
-  /** The handle's error when the reason is 'error' (e.g. ENOSPC on a full disk). */
-  error: (Error & { code?: string }) | null;
-}
-
-export interface SenderTotals {
-  clients: number;
-  peakClients: number;
-  bytesQueued: number;
-  bytesServed: number;
-  buffersQueued: number;
-  queueBytes: number;
-  queueBuffers: number;
-  clientsRemoved: number;
-}
+export type { AddOptions, ClientStats, Detached, MultiClientSenderEvents, SenderTotals } from './sender-types';
 
 interface Client {
   readonly id: number;
@@ -57,29 +30,6 @@ interface Client {
   intro: readonly Buffer[] | null;
   /** Being detached: called once it got what was queued for it (null if it left another way first). */
   onDetached: ((d: Detached | null) => void) | null;
-}
-
-export interface AddOptions extends ClientOptions {
-  /** Release the handle's fd/stream when the client goes (default: what the handle owns). */
-  closeOnRemove?: boolean;
-  /**
-   * Bytes written to the client first (an intro file); it joins the stream by its sync method
-   * once its handle took them all (so a long intro costs the queue nothing meanwhile).
-   */
-  intro?: readonly Buffer[];
-  /** Its connect time when it comes from another sender (ms since the epoch; default: now). */
-  connectTime?: number;
-}
-
-/** A client detached from this sender (reason `moved`): its handle, still open, and its stats here. */
-export interface Detached {
-  handle: ClientHandle;
-  stats: ClientStats;
-}
-
-export interface MultiClientSenderEvents {
-  'client-added': [id: number];
-  'client-removed': [id: number, reason: RemoveReason, stats: ClientStats];
 }
 
 /** Clients written per turn of the event loop in one flush. */
