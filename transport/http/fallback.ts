@@ -174,8 +174,9 @@ export class MountFallback {
       (h) => (h === this.home ? !!fallback : !!this.dir.get(h)),
       (m) => {
         const home = this.dir.get(m.l.home);
-        const ok = home ? home.server.moves.adopt(m, { notBefore: home.nextSeq() }) : fallback?.server.moves.adopt(m, { home: this.o.override ? undefined : fallback.home, orphan: true });
-        if (ok) this.moved += home ? 0 : 1;
+        if (home) {
+          if (!home.server.moves.adopt(m, { notBefore: home.nextSeq() })) m.l.socket.destroy();
+        } else if (fallback?.server.moves.adopt(m, { home: this.o.override ? undefined : fallback.home, orphan: true })) this.moved++;
         else m.l.socket.destroy();
       },
     );
@@ -307,7 +308,7 @@ export class MountFallback {
       mount: this.o.fallbackMount ?? '',
       override: this.o.override,
       state: this.isLive ? 'own' : this.state,
-      ...(this.state === 'fallback' && this.target ? { servedBy: this.target.mount } : {}),
+      ...(!this.isLive && this.state === 'fallback' && this.target ? { servedBy: this.target.mount } : {}),
       listeners,
       moved: this.moved,
       returned: this.returned,
