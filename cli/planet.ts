@@ -167,6 +167,12 @@ function printStatus(s: StatusJson): void {
       const peak = d?.peakClients !== undefined ? ` (peak ${d.peakClients}${d.peakTime ? ` at ${new Date(d.peakTime).toISOString().replace(/\.\d+Z$/, 'Z')}` : ''})` : '';
       out.push(`      ${primary}  ${d?.clients ?? 0} listener(s)${peak}, ${Math.round((d?.bitrateOut ?? 0) / 1000)} kbit/s out`);
     }
+    const fb = d?.fallback;
+    if (fb) {
+      const where = fb.state === 'own' ? `on its own stream${fb.listeners ? ` (${fb.listeners} listener(s) still on fallbacks)` : ''}` : fb.state === 'fallback' ? `on fallback ${fb.servedBy ?? fb.mount} with ${fb.listeners} listener(s) moved` : `waiting: ${fb.error ?? 'no stream here nor on the fallback'}`;
+      out.push(`      fallback ${fb.mount}: ${where}`);
+    }
+    if (d?.intro) out.push(`      intro ${d.intro.file}: ${d.intro.playing ? `${d.intro.format}, played ${d.intro.plays} time(s)` : (d.intro.error ?? 'not checked against the stream yet')}`);
     if (primary && c.type === 'hls-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} player(s) in the last 30 s, ${d?.requests ?? 0} request(s)`);
     for (const u of primary ? more : []) out.push(`      ${u}`);
     if (d?.routes) out.push(`      ${d.url ?? 'porter'} routes: ${d.routes.length ? d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') : '(none)'}`);

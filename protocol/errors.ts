@@ -65,6 +65,8 @@ export const PROTOCOL_ERROR_CODES = {
   PLANET_ROUTE_CLASH: 'FLUX_PLANET_ROUTE_CLASH',
   /** A streamer's porter is not a porter of its flow on its worker. */
   PLANET_BAD_PORTER: 'FLUX_PLANET_BAD_PORTER',
+  /** An http-streamer's fallback-mount: none there, itself, a cycle, or a stream that cannot switch (see actors/planet/fallback-check.ts). */
+  PLANET_BAD_FALLBACK: 'FLUX_PLANET_BAD_FALLBACK',
   LAUNCH_SYNTAX: 'FLUX_LAUNCH_SYNTAX',
   /** Listings and kicks of listeners, manager ⇄ worker ⇄ admin. */
   MANAGER_NO_SUCH_COMPONENT: 'FLUX_MANAGER_NO_SUCH_COMPONENT',

@@ -82,6 +82,34 @@ export const componentStateSchema = z.object({
       listenerSeconds: z.number().nonnegative().optional(),
       /** The stream's last titles, oldest first, with when each came (ms since the epoch). */
       titles: z.array(z.object({ title: z.string().max(512), time: z.number().nonnegative() })).max(50).optional(),
+      /**
+       * An http-streamer with a fallback-mount: `own` (its stream flows), `fallback` (its listeners
+       * are served at `servedBy`), `waiting` (no stream here nor down the chain: they wait);
+       * `listeners` of its own on other mounts now, `moved` and `returned` since it started.
+       */
+      fallback: z
+        .object({
+          mount: z.string().max(1024),
+          override: z.boolean(),
+          state: z.enum(['own', 'fallback', 'waiting']),
+          servedBy: z.string().max(1024).optional(),
+          listeners: z.number().int().nonnegative(),
+          moved: z.number().int().nonnegative(),
+          returned: z.number().int().nonnegative(),
+          error: z.string().max(1024).optional(),
+        })
+        .optional(),
+      /** An http-streamer with an intro-file: what it is, whether it is played (the stream's format), to how many. */
+      intro: z
+        .object({
+          file: z.string().max(4096),
+          bytes: z.number().int().nonnegative(),
+          format: z.string().max(200),
+          playing: z.boolean(),
+          plays: z.number().int().nonnegative(),
+          error: z.string().max(1024).optional(),
+        })
+        .optional(),
       /** An ingest producer's source. */
       source: z
         .object({

@@ -6,6 +6,14 @@ export const TRANSPORT_ERROR_CODES = {
   DISK_WRITE_FAILED: 'FLUX_DISK_WRITE_FAILED',
   DISK_OPEN_FAILED: 'FLUX_DISK_OPEN_FAILED',
   DISK_BAD_TEMPLATE: 'FLUX_DISK_BAD_TEMPLATE',
+  /** An http-streamer's intro-file: unreadable, over MAX_INTRO_BYTES, not a whole Ogg/MP3/AAC file, or not the stream's format. */
+  INTRO_CANNOT_READ: 'FLUX_INTRO_CANNOT_READ',
+  INTRO_TOO_LARGE: 'FLUX_INTRO_TOO_LARGE',
+  INTRO_BAD_FILE: 'FLUX_INTRO_BAD_FILE',
+  INTRO_FORMAT_MISMATCH: 'FLUX_INTRO_FORMAT_MISMATCH',
+  /** A fallback mount that listeners cannot be moved to: not running here, or of another format. */
+  FALLBACK_UNAVAILABLE: 'FLUX_FALLBACK_UNAVAILABLE',
+  FALLBACK_FORMAT_MISMATCH: 'FLUX_FALLBACK_FORMAT_MISMATCH',
 } as const;
 
 /** Listening sockets: a port taken, a range exhausted, an address that cannot be bound. */

@@ -17,6 +17,8 @@ import { GdpFrame } from '../../protocol/gdp';
 import { ComponentMessage, Mood } from './mood';
 import { TaskHost, TaskSpec, standaloneTasks } from './component-tasks';
 import type { ListenerList } from '../../transport/http/listener-registry';
+import type { FallbackDetails } from '../../transport/http/fallback';
+import type { IntroDetails } from '../../transport/http/intro';
 
 const MAX_MESSAGES = 50;
 
@@ -56,6 +58,10 @@ export interface ComponentDetails {
   listenerSeconds?: number;
   /** The stream's last titles with when they came, oldest first (at most 50). */
   titles?: Array<{ title: string; time: number }>;
+  /** An http-streamer with a fallback-mount: where its listeners are. */
+  fallback?: FallbackDetails;
+  /** An http-streamer with an intro-file. */
+  intro?: IntroDetails;
 }
 
 /** A component with listeners of its own (an http-streamer): list them, or disconnect one. */

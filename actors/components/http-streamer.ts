@@ -2,7 +2,8 @@
 // feed: Ogg, WebM, WAV...) to HTTP listeners through the multi-client sender. Happy while its
 // feed flows; listeners stay connected while it is hungry and get data again when it returns.
 // It answers for its mount: listeners (list, kick), audience (peak, listener-seconds), titles,
-// and the mount's public Icecast status (stream-info.ts keeps what the stream's tags say).
+// and the mount's public Icecast status (stream-info.ts keeps what the stream's tags say). Its
+// fallback mount and intro file are in streamer-station.ts.
 
 import * as fs from 'fs';
 import { z } from 'zod';
@@ -22,6 +23,7 @@ import { IcyInput } from '../../transport/sender/icy-input';
 import { IcestatsSource } from '../../transport/http/icestats';
 import { contentTypeForCaps } from '../../protocol/media-types';
 import { StreamInfo } from './stream-info';
+import { StreamerStation, stationProperties } from './streamer-station';
 
 export { streamTitle } from './stream-info';
 
@@ -80,11 +82,14 @@ export const httpStreamerProperties = z
     'stream-genre': z.string().min(1).max(1024).optional(),
     /** show this mount in Icecast's public /status-json.xsl (here and on its porter) */
     'public-status': z.boolean().default(true),
+    ...stationProperties,
   })
   .strict()
   .refine((p) => !p['tls-cert-file'] === !p['tls-key-file'], { message: 'tls-cert-file and tls-key-file go together' })
   .refine((p) => !(p['tls-cert-file'] && p.processes > 1), { message: 'HTTPS needs processes: 1 (a TLS session cannot move to another process)' })
-  .refine((p) => !(p['token-auth'] && p['basic-auth']), { message: 'token-auth and basic-auth cannot both be set' });
+  .refine((p) => !(p['token-auth'] && p['basic-auth']), { message: 'token-auth and basic-auth cannot both be set' })
+  .refine((p) => !(p['fallback-mount'] && p.processes > 1), { message: 'fallback-mount needs processes: 1 (a listener cannot move between sender processes)', path: ['fallback-mount'] })
+  .refine((p) => p['fallback-mount'] !== p['mount-point'], { message: 'fallback-mount must be another mount than mount-point (a streamer cannot be its own fallback)', path: ['fallback-mount'] });
 export type HttpStreamerProperties = z.infer<typeof httpStreamerProperties>;
 
 export interface HttpStreamerStats extends StreamServerStats {
@@ -105,6 +110,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   private readonly removed: Record<string, number> = {};
   /** What the stream's tags say: titles, name, genre, bitrate. */
   readonly info = new StreamInfo();
+  private station: StreamerStation | null = null;
 
   /** The porter's mount table this streamer joins (`porter` names a porter of its flow). */
   private porterTable(): MountTable | null {
@@ -170,6 +176,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       ...(st?.peakTime ? { peakTime: st.peakTime } : {}),
       listenerSeconds: Math.round((st?.listenerSeconds ?? 0) * 1000) / 1000,
       titles: this.info.titles.map((t) => ({ ...t })),
+      ...this.station?.details(this.pool?.stats().introPlays),
     };
   }
 
@@ -211,6 +218,9 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
 
   protected async setup(): Promise<void> {
     const p = this.properties;
+    const station = new StreamerStation({ id: `/${this.flow}/${this.name}`, flow: this.flow, props: p, message: (level, text) => this.addMessage(level, text) });
+    this.station = station;
+    await station.load(() => this.pool?.reloadIntro());
     const senderLimits = {
       unitFormat: 'bytes' as const,
       unitsMax: p['max-lag-bytes'],
@@ -229,7 +239,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       this.input.onCaps((caps) => this.server?.setCaps(caps));
     }
     if (p['access-log']) this.log = fs.createWriteStream(p['access-log'], { flags: 'a' });
-    const accessLog = this.log ? (line: string) => this.log?.write(line + '\n') : undefined;
+    // Moved listeners may end on another streamer after this one's log was closed: never write after its end.
+    const accessLog = this.log ? (line: string) => void (this.log?.writableEnded === false && this.log.write(line + '\n')) : undefined;
     const auth: StreamServerOptions['auth'] = p['token-auth']
       ? { type: 'token', tokens: p['token-auth'] }
       : p['basic-auth']
@@ -249,7 +260,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     if (p.processes > 1) {
       const pool = new SenderPool({
         processes: p.processes,
-        child: { sender: senderLimits, server: serverOptions, accessLog: !!accessLog },
+        child: { sender: senderLimits, server: serverOptions, accessLog: !!accessLog, introFile: p['intro-file'] },
         burst: p['burst-on-connect'] ? (p['burst-time'] !== undefined ? { format: 'time', value: p['burst-time'] * 1000 } : { format: 'bytes', value: p['burst-size'] * 1024 }) : undefined,
         accessLog,
         log: (line) => this.addMessage('warning', line),
@@ -287,8 +298,10 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
       tls: p['tls-cert-file'] && p['tls-key-file'] ? { certFile: p['tls-cert-file'], keyFile: p['tls-key-file'], log: (l) => this.addMessage('info', l) } : undefined,
       externalClients: pool ? () => pool.clients : undefined,
       publicStatus: p['public-status'] ? () => this.publicStatus() : undefined,
+      ...station.serverOptions(() => this.info.title ?? ''),
     });
     const server = this.server;
+    station.attach(server, this.sender);
     const port = await server.listen();
     if (!p.porter) this.boundPort = port;
     const table = this.porterTable();
@@ -301,6 +314,8 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
   }
 
   protected async teardown(): Promise<void> {
+    this.station?.close();
+    this.station = null;
     if (this.mount) this.mount.table.remove(this.properties['mount-point'], this.mount.owner);
     this.mount = null;
     this.boundPort = null;
@@ -323,6 +338,7 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     let title: string | null = null;
     if (frame.kind === 'caps') {
       this.capsValue = GstCaps.parse(frame.text ?? '');
+      this.station?.caps(this.capsValue);
       this.info.caps();
       if (this.capsValue.mediaType === 'audio/mpeg') this.startIcy();
     } else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES['stream-start']) {
@@ -330,8 +346,10 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     } else if (frame.kind === 'event' && frame.eventType === EVENT_TYPES.tag) {
       title = this.info.tag(frame.text);
     }
+    this.station?.beforeFrame(frame);
     if (this.pool) this.pool.frame(frame);
     else this.input?.frame(frame);
+    this.station?.afterFrame(frame);
     const icy = this.icy;
     if (!icy) return;
     if (frame.kind === 'buffer') icy.data(frame.payload, frame.ptsMs);
@@ -347,8 +365,15 @@ export class HttpStreamer extends Component<HttpStreamerProperties> {
     if (this.icy || !metaint || this.pool || !this.server || !this.sender) return;
     this.icySender = new MultiClientSender(this.senderLimits ?? {});
     this.icySender.on('client-removed', (_id, reason) => (this.removed[reason] = (this.removed[reason] ?? 0) + 1));
-    this.icy = new IcyInput(this.icySender, metaint);
-    this.server.setIcy(this.icySender, metaint);
+    const icy = new IcyInput(this.icySender, metaint);
+    this.icy = icy;
+    this.server.setIcy(this.icySender, metaint, () => icy.position);
+  }
+
+  /** Its feed stopped (hungry): its listeners may go to its fallback mount. */
+  protected override onFeedDisconnected(eater: string, feedId: string): void {
+    super.onFeedDisconnected(eater, feedId);
+    this.station?.streamStopped();
   }
 }
 

@@ -1,7 +1,7 @@
 // Checks a planet file completely and reports every problem at once, each with its path:
 // YAML syntax, structure (zod), component types and their properties, workers, duplicate
-// names, eaters and the feeds they name, streamers' porters and their mounts, and port clashes
-// (port-clash.ts). A planet without errors is ready to run.
+// names, eaters and the feeds they name, streamers' porters and their mounts, port clashes
+// (port-clash.ts) and fallback mounts (fallback-check.ts). A planet without errors is ready to run.
 
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { PlanetConfig, formatPath, feedRefText, parseFeedId, planetSchema, fullF
 import { ComponentType } from '../components/component-type';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { CheckedComponent, MachineHints, portClashes } from './port-clash';
+import { fallbackIssues } from './fallback-check';
 
 export type { PlanetIssue } from '../../protocol/status';
 import type { PlanetIssue } from '../../protocol/status';
@@ -137,5 +138,6 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
     });
   }
   issues.push(...portClashes(planet, checked, options));
+  issues.push(...fallbackIssues(planet, checked));
   return { planet: issues.length ? null : planet, issues };
 }

@@ -44,6 +44,16 @@ interface Entry {
   readonly info: Omit<ListenerInfo, 'bytes'>;
   readonly sender: MultiClientSender;
   readonly senderId: number;
+  /** When it began to count here (it may have listened elsewhere before: a move). */
+  readonly since: number;
+  /** Bytes it was sent before it came here. */
+  readonly bytesBefore: number;
+}
+
+/** A listener served elsewhere before (a fallback move): its id, connect time and bytes so far. */
+export interface ArrivingListener {
+  id: string;
+  bytesBefore: number;
 }
 
 /** A fresh instance tag: listener ids never repeat across restarts of a streamer or its processes. */
@@ -78,27 +88,32 @@ export class ListenerRegistry {
     return this.entries.size;
   }
 
-  /** A listener is being served by `sender` as client `senderId`; returns its id. */
-  add(sender: MultiClientSender, senderId: number, address: string, userAgent: string, since = Date.now()): string {
-    const id = `${this.instance}-${++this.seq}`;
-    this.entries.set(id, { info: { id, address, userAgent: userAgent.slice(0, MAX_USER_AGENT), connectedSince: since }, sender, senderId });
-    this.startSum += since;
-    this.peakTracker.see(this.entries.size, since);
+  /**
+   * A listener is being served by `sender` as client `senderId`; returns its id. One that comes
+   * from another mount (`moved`) keeps its id, connect time and bytes; it counts here from now.
+   */
+  add(sender: MultiClientSender, senderId: number, address: string, userAgent: string, since = Date.now(), moved?: ArrivingListener): string {
+    const id = moved?.id ?? `${this.instance}-${++this.seq}`;
+    const from = moved ? Date.now() : since;
+    this.entries.set(id, { info: { id, address, userAgent: userAgent.slice(0, MAX_USER_AGENT), connectedSince: since }, sender, senderId, since: from, bytesBefore: moved?.bytesBefore ?? 0 });
+    this.startSum += from;
+    this.peakTracker.see(this.entries.size, from);
     return id;
   }
 
-  /** The listener left (whatever the reason), at `end`. */
-  removed(id: string, end = Date.now()): void {
+  /** The listener left (whatever the reason), at `end`; returns what was known of it. */
+  removed(id: string, end = Date.now()): Omit<ListenerInfo, 'bytes'> | null {
     const e = this.entries.get(id);
-    if (!e) return;
+    if (!e) return null;
     this.entries.delete(id);
-    this.startSum -= e.info.connectedSince;
-    this.closedMs += Math.max(0, end - e.info.connectedSince);
+    this.startSum -= e.since;
+    this.closedMs += Math.max(0, end - e.since);
+    return e.info;
   }
 
   list(limit = MAX_LISTED): ListenerList {
     const out: ListenerInfo[] = [];
-    for (const e of this.entries.values()) out.push({ ...e.info, bytes: e.sender.stats(e.senderId)?.bytesSent ?? 0 });
+    for (const e of this.entries.values()) out.push({ ...e.info, bytes: e.bytesBefore + (e.sender.stats(e.senderId)?.bytesSent ?? 0) });
     out.sort((a, b) => a.connectedSince - b.connectedSince);
     return { listeners: out.slice(0, limit), total: out.length };
   }

@@ -4,7 +4,8 @@
 // credentials, limits), and are served here like in a single-process streamer: caps wait,
 // burst on connect, slow-client handling. It reports its counts every second (and soon after
 // each arrival or departure), forwards access log lines, lists its listeners and kicks one when
-// the parent asks; it exits when its parent goes away (the IPC channel closes).
+// the parent asks, reads its streamer's intro file (at start, and again when the parent says);
+// it exits when its parent goes away (the IPC channel closes).
 
 import * as net from 'net';
 import { GdpDecoder } from '../../protocol/gdp';
@@ -13,6 +14,7 @@ import { RawPayloadInput } from '../sender/gdp-inputs';
 import { SenderLimitsInput } from '../sender/policy';
 import { StreamServer, StreamServerOptions } from './stream-server';
 import { LISTENER_ID, ListenerInfo, MAX_LISTED } from './listener-registry';
+import { Intro } from './intro';
 
 /** What the parent tells a child (JSON, as its one argument). */
 export interface ChildConfig {
@@ -21,6 +23,8 @@ export interface ChildConfig {
   accessLog: boolean;
   /** The prefix of this child's listener ids (new for each start of a child). */
   instance?: string;
+  /** The streamer's intro-file (checked by the parent already). */
+  introFile?: string;
 }
 
 export interface ChildReport {
@@ -33,15 +37,23 @@ export interface ChildReport {
   removed: Record<string, number>;
   /** Seconds listened by this child's listeners so far, those still connected included. */
   listenerSeconds: number;
+  /** Listeners its intro was played to. */
+  introPlays?: number;
 }
 
 /** From the parent: a listener (with its socket), or a question about the listeners. */
-export type ToChild = { type: 'listener'; head: string; since?: number } | { type: 'list'; requestId: number } | { type: 'kick'; requestId: number; id: string };
+export type ToChild = { type: 'listener'; head: string; since?: number } | { type: 'list'; requestId: number } | { type: 'kick'; requestId: number; id: string } | { type: 'intro-reload' };
 /** To the parent, besides reports and access log lines: answers to its questions. */
 export type ChildAnswer = { type: 'listeners'; requestId: number; listeners: ListenerInfo[]; total: number } | { type: 'kicked'; requestId: number; ok: boolean };
 
 function main(): void {
   const config = JSON.parse(process.argv[2]) as ChildConfig;
+  const say = (_level: string, text: string) => process.stderr.write(`sender process ${process.pid}: ${text}\n`);
+  const intro = config.introFile ? new Intro(config.introFile, say) : null;
+  let introPlays = 0;
+  // The parent read it a moment ago: a failure here (the file changed since) leaves this process
+  // without it. Messages wait for it (in order), so the first listeners get it too.
+  const introRead = intro ? intro.load().catch((e: Error) => say('warning', `intro-file not read: ${e.message}`)) : Promise.resolve();
   const sender = new MultiClientSender(config.sender);
   const input = new RawPayloadInput(sender);
   const removed: Record<string, number> = {};
@@ -53,6 +65,13 @@ function main(): void {
     trusted: true,
     clientLimit: 0,
     accessLog: config.accessLog ? (line) => process.send?.({ type: 'log', line }) : undefined,
+    intro: intro
+      ? (caps) => {
+          const bytes = intro.for(caps);
+          if (bytes) introPlays++;
+          return bytes;
+        }
+      : undefined,
   });
   input.onCaps((c) => server.setCaps(c));
   void server.listen();
@@ -65,10 +84,15 @@ function main(): void {
     }
   });
   let received = 0;
-  process.on('message', (m: Partial<ToChild> & { requestId?: unknown; id?: unknown; head?: unknown; since?: unknown }, socket?: net.Socket) => {
+  type Message = Partial<ToChild> & { requestId?: unknown; id?: unknown; head?: unknown; since?: unknown };
+  const onMessage = (m: Message, socket?: net.Socket) => {
     if (m?.type === 'list' && typeof m.requestId === 'number') {
       const answer: ChildAnswer = { type: 'listeners', requestId: m.requestId, ...server.listListeners(MAX_LISTED) };
       process.send?.(answer);
+      return;
+    }
+    if (m?.type === 'intro-reload') {
+      void intro?.reload('SIGHUP');
       return;
     }
     if (m?.type === 'kick' && typeof m.requestId === 'number') {
@@ -83,12 +107,13 @@ function main(): void {
     }
     // When the parent accepted it: the listener's connect time, whichever process serves it.
     server.acceptHanded(socket, Buffer.from(m.head, 'latin1'), typeof m.since === 'number' && Number.isFinite(m.since) ? m.since : Date.now());
-  });
+  };
+  process.on('message', (m: Message, socket?: net.Socket) => void introRead.then(() => onMessage(m, socket)));
   const report = () => {
     if (soon) clearTimeout(soon);
     soon = null;
     const st = server.stats();
-    const r: ChildReport = { type: 'report', received, clients: st.currentClients, bytesServed: st.bytesServed, bitrateOut: st.bitrateOut, removed, listenerSeconds: st.listenerSeconds };
+    const r: ChildReport = { type: 'report', received, clients: st.currentClients, bytesServed: st.bytesServed, bitrateOut: st.bitrateOut, removed, listenerSeconds: st.listenerSeconds, introPlays };
     process.send?.(r);
   };
   // Arrivals and departures are reported within 50 ms (the parent's peak and limits follow them).
@@ -106,4 +131,4 @@ function main(): void {
   process.stdin.on('end', bye);
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();

@@ -52,6 +52,8 @@ export interface PoolStats {
   bitrateOut: number;
   removed: Record<string, number>;
   processes: Array<{ pid: number | null; clients: number; restarts: number }>;
+  /** Listeners the streamer's intro was played to, in every process. */
+  introPlays: number;
 }
 
 /** How long a child has to answer a listing or a kick (ms). */
@@ -71,6 +73,7 @@ export class SenderPool {
   private retiredBytes = 0;
   private readonly retiredRemoved: Record<string, number> = {};
   private retiredSeconds = 0;
+  private retiredIntroPlays = 0;
   private readonly peak = new PeakTracker();
   private questionSeq = 0;
   private readonly questions = new Map<number, { answer: (a: ChildAnswer | null) => void; timer: NodeJS.Timeout }>();
@@ -140,10 +143,12 @@ export class SenderPool {
   stats(): PoolStats {
     let bytes = this.retiredBytes;
     let bitrate = 0;
+    let introPlays = this.retiredIntroPlays;
     const removed: Record<string, number> = { ...this.retiredRemoved };
     for (const s of this.slots) {
       const r = s.report;
       if (!r || !s.proc) continue;
+      introPlays += r.introPlays ?? 0;
       bytes += r.bytesServed;
       bitrate += r.bitrateOut;
       for (const [k, v] of Object.entries(r.removed)) removed[k] = (removed[k] ?? 0) + v;
@@ -154,6 +159,7 @@ export class SenderPool {
       bitrateOut: bitrate,
       removed,
       processes: this.slots.map((s) => ({ pid: s.proc?.pid ?? null, clients: s.proc ? (s.report?.clients ?? 0) : 0, restarts: Math.max(0, s.runs - 1) })),
+      introPlays,
     };
   }
 
@@ -192,6 +198,11 @@ export class SenderPool {
     return a.ok;
   }
 
+  /** Every live child reads the streamer's intro file again (the parent got SIGHUP). */
+  reloadIntro(): void {
+    for (const s of this.slots) if (s.proc?.connected) s.proc.send({ type: 'intro-reload' } satisfies ToChild);
+  }
+
   /** The pids of the live children (tests kill one). */
   pids(): number[] {
     return this.slots.flatMap((s) => (s.proc?.pid ? [s.proc.pid] : []));
@@ -223,6 +234,7 @@ export class SenderPool {
     if (s.report) {
       this.retiredSeconds += this.secondsOf(s, Date.now());
       this.retiredBytes += s.report.bytesServed;
+      this.retiredIntroPlays += s.report.introPlays ?? 0;
       for (const [k, v] of Object.entries(s.report.removed)) this.retiredRemoved[k] = (this.retiredRemoved[k] ?? 0) + v;
       this.retiredRemoved.closed = (this.retiredRemoved.closed ?? 0) + s.report.clients; // its listeners went with it
     }

@@ -5,6 +5,8 @@ import * as net from 'net';
 import { TlsFiles } from '../tls';
 import { ListenerAuth } from './listener-auth';
 import { IcestatsSource } from './icestats';
+import { GstCaps } from '../../protocol/gst/caps';
+import type { StreamServer } from './stream-server';
 
 export interface StreamServerOptions {
   host: string;
@@ -53,6 +55,14 @@ export interface StreamServerOptions {
   publicStatus?: () => IcestatsSource | null;
   /** The prefix of listener ids (default: random): ids stay unique across restarts and processes. */
   instance?: string;
+  /** An intro file (intro.ts): what a new listener of a stream with these caps is written first, or null. */
+  intro?: (caps: GstCaps | null) => Buffer | null;
+  /** Whose listeners this mount's are (fallback.ts: where they go back to); default: the mount point. */
+  home?: string;
+  /** This mount is on its fallback: new listeners are served there (as ours, or as `home`'s), or null. */
+  divert?: () => { server: StreamServer; home?: string } | null;
+  /** The stream's title now, for ICY metadata written per listener (moved ones, those with an intro). */
+  title?: () => string;
 }
 
 export const STREAM_SERVER_DEFAULTS: Omit<StreamServerOptions, 'port'> & { port: number } = {

@@ -3,7 +3,9 @@
 // socket to the multi-client sender with burst on connect; answers Icecast's public
 // /status-json.xsl beside the mount. Owns request limits (slowloris timeout, head size, URL
 // length), client and bandwidth limits and the access log; the listeners and their statistics
-// are kept in a ListenerRegistry. Bad input costs only the connection that sent it.
+// are kept in a ListenerRegistry. Bad input costs only the connection that sent it. A listener
+// may be written an intro first, and may leave with its socket open for another server of this
+// process and arrive from one (fallback mounts: moveOut/adopt), keeping its id, bytes and log.
 
 import * as net from 'net';
 import * as tls from 'tls';
@@ -14,7 +16,8 @@ import { HttpRequestError, RequestHead, parseRequestHead } from '../../protocol/
 import { readHead } from '../socket-head';
 import { HTTP_LISTEN, listenOn } from '../listen';
 import { MultiClientSender } from '../sender/multi-client-sender';
-import { StreamHandle } from '../sender/handles';
+import { ClientHandle, StreamHandle } from '../sender/handles';
+import { IcyFramedHandle } from '../sender/icy-framed-handle';
 import { Amount, SyncMethod } from '../sender/policy';
 import { ClientStats } from '../sender/multi-client-sender';
 import { requestLogLine, slimHead } from './access-log';
@@ -24,22 +27,10 @@ import { authenticate } from './listener-auth';
 import { AudienceStats, ListenerList, ListenerRegistry, MAX_LISTED, RateSampler } from './listener-registry';
 import { ICESTATS_PATH, answerIcestats, icestatsDocument } from './icestats';
 import { STREAM_SERVER_DEFAULTS, StreamServerOptions, StreamServerStats } from './stream-server-options';
+import { Listener, ListenerMoves, MovedListener } from './listener-moves';
 
 export { STREAM_SERVER_DEFAULTS };
-export type { StreamServerOptions, StreamServerStats };
-
-interface Listener {
-  /** Its id in the registry, once it is served. */
-  key?: string;
-  head: RequestHead;
-  /** The head as it came (dropped once the listener is served here). */
-  raw: Buffer | null;
-  socket: net.Socket;
-  user: string;
-  status: number;
-  startedAt: number;
-  capsTimer?: NodeJS.Timeout;
-}
+export type { StreamServerOptions, StreamServerStats, MovedListener };
 
 const ignore = (): void => undefined;
 
@@ -50,7 +41,7 @@ export class StreamServer {
   private readonly waiting = new Set<Listener>();
   private readonly listeners = new Map<number, Listener>();
   /** ICY metadata: listeners asking `Icy-MetaData: 1` are served from this sender instead. */
-  private icy: { sender: MultiClientSender; metaint: number } | null = null;
+  private icy: { sender: MultiClientSender; metaint: number; left: () => number } | null = null;
   private readonly icyListeners = new Map<number, Listener>();
   private pendingLimiter: PendingLimiter | null = null;
   private totalClients = 0;
@@ -59,6 +50,10 @@ export class StreamServer {
   private readonly sampler: RateSampler;
   /** When it started listening (Icecast's server_start). */
   private startedAt = Date.now();
+  private closed = false;
+  private readonly title = (): string => this.options.title?.() ?? '';
+  /** Its listeners leave and arrive here (fallback mounts): see listener-moves.ts. */
+  readonly moves: ListenerMoves;
 
   constructor(
     readonly sender: MultiClientSender,
@@ -67,7 +62,9 @@ export class StreamServer {
     this.options = { ...STREAM_SERVER_DEFAULTS, ...options };
     this.registry = new ListenerRegistry(this.options.instance);
     this.sampler = new RateSampler(() => ({ inBytes: sender.totals().bytesQueued, outBytes: sender.totals().bytesServed + (this.icy?.sender.totals().bytesServed ?? 0) }));
-    sender.on('client-removed', (id, _reason, stats) => this.onRemoved(this.listeners, id, stats));
+    sender.on('client-removed', (id, reason, stats) => reason !== 'moved' && this.onRemoved(this.listeners, id, stats));
+    const host = { sender, plain: this.listeners, icyListeners: this.icyListeners, registry: this.registry, title: this.title };
+    this.moves = new ListenerMoves({ ...host, icy: () => this.icy, closed: () => this.closed, burst: () => this.burst(), accessLog: () => this.options.accessLog });
     // The queue keeps the largest burst a listener can get, reaching back to a keyframe.
     const b = this.burst();
     sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
@@ -96,18 +93,32 @@ export class StreamServer {
     return (this.server?.address() as net.AddressInfo | null)?.port ?? this.options.port;
   }
 
-  /** Serves listeners that ask for ICY metadata from `sender` (see IcyInput). Once. */
-  setIcy(sender: MultiClientSender, metaint: number): void {
+  /**
+   * Serves listeners that ask for ICY metadata from `sender` (see IcyInput). Once. `left`: the
+   * bytes before the next metadata block after what was pushed into it so far.
+   */
+  setIcy(sender: MultiClientSender, metaint: number, left: () => number = () => metaint): void {
     if (this.icy) return;
-    this.icy = { sender, metaint };
-    sender.on('client-removed', (id, _reason, stats) => this.onRemoved(this.icyListeners, id, stats));
+    this.icy = { sender, metaint, left };
+    sender.on('client-removed', (id, reason, stats) => reason !== 'moved' && this.onRemoved(this.icyListeners, id, stats));
     const b = this.burst();
     sender.setLimits(b.burst ? { burst: b.burst } : { syncMethod: 'latest-keyframe' });
+  }
+
+  /** The stream's caps, once they came. */
+  get streamCaps(): GstCaps | null {
+    return this.caps;
   }
 
   /** New caps from the stream: listeners that were waiting for them are answered now. */
   setCaps(caps: GstCaps): void {
     this.caps = caps;
+    this.serveWaiting();
+  }
+
+  /** Answers the listeners waiting for the stream if it can be served now (it started, or its fallback took over). */
+  serveWaiting(): void {
+    if (!this.caps && !this.options.divert?.()) return;
     for (const l of [...this.waiting]) {
       this.waiting.delete(l);
       if (l.capsTimer) clearTimeout(l.capsTimer);
@@ -149,6 +160,7 @@ export class StreamServer {
 
   /** Stops listening and disconnects everyone. Idempotent. */
   async close(): Promise<void> {
+    this.closed = true;
     this.stopWatching?.();
     this.stopWatching = null;
     this.sampler.stop();
@@ -183,7 +195,7 @@ export class StreamServer {
         const parsed = parseRequestHead(buffered, this.options);
         return parsed && { head: { head: parsed.head, raw: buffered.subarray(0, parsed.length) }, rest: buffered.subarray(parsed.length) };
       },
-      onHead: ({ head, raw }) => this.route({ head, raw, socket, user: '-', status: 0, startedAt: Date.now() }),
+      onHead: ({ head, raw }) => this.route(this.arrived(head, raw, socket, Date.now())),
       onError: (e) => this.reject(socket, (e as HttpRequestError).status ?? 400, e.message),
       onTimeout: () => {
         this.count('header-timeout');
@@ -210,7 +222,11 @@ export class StreamServer {
       this.reject(socket, 400, 'incomplete request head');
       return;
     }
-    this.route({ head, raw, socket, user: '-', status: 0, startedAt: since });
+    this.route(this.arrived(head, raw, socket, since));
+  }
+
+  private arrived(head: RequestHead, raw: Buffer, socket: net.Socket, startedAt: number): Listener {
+    return { head, raw, socket, user: '-', status: 0, startedAt, home: this.options.home ?? this.options.mountPoint, bytesBefore: 0, logTo: this.options.accessLog, metaint: 0 };
   }
 
   private route(l: Listener): void {
@@ -254,7 +270,7 @@ export class StreamServer {
       this.totalClients++;
       return;
     }
-    if (!this.caps) {
+    if (!this.caps && !this.options.divert?.()) {
       if (this.waiting.size >= this.options.maxWaiting) {
         this.reject(l.socket, 503, 'stream not ready', { 'Retry-After': '5' }, l);
         return;
@@ -307,10 +323,13 @@ export class StreamServer {
   private respond(l: Listener): void {
     const socket = l.socket;
     if (socket.destroyed) return;
+    // On its fallback, this mount's new listeners are served there (as ours: they come back with the stream).
+    const elsewhere = this.options.divert?.() ?? null;
+    const caps = this.caps ?? elsewhere?.server.streamCaps ?? null;
     const icy = this.icy && l.head.headers.get('icy-metadata') === '1' ? this.icy : null;
     const headers = [
       `HTTP/1.0 200 OK`,
-      `Content-Type: ${contentTypeForCaps(this.caps)}`,
+      `Content-Type: ${contentTypeForCaps(caps)}`,
       ...(icy ? [`icy-metaint: ${icy.metaint}`] : []),
       'Cache-Control: no-cache, no-store, must-revalidate',
       'Pragma: no-cache',
@@ -325,15 +344,26 @@ export class StreamServer {
       socket.end();
       return;
     }
-    const sender = icy ? icy.sender : this.sender;
-    const id = sender.add(new StreamHandle(socket, { owned: true }), this.burst());
-    if (id === null) return;
-    l.key = this.registry.add(sender, id, peerAddress(socket.remoteAddress), l.head.headers.get('user-agent') ?? '', l.startedAt);
+    const intro = this.options.intro?.(caps) ?? null;
+    const address = peerAddress(socket.remoteAddress);
+    const userAgent = l.head.headers.get('user-agent') ?? '';
     // A listener may stay for days: keep of its request only what the access log will need.
     l.head = slimHead(l.head, !!this.options.accessLog);
     l.raw = null;
-    (icy ? this.icyListeners : this.listeners).set(id, l);
+    l.metaint = icy?.metaint ?? 0;
     this.totalClients++;
+    let handle: ClientHandle = new StreamHandle(socket, { owned: true });
+    // ICY metadata counted for this listener alone when its bytes do not all come from the shared ICY sender.
+    if (icy && (intro || elsewhere)) handle = new IcyFramedHandle(handle, icy.metaint, icy.metaint, this.title);
+    if (elsewhere) {
+      if (!elsewhere.server.moves.adopt({ handle, l, address, userAgent }, { intro, home: elsewhere.home })) socket.destroy();
+      return;
+    }
+    const sender = icy && !(handle instanceof IcyFramedHandle) ? icy.sender : this.sender;
+    const id = sender.add(handle, { ...this.burst(), intro: intro ? [intro] : undefined });
+    if (id === null) return;
+    l.key = this.registry.add(sender, id, address, userAgent, l.startedAt);
+    (sender === this.sender ? this.listeners : this.icyListeners).set(id, l);
   }
 
   /**
@@ -354,7 +384,7 @@ export class StreamServer {
     from.delete(id);
     const end = stats.disconnectTime || Date.now();
     if (l.key) this.registry.removed(l.key, end);
-    this.log(l, stats.bytesSent, end);
+    this.log(l, l.bytesBefore + stats.bytesSent, end);
   }
 
   private corsHeaders(): string[] {
@@ -376,6 +406,6 @@ export class StreamServer {
   }
 
   private log(l: Listener, bytes: number, end: number): void {
-    this.options.accessLog?.(requestLogLine(l, bytes, end));
+    l.logTo?.(requestLogLine(l, bytes, end));
   }
 }

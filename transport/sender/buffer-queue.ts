@@ -4,17 +4,11 @@
 // Invariants: every client position is WAITING or a sequence number inside the queue; the queue
 // never holds more than limits.maxQueueBytes (clients further behind are removed as slow).
 
-import { Amount, RemoveReason, SenderLimits, SyncMethod, UnitFormat } from './policy';
+import { Amount, RemoveReason, SenderLimits, UnitFormat } from './policy';
+import { Batch, ClientOptions, Cursor, SenderBuffer, WAITING } from './sender-types';
 
-/** A buffer as the sender sees it; `chunks` are written as they are (never copied). */
-export interface SenderBuffer {
-  readonly chunks: readonly Buffer[];
-  readonly size: number;
-  /** Presentation time in milliseconds, or null. */
-  readonly ptsMs: number | null;
-  /** False for a delta unit (GST_BUFFER_FLAG_DELTA_UNIT); new clients may start only on keyframes in keyframe modes. */
-  readonly keyframe: boolean;
-}
+export { WAITING };
+export type { Batch, ClientOptions, Cursor, CursorStats, SenderBuffer } from './sender-types';
 
 interface Entry {
   readonly buf: SenderBuffer;
@@ -22,44 +16,8 @@ interface Entry {
   readonly byteStart: number;
 }
 
-export const WAITING = -1;
-
 /** From this many clients on, a batch is joined into one buffer that all of them write. */
 const SHARE_CLIENTS = 8;
-
-export interface ClientOptions {
-  syncMethod?: SyncMethod;
-  burst?: Amount;
-  burstMax?: Amount;
-}
-
-export interface CursorStats {
-  buffersSent: number;
-  buffersDropped: number;
-  firstPtsMs: number | null;
-  lastPtsMs: number | null;
-}
-
-export interface Cursor {
-  readonly id: number;
-  /** Sequence number of the next buffer to send, or WAITING. */
-  next: number;
-  readonly syncMethod: SyncMethod;
-  readonly burst: Amount | undefined;
-  readonly burstMax: Amount | undefined;
-  /** Streamheader version this client last received; -1 = none yet. */
-  headerVersion: number;
-  /** remove-flush: last sequence number (exclusive) the client still gets before removal. */
-  flushUntil: number | null;
-  readonly stats: CursorStats;
-}
-
-/** What to write next to one client: zero-copy chunks, counted in buffers and bytes. */
-export interface Batch {
-  readonly chunks: Buffer[];
-  readonly bytes: number;
-  readonly buffers: number;
-}
 
 /**
  * How a new buffer travels (compare gst_multi_handle_sink_queue_buffer):
@@ -137,7 +95,11 @@ export class BufferQueue {
     return this.headers.some((h) => h.length === bytes.length && h.equals(bytes));
   }
 
-  addClient(options: ClientOptions = {}): Cursor {
+  /**
+   * Adds a client. With `hold` it is not placed yet (push() leaves it WAITING) until join():
+   * the sender writes it an intro first, and it joins the stream once that is written.
+   */
+  addClient(options: ClientOptions = {}, hold = false): Cursor {
     const cursor: Cursor = {
       id: this.nextId++,
       next: WAITING,
@@ -146,15 +108,31 @@ export class BufferQueue {
       burstMax: options.burstMax ?? this.limits.burstMax,
       headerVersion: -1,
       flushUntil: null,
+      notBefore: options.notBefore ?? 0,
+      held: hold,
       stats: { buffersSent: 0, buffersDropped: 0, firstPtsMs: null, lastPtsMs: null },
     };
     this.cursors.set(cursor.id, cursor);
-    // Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for
-    // the next buffer, as in multihandlesink.
+    if (!hold) this.place(cursor);
+    return cursor;
+  }
+
+  /** A held client joins the stream now, placed by its sync method. */
+  join(id: number): void {
+    const c = this.cursors.get(id);
+    if (!c?.held) return;
+    c.held = false;
+    this.place(c);
+  }
+
+  /**
+   * Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for the
+   * next buffer, as in multihandlesink.
+   */
+  private place(cursor: Cursor): void {
     if (this.entries.length && cursor.syncMethod !== 'latest' && cursor.syncMethod !== 'next-keyframe') {
       cursor.next = this.startFor(cursor, false);
     }
-    return cursor;
   }
 
   removeClient(id: number): Cursor | undefined {
@@ -183,7 +161,7 @@ export class BufferQueue {
     const newest = this.nextSeq - 1;
     for (const c of this.cursors.values()) {
       if (c.next === WAITING) {
-        if (c.flushUntil === null) c.next = this.startFor(c, true);
+        if (c.flushUntil === null && !c.held) c.next = this.startFor(c, true);
         continue;
       }
       if (this.isSlow(c.next) && (this.lag(c.next, 'bytes') > this.limits.maxQueueBytes || behind(c.id))) {
@@ -335,10 +313,14 @@ export class BufferQueue {
     return WAITING;
   }
 
-  /** Start position for a new (or resynced-to-latest) client; `fresh` = a buffer just arrived. */
+  /**
+   * Start position for a new (or resynced-to-latest) client; `fresh` = a buffer just arrived.
+   * Never before the client's notBefore: what lies before it is as if it were not queued.
+   */
   private startFor(c: Cursor, fresh: boolean): number {
     const newest = this.nextSeq - 1;
-    if (newest < this.firstSeq) return WAITING;
+    const oldest = Math.max(this.firstSeq, c.notBefore);
+    if (newest < oldest) return WAITING;
     const burst = c.burst ?? { format: 'buffers', value: 1 };
     switch (c.syncMethod) {
       case 'latest':
@@ -346,13 +328,13 @@ export class BufferQueue {
       case 'next-keyframe':
         return fresh && this.entries[newest - this.firstSeq].buf.keyframe ? newest : WAITING;
       case 'latest-keyframe':
-        return this.keyframeBetween(newest, this.firstSeq, -1);
+        return this.keyframeBetween(newest, oldest, -1);
       case 'burst':
-        return Math.max(this.pointFor(burst, true), c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq);
+        return Math.max(this.pointFor(burst, true), c.burstMax ? this.pointFor(c.burstMax, false) : oldest, oldest);
       case 'burst-keyframe':
       case 'burst-with-keyframe': {
-        const minPoint = this.pointFor(burst, true);
-        const maxPoint = c.burstMax ? this.pointFor(c.burstMax, false) : this.firstSeq;
+        const minPoint = Math.max(this.pointFor(burst, true), oldest);
+        const maxPoint = Math.max(c.burstMax ? this.pointFor(c.burstMax, false) : oldest, oldest);
         const older = this.keyframeBetween(minPoint, maxPoint, -1);
         if (older !== WAITING) return older;
         if (c.syncMethod === 'burst-with-keyframe') return Math.max(minPoint, maxPoint);

@@ -27,6 +27,11 @@ export interface ClientHandle {
   attach<T>(owner: HandleOwner<T>, token: T): void;
   /** Releases the handle: stops listening, and closes what it owns (or everything, with close). Idempotent. */
   release(close?: boolean): void;
+  /**
+   * Lets go of its sender without closing anything (a listener moved to another sender): it
+   * stops reporting to that owner and may be attached to another one.
+   */
+  detach(): void;
   /** Peer address or path, for logs and stats. */
   describe(): string;
   /** A TCP connection's key and local port, for the kernel backlog probe (transport/tcp-backlog.ts). */
@@ -91,7 +96,7 @@ export class StreamHandle implements ClientHandle {
     this.token = token;
     (s as unknown as Record<symbol, StreamHandle>)[OWNER] = this;
     s.on('drain', streamDrained);
-    s.on('error', streamErrored);
+    if (!s.listeners('error').includes(streamErrored)) s.on('error', streamErrored); // kept by detach()
     s.on('close', streamClosed);
     if (s instanceof Socket) {
       // What clients send is read and discarded (multifdsink's handle-read): a flowing socket
@@ -116,6 +121,15 @@ export class StreamHandle implements ClientHandle {
   release(close = false): void {
     if (this.released) return;
     this.released = true;
+    this.unhook();
+    if (this.options.owned || close) this.stream.destroy();
+  }
+
+  detach(): void {
+    if (!this.released) this.unhook();
+  }
+
+  private unhook(): void {
     const s = this.stream;
     s.removeListener('drain', streamDrained);
     s.removeListener('close', streamClosed);
@@ -123,7 +137,6 @@ export class StreamHandle implements ClientHandle {
     delete (s as unknown as Record<symbol, StreamHandle | undefined>)[OWNER];
     // streamErrored stays: late errors of a released stream find no handle and are dropped.
     this.owner = null;
-    if (this.options.owned || close) s.destroy();
   }
 
   describe(): string {
@@ -204,6 +217,11 @@ export class FdHandle implements ClientHandle {
   attach<T>(owner: HandleOwner<T>, token: T): void {
     this.owner = owner as HandleOwner<unknown>;
     this.token = token;
+  }
+
+  /** A write in flight completes for whoever attaches next (or nobody). */
+  detach(): void {
+    this.owner = null;
   }
 
   release(close = false): void {

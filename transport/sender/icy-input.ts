@@ -32,6 +32,11 @@ export class IcyInput {
     this.left = metaint;
   }
 
+  /** Bytes before the next metadata block, after what was pushed so far. */
+  get position(): number {
+    return this.left;
+  }
+
   setTitle(title: string): void {
     this.block = icyBlock(title);
   }

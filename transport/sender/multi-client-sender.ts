@@ -2,43 +2,17 @@
 // I/O loop: after each push it pumps every ready client, batching queued buffers into one
 // write per client, parks clients whose handle pushes back until they drain, and removes
 // clients that close, fail, lag past the hard limit or time out, always with a reason and stats.
+// A client may also be detached with its handle open (reason `moved`) and added to another sender.
 // Data path: push() and the pumps are direct calls; no actor mailbox in between.
 
 import { EventEmitter } from 'events';
-import { BufferQueue, ClientOptions, SenderBuffer } from './buffer-queue';
+import { BufferQueue } from './buffer-queue';
+import { AddOptions, ClientStats, Detached, MultiClientSenderEvents, SenderBuffer, SenderTotals } from './sender-types';
 import { ClientHandle, HandleEnd, HandleOwner } from './handles';
 import { RemoveReason, SenderLimits, SenderLimitsInput, senderLimitsSchema } from './policy';
 import { tcpBacklogs } from '../tcp-backlog';
 
-export interface ClientStats {
-  id: number;
-  peer: string;
-  bytesSent: number;
-  buffersSent: number;
-  buffersDropped: number;
-  /** Wall clock, ms since the epoch. */
-  connectTime: number;
-  /** Wall clock, ms since the epoch; 0 while connected. */
-  disconnectTime: number;
-  connectDurationMs: number;
-  /** Monotonic ms (performance.now()) of the last write the handle accepted. */
-  lastActivity: number;
-  firstPtsMs: number | null;
-  lastPtsMs: number | null;
-  /** The handle's error when the reason is 'error' (e.g. ENOSPC on a full disk). */
-  error: (Error & { code?: string }) | null;
-}
-
-export interface SenderTotals {
-  clients: number;
-  peakClients: number;
-  bytesQueued: number;
-  bytesServed: number;
-  buffersQueued: number;
-  queueBytes: number;
-  queueBuffers: number;
-  clientsRemoved: number;
-}
+export type { AddOptions, ClientStats, Detached, MultiClientSenderEvents, SenderTotals } from './sender-types';
 
 interface Client {
   readonly id: number;
@@ -52,16 +26,10 @@ interface Client {
   acked: number;
   ackedAt: number;
   readonly closeOnRemove: boolean;
-}
-
-export interface AddOptions extends ClientOptions {
-  /** Release the handle's fd/stream when the client goes (default: what the handle owns). */
-  closeOnRemove?: boolean;
-}
-
-export interface MultiClientSenderEvents {
-  'client-added': [id: number];
-  'client-removed': [id: number, reason: RemoveReason, stats: ClientStats];
+  /** Written before anything from the queue; the client joins the stream once it is written. */
+  intro: readonly Buffer[] | null;
+  /** Being detached: called once it got what was queued for it (null if it left another way first). */
+  onDetached: ((d: Detached | null) => void) | null;
 }
 
 /** Clients written per turn of the event loop in one flush. */
@@ -117,11 +85,12 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
       });
       return null;
     }
-    const cursor = this.queue.addClient(options);
+    const intro = options.intro?.length ? options.intro : null;
+    const cursor = this.queue.addClient(options, intro !== null);
     const client: Client = {
       id: cursor.id,
       handle,
-      connectTime: Date.now(),
+      connectTime: options.connectTime ?? Date.now(),
       connectMono: performance.now(),
       blocked: false,
       bytesSent: 0,
@@ -129,6 +98,8 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
       acked: 0,
       ackedAt: performance.now(),
       closeOnRemove: options.closeOnRemove ?? false,
+      intro,
+      onDetached: null,
     };
     this.clients.set(client.id, client);
     this.byKey.set(handle.key, client.id);
@@ -186,6 +157,27 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     if (!c) return;
     this.queue.flushClient(id);
     this.pump(c);
+  }
+
+  /**
+   * Detaches a client without closing its handle (a listener moving to another sender): it first
+   * gets what is queued for it up to now (as remove-flush), then leaves with reason `moved` and
+   * `done` receives its handle, free to be added elsewhere, with its stats. False when there is
+   * no such client or it is already leaving; `done(null)` when it goes another way meanwhile
+   * (its peer closes, it is slow).
+   */
+  detach(id: number, done: (d: Detached | null) => void): boolean {
+    const c = this.clients.get(id);
+    if (!c || c.onDetached) return false;
+    c.onDetached = done;
+    this.queue.flushClient(id);
+    if (!c.blocked) this.pump(c);
+    return true;
+  }
+
+  /** True while the client is being detached (see detach()). */
+  detaching(id: number): boolean {
+    return !!this.clients.get(id)?.onDetached;
   }
 
   clear(): void {
@@ -251,6 +243,22 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
   /** Writes batches to one client until it pushes back or has nothing left. */
   private pump(c: Client): void {
     const q = this.queue;
+    if (c.intro) {
+      // The intro first, whole; the client joins the stream once its handle took it all.
+      const intro = c.intro;
+      c.intro = null;
+      const bytes = intro.reduce((n, b) => n + b.length, 0);
+      c.bytesSent += bytes;
+      this.served += bytes;
+      const more = c.handle.write([...intro], bytes);
+      if (!this.clients.has(c.id)) return;
+      if (!more) {
+        c.blocked = true;
+        return;
+      }
+      c.lastActivity = performance.now();
+      q.join(c.id);
+    }
     while (!c.blocked) {
       const batch = q.take(c.id);
       if (!batch) break;
@@ -261,7 +269,10 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
       if (more) c.lastActivity = performance.now();
       else c.blocked = true;
     }
-    if (!c.blocked && q.flushDone(c.id)) this.remove(c.id, 'removed');
+    if (!c.blocked && q.flushDone(c.id)) {
+      if (c.onDetached) this.finishDetach(c);
+      else this.remove(c.id, 'removed');
+    }
   }
 
   /** @internal a handle took everything it was given */
@@ -269,7 +280,22 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     if (!this.clients.has(c.id)) return;
     c.blocked = false;
     c.lastActivity = performance.now();
+    this.queue.join(c.id); // a client that was written its intro joins the stream now
     this.pump(c);
+  }
+
+  private finishDetach(c: Client): void {
+    const done = c.onDetached;
+    c.onDetached = null;
+    const cursorStats = this.queue.cursor(c.id)?.stats;
+    this.queue.removeClient(c.id);
+    this.clients.delete(c.id);
+    this.byKey.delete(c.handle.key);
+    this.removedTotal++;
+    const stats = this.statsOf(c, Date.now(), cursorStats);
+    c.handle.detach();
+    this.emit('client-removed', c.id, 'moved', stats);
+    done?.({ handle: c.handle, stats });
   }
 
   /** @internal a handle's peer went away or its writes failed */
@@ -288,6 +314,7 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     stats.error = error ?? null;
     c.handle.release(c.closeOnRemove);
     this.emit('client-removed', id, reason, stats);
+    c.onDetached?.(null);
   }
 
   private statsOf(c: Client, disconnectTime: number, cursorStats = this.queue.cursor(c.id)?.stats): ClientStats {

@@ -13,8 +13,8 @@ export type RecoverPolicy = (typeof RECOVER_POLICIES)[number];
 export const UNIT_FORMATS = ['buffers', 'bytes', 'time'] as const;
 export type UnitFormat = (typeof UNIT_FORMATS)[number];
 
-/** Why a client left (GstMultiHandleSinkClientStatus). */
-export const REMOVE_REASONS = ['ok', 'closed', 'removed', 'slow', 'error', 'duplicate', 'flushing'] as const;
+/** Why a client left (GstMultiHandleSinkClientStatus; `moved`: detached, its handle open, to go on in another sender). */
+export const REMOVE_REASONS = ['ok', 'closed', 'removed', 'slow', 'error', 'duplicate', 'flushing', 'moved'] as const;
 export type RemoveReason = (typeof REMOVE_REASONS)[number];
 
 export const amountSchema = z.object({
