@@ -31,6 +31,13 @@ export interface ClientOptions {
   syncMethod?: SyncMethod;
   burst?: Amount;
   burstMax?: Amount;
+  /**
+   * Start exactly at this sequence number (clamped into the queue; `nextSeq` = with the next
+   * buffer), whatever the sync method says: a feed eater resuming where it stopped.
+   */
+  startAt?: number;
+  /** False: the client never gets the streamheader (its owner primed it already, or it resumes). */
+  streamheader?: boolean;
 }
 
 export interface CursorStats {
@@ -103,6 +110,14 @@ export class BufferQueue {
   get length(): number {
     return this.entries.length;
   }
+  /** Sequence number of the oldest buffer still queued (= nextSeq when the queue is empty). */
+  get oldestSeq(): number {
+    return this.firstSeq;
+  }
+  /** The buffer queued under `seq`, while it is still held. */
+  bufferAt(seq: number): SenderBuffer | undefined {
+    return seq >= this.firstSeq && seq < this.nextSeq ? this.entries[seq - this.firstSeq].buf : undefined;
+  }
   get queuedBytes(): number {
     return this.entries.length ? this.bytesTotal - this.entries[0].byteStart : 0;
   }
@@ -149,6 +164,11 @@ export class BufferQueue {
       stats: { buffersSent: 0, buffersDropped: 0, firstPtsMs: null, lastPtsMs: null },
     };
     this.cursors.set(cursor.id, cursor);
+    if (options.streamheader === false) cursor.headerVersion = this.headerVersionNow;
+    if (options.startAt !== undefined) {
+      cursor.next = Math.min(this.nextSeq, Math.max(this.firstSeq, options.startAt));
+      return cursor;
+    }
     // Methods that reach back into the queue start now; `latest` and `next-keyframe` wait for
     // the next buffer, as in multihandlesink.
     if (this.entries.length && cursor.syncMethod !== 'latest' && cursor.syncMethod !== 'next-keyframe') {

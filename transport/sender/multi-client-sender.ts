@@ -57,6 +57,8 @@ interface Client {
 export interface AddOptions extends ClientOptions {
   /** Release the handle's fd/stream when the client goes (default: what the handle owns). */
   closeOnRemove?: boolean;
+  /** Bytes for this client alone, written before anything queued (a feed eater's START line and priming). */
+  prefix?: Buffer[];
 }
 
 export interface MultiClientSenderEvents {
@@ -135,6 +137,13 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     if (this.clients.size > this.peak) this.peak = this.clients.size;
     handle.attach<Client>(this, client);
     this.emit('client-added', client.id);
+    if (options.prefix?.length) {
+      const bytes = options.prefix.reduce((n, b) => n + b.length, 0);
+      client.bytesSent += bytes;
+      this.served += bytes;
+      if (!handle.write(options.prefix, bytes)) client.blocked = true;
+      if (!this.clients.has(client.id)) return client.id; // the write failed at once and removed it
+    }
     this.pump(client);
     return client.id;
   }
