@@ -5,7 +5,8 @@
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
-import { ChildSpec, Root, TreeNode, startRoot } from '../../../actors/supervision';
+import { ChildSpec, Root, TreeNode, startRoot, viewOf } from '../../../actors/supervision';
+import { EaterView } from '../../../actors/feed/eater-actor';
 import { ComponentPort, FeedNews } from '../../../actors/component/component-port';
 import { Component } from '../../../actors/component/component';
 import { FeedDirectory } from '../../../actors/worker/feed-directory';
@@ -43,7 +44,7 @@ describe('eater and feeder actors', () => {
 
   async function startServer(p = 0): Promise<void> {
     server = new FeedServer({ port: p, secret: SECRET }, {
-      eat: (feed) => (feed === FEED ? (s) => void feeder.addEater(s) : directory.eaterArrives(feed)),
+      eat: (feed) => (feed === FEED ? (s, _l, r) => void feeder.addEater(s, r) : directory.eaterArrives(feed)),
       feed: (feed) => directory.pushArrives(feed),
     });
     port = await server.listen();
@@ -88,16 +89,44 @@ describe('eater and feeder actors', () => {
     feeder.frame(buffer(0));
   };
 
-  it('reconnects when the upstream hangs up, as one supervised restart of the eater', async () => {
+  it('reconnects when the upstream hangs up, as one supervised restart of the eater, and resumes without a buffer twice', async () => {
     primed();
-    const e = eaters();
+    let i = 1;
+    const pump = setInterval(() => feeder.frame(buffer(i++ % 256)), 10);
+    try {
+      const e = eaters();
+      e.target(port);
+      await waitFor(() => e.news.includes('flowing'));
+      expect(e.eater()?.restarts).toBe(0);
+      feeder.sender.clear(); // the upstream drops the eater
+      await waitFor(() => e.news.length === 3, 5000, 'flowing again');
+      expect(e.news).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
+      expect(e.eater()).toMatchObject({ restarts: 1, state: 'running', lastCrash: { reason: 'hang-up' } });
+      const seen = e.got.filter((g) => g.kind === 'buffer').length;
+      await waitFor(() => e.got.filter((g) => g.kind === 'buffer').length > seen + 10);
+      // One stream-start (no priming again), and every buffer once, in order, none missing.
+      expect(e.got.filter((g) => g.eventName === 'stream-start').length).toBe(1);
+      const values = e.got.filter((g) => g.kind === 'buffer').map((g) => g.payload[0]);
+      values.forEach((v, k) => k > 0 && expect(v).toBe((values[k - 1] + 1) % 256));
+    } finally {
+      clearInterval(pump);
+    }
+  });
+
+  it('never counts a reconnection as data: an eater of a silent upstream stays down across its redials', async () => {
+    primed(); // one buffer, then silence
+    await new Promise((r) => setTimeout(r, 500));
+    const e = eaters('eat-from', 100); // bound 400 ms until the cadence is known
     e.target(port);
-    await waitFor(() => e.news.includes('flowing'));
-    expect(e.eater()?.restarts).toBe(0);
-    feeder.sender.clear(); // the upstream drops the eater
-    await waitFor(() => e.news.length === 3, 5000, 'flowing again');
-    expect(e.news).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
-    expect(e.eater()).toMatchObject({ restarts: 1, state: 'running', lastCrash: { reason: 'hang-up' } });
+    await waitFor(() => (e.eater()?.restarts ?? 0) >= 4, 10000, 'a few redials');
+    expect(e.news.includes('flowing')).toBe(false);
+    expect(e.news[0]).toBe('stopped: no media for 400 ms');
+    // The silence clock is the upstream's last buffer, not the last connection.
+    const view = viewOf<EaterView>(e.eater(), 'eater');
+    expect(view?.lastDataAgoMs).toBeGreaterThan(1500);
+    expect(view?.state).not.toBe('flowing');
+    feeder.frame(buffer(1));
+    await waitFor(() => e.news.includes('flowing'), 3000, 'flowing once a buffer comes');
   });
 
   it('goes on dialing a restarted upstream and passes its new stream on', async () => {
