@@ -1,7 +1,9 @@
 // Eater and feeder actors under their supervisors, over real sockets: reconnection is the
-// supervised restart of the eater (counted in the live tree), a new upstream stream is passed
-// on, failures keep their reasons, an upstream that moves is dialed at once, and a feeder
+// supervised restart of the eater (counted in the live tree) and resumes after the last buffer
+// forwarded (eat-from and feed-to alike), a reconnection is never data, a new upstream stream is
+// passed on, failures keep their reasons, an upstream that moves is dialed at once, and a feeder
 // pushes with feed-to through a push actor that is restarted the same way.
+import { execFileSync } from 'child_process';
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
@@ -206,5 +208,35 @@ describe('eater and feeder actors', () => {
     expect(down.got[0].text).toContain('pushed');
     await down.root.stop(); // the downstream side closes the pushed connection
     await waitFor(() => (push()?.restarts ?? 0) >= 1, 5000, 'push restarted');
+  });
+
+  it('resumes a pushed feed (feed-to) after the last buffer the eater forwarded when the push is dialed again', async () => {
+    const down = eaters('feed-to');
+    const port2 = new ComponentPort(() => undefined, () => undefined);
+    const root = startRoot([feedersSpec({ feeders: [{ name: 'default', feed: FEED }], pushes: new Map(), port: port2, deps: { secret: SECRET, directory } }) as ChildSpec], { id: 'up', log: () => undefined, gaveUp: () => undefined });
+    roots.push(root);
+    port2.output('default', streamStart('pushed'));
+    port2.output('default', caps(8000));
+    root.send('feeders', { type: 'feed-to', feeder: 'default', host: '127.0.0.1', port });
+    const push = () => node(root.tree(), ['feeders', 'feeder default', `push 127.0.0.1:${port}`]);
+    await waitFor(() => push()?.state === 'running', 5000, 'push started');
+    let i = 0;
+    const pump = setInterval(() => port2.output('default', buffer(i++ % 256)), 10);
+    try {
+      await waitFor(() => down.news.includes('flowing'), 5000, 'flowing');
+      // The pushed connection is cut from outside: the push is dialed again, the eater says where it stands.
+      const restarts = push()!.restarts;
+      const before = down.got.filter((g) => g.kind === 'buffer').length;
+      execFileSync('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], { stdio: 'pipe' });
+      await waitFor(() => (push()?.restarts ?? 0) > restarts, 5000, 'push dialed again');
+      await waitFor(() => down.got.filter((g) => g.kind === 'buffer').length > before + 20, 5000, 'buffers again');
+      expect(down.got.filter((g) => g.eventName === 'stream-start').length).toBe(1);
+      const values = down.got.filter((g) => g.kind === 'buffer').map((g) => g.payload[0]);
+      values.forEach((v, k) => k > 0 && expect(v).toBe((values[k - 1] + 1) % 256));
+      const view = viewOf<EaterView>(down.eater(), 'eater');
+      expect(view?.resumes).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(pump);
+    }
   });
 });
