@@ -6,8 +6,9 @@
 // - media = a buffer without the GAP flag (filler) or the HEADER flag (codec headers); events,
 //   caps, filler, headers and reconnections are never media;
 // - bound = 2 × the largest gap between media buffers seen within CADENCE_WINDOW_MS, at least
-//   the check interval and at most 4 × it; until the window has watched the feed flow for
-//   2 check intervals (a start, or the return after a long outage) the bound is 4 × it.
+//   the check interval and at most 4 × it; until the window has watched the feed flow for a
+//   check interval (a start, or the return after a long outage) the bound is 4 × it, so that a
+//   sparse feed's first gap is no outage.
 
 import { BUFFER_FLAG, GdpFrame } from '../../protocol/gdp';
 import { ResumePoint } from '../../protocol/feed-handshake';
@@ -75,7 +76,7 @@ export class FeedFlow {
   bound(now = Date.now()): number {
     const ci = this.checkIntervalMs;
     const { maxGap, watched } = this.window(now);
-    if (watched < Math.min(2 * ci, CADENCE_WINDOW_MS / 2)) return 4 * ci;
+    if (watched < Math.min(ci, CADENCE_WINDOW_MS / 2)) return 4 * ci;
     return Math.min(4 * ci, Math.max(ci, 2 * maxGap));
   }
 

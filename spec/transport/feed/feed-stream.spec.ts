@@ -98,15 +98,16 @@ describe('a feeder numbers its buffers and says where each eater starts', () => 
 
 describe('an eater learns the cadence of its feed', () => {
   const at0 = 1_000_000_000;
-  it('allows 4 check intervals until it has watched the feed flow for 2, then 2 × the largest gap within [1, 4] check intervals', () => {
+  it('allows 4 check intervals until it has watched the feed flow for one, then 2 × the largest gap within [1, 4] check intervals', () => {
     const f = new FeedFlow(1500);
     expect(f.bound(at0)).toBe(6000);
-    // Pages 1.7 s apart: learned after two gaps.
+    // A burst (an upstream's burst on connect) teaches nothing yet.
     f.media(at0, null);
-    f.media(at0 + 1700, 1700);
-    expect(f.bound(at0 + 1700)).toBe(6000);
-    f.media(at0 + 3400, 1700);
-    expect(f.bound(at0 + 3400)).toBe(3400);
+    for (let i = 1; i <= 16; i++) f.media(at0 + i, 1);
+    expect(f.bound(at0 + 16)).toBe(6000);
+    // Pages 1.7 s apart: learned with the first gap.
+    f.media(at0 + 1716, 1700);
+    expect(f.bound(at0 + 1716)).toBe(3400);
     // A dense feed: the check interval.
     const d = new FeedFlow(1500);
     for (let i = 1; i <= 200; i++) d.media(at0 + i * 20, 20);
