@@ -59,10 +59,10 @@ export class FeedStream {
     this.lastBufferAt = now;
   }
 
-  /** Forgets buffers the queue no longer holds (bounded by the queue's own bounds). */
-  private prune(oldest: number): void {
+  /** Forgets buffers the queue no longer holds (`oldest` is its oldest sequence number): bounded as the queue is. */
+  forget(oldest: number): void {
     while (this.first < this.seqs.length && this.seqs[this.first] < oldest) this.first++;
-    if (this.first > 1024 && this.first * 2 > this.seqs.length) {
+    if (this.first >= 1024 && this.first * 2 > this.seqs.length) {
       this.seqs.splice(0, this.first);
       this.keys.splice(0, this.first);
       this.base += this.first;
@@ -72,7 +72,7 @@ export class FeedStream {
 
   /** Where an eater that says `resume` (or nothing) starts in `queue` now. */
   plan(resume: ResumePoint | null, queue: BufferQueue, now = Date.now()): StartPlan {
-    this.prune(queue.oldestSeq);
+    this.forget(queue.oldestSeq);
     const firstHeld = this.base + this.first; // number of the oldest buffer still held (count when none)
     const seqOf = (n: number): number | undefined => (n >= firstHeld && n < this.count ? this.seqs[n - this.base] : undefined);
     const make = (startAt: number, from: number, lost: number, exact: boolean): StartPlan => {

@@ -1,9 +1,9 @@
 // A component's feeder on the data path: the GDP it produces goes through a multi-client
 // sender to every eater of the feed, whether the eater connected to our feed server (eatFrom)
-// or we connected to its (feedTo). Every buffer is numbered within its stream (feed-stream.ts):
-// an eater is told where it starts (the START line of the feed handshake), resumes right after
-// the last buffer it forwarded, and a new one is primed like gdppay's streamheader and starts at
-// a keyframe. The queue keeps the last RESUME_WINDOW for eaters that reconnect. No policy about
+// or we connected to its (feedTo). Every buffer is numbered (feed-stream.ts): an eater is told
+// where it starts (the START line of the feed handshake), resumes right after the last buffer
+// it forwarded, and a new one is primed like gdppay's streamheader and starts at a keyframe.
+// The queue keeps the last RESUME_WINDOW bytes for eaters that reconnect. No policy about
 // connections lives here: the feeder actor decides who is added and keeps feed-to connections
 // alive; frames arrive by direct calls.
 
@@ -15,8 +15,12 @@ import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
 import { FeedStream } from './feed-stream';
 
-/** What a feeder keeps for eaters that come back, whoever is connected: at least this much, in time or bytes. */
-export const RESUME_WINDOW = { ms: 10000, bytes: 1024 * 1024 };
+/**
+ * What a feeder keeps for eaters that come back, whoever is connected (and at least its latest
+ * keyframe): 2 MiB, over a minute of 256 kbit/s audio, over 3 s of 5 Mbit/s video. In bytes, not
+ * time: a byte point is found by a binary search, a time point only by a walk over the queue.
+ */
+export const RESUME_WINDOW = { bytes: 2 * 1024 * 1024 };
 
 export interface FeederEvents {
   'eater-added': [id: number, peer: string, start: FeedStart];
@@ -38,7 +42,6 @@ export class Feeder extends EventEmitter<FeederEvents> {
       unitFormat: 'bytes',
       unitsMax: options.maxLagBytes ?? 16 * 1024 * 1024,
       timeoutMs: options.timeoutMs ?? 10000,
-      timeMinMs: RESUME_WINDOW.ms,
       bytesMin: RESUME_WINDOW.bytes,
     });
     this.sender.on('client-removed', (id, reason, stats) => this.emit('eater-removed', id, stats.peer, reason));
@@ -53,6 +56,7 @@ export class Feeder extends EventEmitter<FeederEvents> {
     this.stream.note(f, this.sender.queue.nextSeq);
     const keyframe = f.kind === 'buffer' ? (f.bufferFlags & BUFFER_FLAG.DELTA_UNIT) === 0 : false;
     this.sender.push({ chunks: f.chunks as Buffer[], size: f.length, ptsMs: f.kind === 'buffer' ? f.ptsMs : null, keyframe });
+    this.stream.forget(this.sender.queue.oldestSeq);
   }
 
   /**

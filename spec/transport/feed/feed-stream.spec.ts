@@ -89,6 +89,13 @@ describe('a feeder numbers its buffers and says where each eater starts', () => 
     other.close();
   });
 
+  it('forgets the numbers of buffers the queue dropped: its memory is bounded as the queue is', () => {
+    for (let i = 0; i < 20000; i++) feeder.frame(big(i, true, 1024));
+    const kept = (feeder.stream as unknown as { seqs: number[] }).seqs.length;
+    expect(kept).toBeLessThan(2 * feeder.sender.queue.length + 1024);
+    expect(plan(null).start.from).toBe(19999);
+  });
+
   it('says how long ago its newest buffer was queued', () => {
     const t = Date.now();
     feeder.stream.note(buffer(0), feeder.sender.queue.nextSeq, t - 5000);
