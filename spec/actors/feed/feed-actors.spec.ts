@@ -183,7 +183,7 @@ describe('eater and feeder actors', () => {
     primed();
     const e = eaters();
     e.target(port);
-    await waitFor(() => feeder.clientCount === 1);
+    await waitFor(() => feeder.clientCount === 1 && e.news.includes('flowing'));
     expect(e.eater()?.restarts).toBe(0);
     await e.root.stop();
     await waitFor(() => feeder.clientCount === 0);
