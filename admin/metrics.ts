@@ -15,7 +15,9 @@ export const METRICS = {
   fluxcast_component_restarts_total: 'supervised restarts of the component on its worker',
   fluxcast_worker_connected: 'the worker is logged in to the manager (1) or not (0)',
   fluxcast_eater_reconnects_total: 'supervised restarts of an eater, each one a reconnection of its feed',
-  fluxcast_feed_last_data_age_seconds: 'seconds since an eater last received data on a feed',
+  fluxcast_feed_last_data_age_seconds: 'seconds since an eater last received media on a feed (buffers; not events, filler or reconnections)',
+  fluxcast_feed_silence_bound_seconds: "how long a feed may bring no media before its eater counts it as not flowing (the check interval fitted to the feed's cadence)",
+  fluxcast_feed_buffers_lost_total: "buffers an eater lost on reconnections because its resume point had left the upstream feeder's queue",
   fluxcast_http_clients: 'listeners of an http-streamer now',
   fluxcast_http_clients_peak: 'most listeners an http-streamer had at once since it started',
   fluxcast_http_listener_seconds_total: 'seconds listened to an http-streamer, summed over its listeners (those connected until now)',
@@ -81,6 +83,12 @@ export class PlanetMetrics {
     });
     g('fluxcast_feed_last_data_age_seconds', ['flow', 'component', 'feed'], (m, s) => {
       for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.lastDataAgoMs !== null) m.set({ flow: x.flow, component: x.id, feed: f.feedId }, f.lastDataAgoMs / 1000);
+    });
+    g('fluxcast_feed_silence_bound_seconds', ['flow', 'component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.boundMs !== undefined) m.set({ flow: x.flow, component: x.id, feed: f.feedId }, f.boundMs / 1000);
+    });
+    c('fluxcast_feed_buffers_lost_total', ['flow', 'component', 'feed'], (m, s) => {
+      for (const x of s.components) for (const e of x.eaters) for (const f of e.feeds) if (f.buffersLost !== undefined) m.inc({ flow: x.flow, component: x.id, feed: f.feedId }, f.buffersLost);
     });
     const streamers = (s: StatusJson) => s.components.filter((x) => x.type === 'http-streamer' && x.details);
     const mount = (url: string | undefined) => (url ? url.replace(/^[a-z]+:\/\/[^/]*/, '') || '/' : '');

@@ -18,7 +18,7 @@ const tlsMaterial = tlsDir ? readTls({ certFile: `${tlsDir}/hop.pem`, keyFile: `
 if (role === 'feeder') {
   const feeder = new Feeder(FEED, { maxLagBytes: 256 * 1024 * 1024 });
   feeder.on('eater-removed', (_id, peer, reason) => process.stderr.write(`hop feeder: eater ${peer} removed (${reason})\n`));
-  const server = new FeedServer({ port, secret, tls: tlsMaterial }, { eat: (f) => (f === FEED ? (s) => feeder.addEater(s) : null), feed: () => null });
+  const server = new FeedServer({ port, secret, tls: tlsMaterial }, { eat: (f) => (f === FEED ? (s, _l, r) => feeder.addEater(s, r) : null), feed: () => null });
   void server.listen().then(() => process.stdout.write('ready\n'));
   const dec = new GdpDecoder({ onFrame: (f) => feeder.frame(f), maxPayloadSize: 64 * 1024 * 1024 });
   process.stdin.on('data', (c: Buffer) => {

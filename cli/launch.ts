@@ -10,6 +10,7 @@ import { FluxError } from '../protocol/errors';
 import { LAUNCH_ERROR_CODE, LaunchGraph, parseLaunch } from '../protocol/launch-syntax';
 import { ComponentSpec, ComponentState } from '../protocol/wire';
 import { COMPONENT_TYPES } from '../actors/components/registry';
+import { parseProperties } from '../actors/components/common-properties';
 import { Worker } from '../actors/worker/worker';
 import { LogFn } from '../actors/log';
 
@@ -21,7 +22,7 @@ export function launchSpecs(graph: LaunchGraph): ComponentSpec[] {
   for (const c of graph.components) {
     const t = COMPONENT_TYPES.get(c.type);
     if (!t) throw new FluxError(LAUNCH_ERROR_CODE, `unknown component type '${c.type}' (column ${c.column}); known: ${[...COMPONENT_TYPES.keys()].sort().join(', ')}`);
-    const parsed = t.properties.safeParse(c.properties);
+    const parsed = parseProperties(t, c.properties);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const key = String(issue.path[0] ?? (issue as { keys?: string[] }).keys?.[0] ?? '');

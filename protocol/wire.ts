@@ -146,6 +146,12 @@ export const componentStateSchema = z.object({
               mode: z.enum(['eat-from', 'feed-to']),
               /** How its connections ended, by error code (FLUX_GDP_..., FLUX_FEED_...). */
               errors: z.record(z.string().max(64), z.number().int().nonnegative()).optional(),
+              /** The silence bound now (ms): the check interval fitted to the feed's cadence. */
+              boundMs: z.number().nonnegative().optional(),
+              /** Connections that resumed the same stream after the last buffer forwarded. */
+              resumes: z.number().int().nonnegative().optional(),
+              /** Buffers lost because a resume point had left the upstream feeder's queue. */
+              buffersLost: z.number().int().nonnegative().optional(),
             }),
           )
           .max(100),

@@ -17,6 +17,7 @@ import { ComponentSpec, ListenersResult } from '../../protocol/wire';
 import { ListenersQuestion, answerListeners } from '../worker/listeners';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { COMPONENT_TYPES } from '../components/registry';
+import { parseProperties } from '../components/common-properties';
 import { LogFn, messageLevel } from '../log';
 import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { Component, ComponentDetails } from './component';
@@ -48,8 +49,8 @@ export interface CoreView {
 export function createComponent(spec: ComponentSpec, advertiseHost?: string): Component {
   const t = COMPONENT_TYPES.get(spec.type);
   if (!t) throw new Error(`unknown component type '${spec.type}'`);
-  const props = t.properties.safeParse(spec.properties);
-  const c = t.create(spec.id.split('/')[2], props.success ? props.data : {}) as Component;
+  const props = parseProperties(t, spec.properties);
+  const c = t.create(spec.id.split('/')[2], props.success ? props.own : {}) as Component;
   c.flow = spec.id.split('/')[1];
   if (advertiseHost) c.advertiseHost = advertiseHost;
   if (!props.success) {
@@ -77,6 +78,7 @@ export function coreDef(a: CoreArgs): ActorDef<Component, CoreMsg> {
       });
       c.on('crash', (error) => ctx.crash(error));
       for (const f of a.spec.feeders) c.connectOutput(f, (frame) => a.port.output(f, frame));
+      c.feedFlow = (feed) => a.port.flow(feed);
       for (const [eater, feeds] of Object.entries(a.spec.eaters)) for (const feed of feeds) c.addFeed(eater, feed);
       a.port.plugCore(c, (e) => ctx.crash(e));
       ctx.defer(async () => {

@@ -5,6 +5,7 @@
 // it ends, so a restarted child is never reached through a dead one.
 
 import { Feeder } from '../../transport/feed/feeder';
+import { FeedFlow } from '../../transport/feed/feed-flow';
 import { GdpFrame, StickyState } from '../../protocol/gdp';
 import { Component } from './component';
 
@@ -22,6 +23,8 @@ export class ComponentPort {
   private readonly senders = new Map<string, Feeder>();
   /** Each output's sticky state (stream-start, caps, segment, tags): a restarted feeder resumes the stream with it. */
   private readonly sticky = new Map<string, StickyState>();
+  /** Each eater feed's flow (last media, silence bound), plugged in by the eaters supervisor. */
+  private readonly flows = new Map<string, FeedFlow>();
 
   constructor(
     /** Feed news to the core's bounded mailbox. */
@@ -50,6 +53,15 @@ export class ComponentPort {
 
   unplugSender(feeder: string, f: Feeder): void {
     if (this.senders.get(feeder) === f) this.senders.delete(feeder);
+  }
+
+  plugFlow(feed: string, flow: FeedFlow): void {
+    this.flows.set(feed, flow);
+  }
+
+  /** An eater feed's flow, read by a component that decides by it (a watchdog). */
+  flow(feed: string): FeedFlow | undefined {
+    return this.flows.get(feed);
   }
 
   /** The data path in: a frame from an eater to the component. A throw there is the core's crash. */

@@ -61,6 +61,7 @@ export function componentReport(node: TreeNode): ComponentState | null {
         restarts: n?.restarts ?? 0,
         mode: pushed.has(feedId) ? ('feed-to' as const) : ('eat-from' as const),
         ...(errors && Object.keys(errors).length ? { errors } : {}),
+        ...(v ? { boundMs: v.boundMs, resumes: v.resumes, buffersLost: v.buffersLost } : {}),
       };
     }),
   }));

@@ -16,6 +16,7 @@ import { FeederDeps, feedersSpec } from '../feed/feeder-actor';
 import { CoreView, coreSpec } from './component-core';
 import { ComponentPort } from './component-port';
 import { ComponentMessage } from './mood';
+import { checkIntervalOf } from '../components/common-properties';
 
 export interface ComponentDeps {
   eaters: EaterDeps;
@@ -71,7 +72,9 @@ export function componentDef(a: ComponentArgs): ActorDef<State, ComponentMsg> {
       const feeders = spec.feeders.map((name) => ({ name, feed: `${spec.id}:${name}` }));
       void ctx.startChild(feedersSpec({ feeders, pushes: st.pushes, port, deps: a.deps.feeders }) as ChildSpec);
       void ctx.startChild(coreSpec({ spec, port, log: a.deps.log, advertiseHost: a.deps.advertiseHost }) as ChildSpec);
-      void ctx.startChild(eatersSpec({ feeds, targets: st.targets, port, deps: a.deps.eaters }) as ChildSpec);
+      // A component's own check-interval property overrides the worker's --check-interval.
+      const checkIntervalMs = checkIntervalOf(spec.properties) ?? a.deps.eaters.checkIntervalMs;
+      void ctx.startChild(eatersSpec({ feeds, targets: st.targets, port, deps: { ...a.deps.eaters, checkIntervalMs } }) as ChildSpec);
       publish(ctx);
       return st;
     },

@@ -14,11 +14,13 @@
 
 import { EventEmitter } from 'events';
 import { GdpFrame } from '../../protocol/gdp';
+import { isMedia } from '../../transport/feed/feed-flow';
 import { ComponentMessage, Mood } from './mood';
 import { TaskHost, TaskSpec, standaloneTasks } from './component-tasks';
 import type { ListenerList } from '../../transport/http/listener-registry';
 import type { FallbackDetails } from '../../transport/http/fallback';
 import type { IntroDetails } from '../../transport/http/intro';
+import type { FeedFlow } from '../../transport/feed/feed-flow';
 
 const MAX_MESSAGES = 50;
 
@@ -91,6 +93,7 @@ export interface SourceDetails {
 
 export interface EaterState {
   name: string;
+  /** connected: the feed flows (its eater said so); lastData: when a media buffer last came (ms since the epoch). */
   feeds: Map<string, { connected: boolean; lastData: number }>;
 }
 
@@ -105,6 +108,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
   /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
   flow = 'default';
+  /** An eater feed's flow (last media, silence bound), for components that decide by it (a watchdog); set by the core. */
+  feedFlow: (feedId: string) => FeedFlow | undefined = () => undefined;
   /** Runs this component's tasks under supervision: its core actor sets it; without one, they get a root of their own. */
   taskHost: TaskHost | null = null;
   private standalone: ReturnType<typeof standaloneTasks> | null = null;
@@ -217,7 +222,7 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   /** Called by an eater for each frame of a feed (the data path). */
   eat(eater: string, feedId: string, frame: GdpFrame): void {
     const f = this.eaters.get(eater)?.feeds.get(feedId);
-    if (f) f.lastData = Date.now();
+    if (f && isMedia(frame)) f.lastData = Date.now();
     this.onFrame(eater, feedId, frame);
   }
 

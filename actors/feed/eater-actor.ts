@@ -5,13 +5,16 @@
 // ends (hang-up, EOS, GDP error, silence, a refused handshake) the incarnation crashes with
 // that reason; the eaters supervisor tells the core the feed is down (hungry by default) and
 // restarts the eater after the feed backoff, forever: reconnection is nothing but that restart.
+// The feed's FeedFlow (last media, cadence, resume point) is the supervisor's, handed to every
+// incarnation: a reconnection resumes after the last buffer forwarded and is never data itself.
 //
 // States (as status shows them): waiting (no target yet, or a feed-to eater with no pushed
-// connection), connecting, flowing (buffers arrive), backoff (between a crash and the
-// restart, from the tree), stopped.
+// connection), connecting (connected, no media yet), flowing (media buffers arrive), backoff
+// (between a crash and the restart, from the tree), stopped.
 
 import * as net from 'net';
 import { EaterConnection } from '../../transport/feed/eater-connection';
+import { FeedFlow } from '../../transport/feed/feed-flow';
 import { TlsMaterial } from '../../transport/tls';
 import { ActorDef, ChildSpec, Ctx, UnknownMessageError } from '../supervision';
 import { ComponentPort } from '../component/component-port';
@@ -32,6 +35,7 @@ export const sameTarget = (a: FeedTarget | null | undefined, b: FeedTarget | nul
 export interface EaterDeps {
   secret: string;
   tls?: TlsMaterial;
+  /** The worker's --check-interval (a component's `check-interval` property overrides it). */
   checkIntervalMs: number;
   directory: FeedDirectory;
 }
@@ -43,6 +47,8 @@ export interface EaterArgs {
   target: FeedTarget | null;
   port: ComponentPort;
   deps: EaterDeps;
+  /** The feed's flow, kept by the eaters supervisor across incarnations. */
+  flow: FeedFlow;
 }
 
 export type EaterMsg =
@@ -57,7 +63,13 @@ export interface EaterView {
   feed: string;
   mode: 'eat-from' | 'feed-to';
   state: EaterState;
+  /** Since media last arrived, on any connection (null before any). */
   lastDataAgoMs: number | null;
+  /** The silence bound now (ms): the check interval fitted to the feed's cadence. */
+  boundMs: number;
+  /** Connections that resumed the same stream, and buffers lost when a resume point had left the feeder's queue. */
+  resumes: number;
+  buffersLost: number;
 }
 
 /** The reason a connection ended, with its error code when it has one: what the eaters supervisor reads from the crash. */
@@ -81,12 +93,15 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
   const publish = (ctx: Ctx<EaterMsg>) =>
     ctx.setInfo({
       kind: 'eater',
-      read: (): EaterView => ({ kind: 'eater', eater: a.eater, feed: a.feed, mode: a.mode, state: st.state, lastDataAgoMs: st.conn?.lastDataAgoMs ?? null }),
+      read: (): EaterView => ({
+        kind: 'eater', eater: a.eater, feed: a.feed, mode: a.mode, state: st.state,
+        lastDataAgoMs: a.flow.lastMediaAgoMs(), boundMs: a.flow.bound(), resumes: a.flow.resumes, buffersLost: a.flow.buffersLost,
+      }),
     });
   const connection = (ctx: Ctx<EaterMsg>): EaterConnection => {
     const c: EaterConnection = new EaterConnection({
       feed: a.feed,
-      checkIntervalMs: a.deps.checkIntervalMs,
+      flow: a.flow,
       onFrame: (f) => a.port.eat(a.eater, a.feed, f),
       onFlowing: ctx.guard(() => {
         st.state = 'flowing';

@@ -3,9 +3,11 @@
 // the eater's child spec (what the next incarnation dials), tells a live eater when its
 // upstream moves and wakes one that waits out a backoff. Each eater exit is feed news for the
 // core: the feed is down, with the reason, noted once per new reason (a repeated failure
-// makes no new message); connections ended by error code are counted for metrics.
+// makes no new message); connections ended by error code are counted for metrics. It keeps
+// each feed's FeedFlow (last media, cadence, resume point) across the eater's incarnations.
 
 import { ActorDef, ChildExit, ChildSpec, Ctx, FEED_FLAGS, readView, UnknownMessageError } from '../supervision';
+import { FeedFlow } from '../../transport/feed/feed-flow';
 import { ComponentPort } from '../component/component-port';
 import { EaterArgs, EaterDeps, EaterView, FeedLost, FeedTarget, eaterSpec, sameTarget } from './eater-actor';
 
@@ -42,7 +44,9 @@ interface State {
 export function eatersDef(a: EatersArgs): ActorDef<State, EatersMsg> {
   const st: State = { opened: false, targets: new Map(a.targets), lastReason: new Map(), errors: new Map() };
   const byFeed = new Map(a.feeds.map((f) => [f.feed, f]));
-  const argsOf = (f: EaterFeed): EaterArgs => ({ ...f, target: st.targets.get(f.feed) ?? null, port: a.port, deps: a.deps });
+  const flows = new Map(a.feeds.map((f) => [f.feed, new FeedFlow(a.deps.checkIntervalMs)]));
+  for (const [feed, flow] of flows) a.port.plugFlow(feed, flow);
+  const argsOf = (f: EaterFeed): EaterArgs => ({ ...f, target: st.targets.get(f.feed) ?? null, port: a.port, deps: a.deps, flow: flows.get(f.feed) as FeedFlow });
   const publish = (ctx: Ctx<EatersMsg>) =>
     ctx.setInfo({
       kind: 'eaters',

@@ -9,6 +9,7 @@
 
 import * as net from 'net';
 import { Feeder } from '../../transport/feed/feeder';
+import { ResumePoint } from '../../protocol/feed-handshake';
 import { openFeed } from '../../transport/feed/feed-client';
 import { TlsMaterial } from '../../transport/tls';
 import { ClientStats, SenderTotals } from '../../transport/sender/multi-client-sender';
@@ -38,7 +39,7 @@ export interface FeederArgs {
 export type FeederReply = { type: 'stats'; totals: SenderTotals; clients: ClientStats[] } | { type: 'ok' } | { type: 'error'; message: string };
 
 export type FeederMsg =
-  | { type: 'add-eater'; socket: net.Socket }
+  | { type: 'add-eater'; socket: net.Socket; resume: ResumePoint | null }
   | { type: 'remove-eater'; id: number; reply?: (r: FeederReply) => void }
   | { type: 'set-limits'; limits: SenderLimitsInput; reply?: (r: FeederReply) => void }
   | { type: 'get-stats'; reply: (r: FeederReply) => void }
@@ -65,7 +66,7 @@ interface PushArgs {
   deps: FeederDeps;
 }
 
-type PushMsg = { type: 'connected'; socket: net.Socket } | { type: 'lost'; reason: string; socket: net.Socket | null };
+type PushMsg = { type: 'connected'; socket: net.Socket; resume: ResumePoint | null } | { type: 'lost'; reason: string; socket: net.Socket | null };
 
 function pushDef(a: PushArgs): ActorDef<null, PushMsg> {
   let socket: net.Socket | null = null;
@@ -81,7 +82,7 @@ function pushDef(a: PushArgs): ActorDef<null, PushMsg> {
       });
       openFeed({ host: a.host, port: a.port, secret: a.deps.secret, op: 'feed', feed: a.feed, tls: a.deps.tls }).then(
         (r) => {
-          if (!ctx.tell({ type: 'connected', socket: r.socket })) r.socket.destroy();
+          if (!ctx.tell({ type: 'connected', socket: r.socket, resume: r.resume ?? null })) r.socket.destroy();
         },
         (e: Error & { code?: string }) => ctx.tell({ type: 'lost', reason: `${e.code ? `${e.code}: ` : ''}${e.message}`, socket: null }),
       );
@@ -93,7 +94,7 @@ function pushDef(a: PushArgs): ActorDef<null, PushMsg> {
         state = 'connected';
         const s = msg.socket;
         s.once('close', () => ctx.tell({ type: 'lost', reason: 'hang-up', socket: s }));
-        a.sender.addEater(s);
+        a.sender.addEater(s, msg.resume);
         publish(ctx);
         return st;
       }
@@ -120,9 +121,9 @@ export function feederDef(a: FeederArgs): ActorDef<Feeder, FeederMsg> {
         feeder.close();
       });
       ctx.defer(
-        a.deps.directory.feeder(a.feed, (socket) => {
+        a.deps.directory.feeder(a.feed, (socket, _leftover, resume) => {
           socket.pause();
-          if (!ctx.tell({ type: 'add-eater', socket })) socket.destroy();
+          if (!ctx.tell({ type: 'add-eater', socket, resume })) socket.destroy();
         }),
       );
       publish();
@@ -135,7 +136,7 @@ export function feederDef(a: FeederArgs): ActorDef<Feeder, FeederMsg> {
     async receive(feeder, msg, ctx) {
       switch (msg.type) {
         case 'add-eater':
-          feeder.addEater(msg.socket);
+          feeder.addEater(msg.socket, msg.resume);
           return feeder;
         case 'remove-eater': {
           const ok = feeder.sender.remove(msg.id, 'removed');

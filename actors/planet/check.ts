@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { readRemoteSecret } from './remote-feeds';
 import { PlanetConfig, formatPath, feedRefText, parseFeedId, planetSchema, fullFeedId } from '../../protocol/planet';
 import { ComponentType } from '../components/component-type';
+import { parseProperties } from '../components/common-properties';
 import { PROTOCOL_ERROR_CODES } from '../../protocol/errors';
 import { CheckedComponent, MachineHints, portClashes } from './port-clash';
 import { fallbackIssues } from './fallback-check';
@@ -80,7 +81,7 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
         issues.push({ path: formatPath([...at, 'type']), message: `unknown component type '${c.type}' (known: ${[...types.keys()].sort().join(', ')})` });
         return;
       }
-      const props = t.properties.safeParse(c.properties);
+      const props = parseProperties(t, c.properties);
       if (!props.success) issues.push(...zodIssues(props.error, [...at, 'properties']));
       else {
         c.properties = props.data as Record<string, unknown>;

@@ -3,8 +3,10 @@
 // while they live (and only themselves); the feed server looks up and hands the socket over.
 
 import * as net from 'net';
+import { ResumePoint } from '../../protocol/feed-handshake';
 
-export type EaterArrival = (socket: net.Socket) => void;
+/** An eater arrives for a feeder, with the point it resumes from (null: a new eater). */
+export type EaterArrival = (socket: net.Socket, leftover: Buffer, resume: ResumePoint | null) => void;
 export type PushArrival = (socket: net.Socket, leftover: Buffer) => void;
 
 export class FeedDirectory {

@@ -1,6 +1,7 @@
 // `fluxcast launch` as a user runs it, with a real GStreamer listener.
 import { spawn } from 'child_process';
 import { CLI, runCli } from '../helpers/cli';
+import { startLaunch } from '../../cli/launch';
 import { describeGst, decodedSeconds, runGstClient } from '../helpers/gst';
 import { waitFor } from '../helpers/net';
 import { freePort } from '../helpers/planet';
@@ -19,6 +20,22 @@ describe('fluxcast launch errors', () => {
     expect(p.stderr).toMatch(/property 'freqency'.* \(column 12\)/);
     const e = runCli(['launch', 'mulaw-encoder']);
     expect(e.stderr).toMatch(/eater 'default' is not linked/);
+  });
+});
+
+describe('fluxcast launch: check-interval', () => {
+  it("gives a component's eaters its own check-interval, validated like any property", async () => {
+    const bad = runCli(['launch', 'test-audio ! mulaw-encoder check-interval=20 ! wav-muxer ! http-streamer port=0']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/mulaw-encoder: property 'check-interval': .*>=100 \(column 28\)/);
+    const l = await startLaunch('test-audio ! mulaw-encoder check-interval=400 ! wav-muxer ! http-streamer port=0', () => undefined);
+    try {
+      const bound = (name: string) => l.worker.componentStates().find((c) => c.id === `/launch/${name}`)?.eaters[0]?.feeds[0]?.boundMs;
+      // Dense feeds (a buffer every 20 ms): the bound is the check interval once the cadence is known.
+      await waitFor(() => bound('mulaw-encoder') === 400 && bound('wav-muxer') === 1500, 10000, 'the bounds learned');
+    } finally {
+      await l.stop();
+    }
   });
 });
 

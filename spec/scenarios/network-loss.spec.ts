@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import { get, rawRequest, RawResponse } from '../helpers/http';
 import { waitFor } from '../helpers/net';
 import { Proc, allHappy, freePort, moods, run, seedPlanet, waitForStatus, writePlanet } from '../helpers/planet';
+import { StatusJson } from '../../protocol/status';
 
 jest.setTimeout(90000);
 
@@ -72,7 +73,9 @@ if (!available && !process.env.CI) console.warn('NOTICE: network-namespace scena
     const url = `ws://${hostIp}:${managerPort}`;
     procs.push(run(['worker', '--name', 'worker1', '--manager', url, '--feed-port', '0', '--feed-host', hostIp, '--check-interval', '1000']));
     procs.push(run(['worker', '--name', 'worker2', '--manager', url, '--feed-port', '0', '--feed-host', nsIp, '--check-interval', '1000'], {}, ['ip', 'netns', 'exec', ns]));
-    await waitForManager(hostIp, managerPort, allHappy, 20000, 'all happy');
+    // All happy, and the streamer's feed watched long enough to know its cadence (a bound of one check interval).
+    const settled = (s: StatusJson) => allHappy(s) && s.components.find((c) => c.name === 'streamer')?.eaters[0].feeds[0].boundMs === 1000;
+    await waitForManager(hostIp, managerPort, settled, 20000, 'all happy');
     listener = await rawRequest(httpPort, get('/live.wav'));
     await waitFor(() => (listener?.body().length ?? 0) > 1000, 10000, 'listener data');
 

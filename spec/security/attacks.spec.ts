@@ -150,7 +150,7 @@ describe('attacks on a feed server (in this process)', () => {
 
   beforeEach(async () => {
     feeder = new Feeder(FEED);
-    server = new FeedServer({ port: 0, secret: SECRET, handshakeTimeoutMs: 1000 }, { eat: (f) => (f === FEED ? (s) => void feeder.addEater(s) : null), feed: () => null });
+    server = new FeedServer({ port: 0, secret: SECRET, handshakeTimeoutMs: 1000 }, { eat: (f) => (f === FEED ? (s, _l, r) => void feeder.addEater(s, r) : null), feed: () => null });
     port = await server.listen();
     feeder.frame(streamStart('s'));
     feeder.frame(caps(8000));

@@ -7,7 +7,7 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { TlsMaterial, serverOptions } from '../tls';
 import { FluxError } from '../../protocol/errors';
-import { FEED_ERROR_CODES as E, newChallenge, parseLine, requestSchema, serverProof, takeLine, verifyResponse } from '../../protocol/feed-handshake';
+import { FEED_ERROR_CODES as E, FEED_HANDSHAKE_VERSION, ResumePoint, newChallenge, parseLine, requestSchema, serverProof, takeLine, verifyResponse, versionOf } from '../../protocol/feed-handshake';
 import { PendingLimiter, peerAddress } from '../pending-limit';
 import { readHead } from '../socket-head';
 import { FEED_LISTEN, listenOn } from '../listen';
@@ -15,8 +15,11 @@ import { FEED_LISTEN, listenOn } from '../listen';
 /** Flumotion's feederports: each worker on a host takes the first free one. */
 export const DEFAULT_FEED_PORTS = { from: 8600, to: 8639 };
 
-/** Takes over an authenticated socket (and any bytes that came after the request line). */
-export type FeedAcceptor = (socket: net.Socket, leftover: Buffer) => void;
+/**
+ * Takes over an authenticated socket (and any bytes that came after the request line); for an
+ * eater (op eat), with the point it resumes from (null: a new eater).
+ */
+export type FeedAcceptor = (socket: net.Socket, leftover: Buffer, resume: ResumePoint | null) => void;
 
 export interface FeedEndpoints {
   /** The feeder of `feed` that takes eaters, or null when there is none here. */
@@ -108,19 +111,24 @@ export class FeedServer {
       },
       onHead: (line, rest) => {
         const req = parseLine(requestSchema, line);
+        const v = versionOf(line);
+        if (!req && v !== null && v !== FEED_HANDSHAKE_VERSION) {
+          return refuse(E.BAD_HANDSHAKE, `feed handshake version ${v}; this worker speaks ${FEED_HANDSHAKE_VERSION} (run one fluxcast version on every worker)`);
+        }
         if (!req) return refuse(E.BAD_HANDSHAKE, 'malformed feed request');
+        if (req.op === 'feed' && req.resume) return refuse(E.BAD_HANDSHAKE, 'a resume point is for op eat only');
         if (!verifyResponse(this.options.secret, challenge, req)) return refuse(E.AUTH_FAILED, 'wrong secret');
         const acceptor = req.op === 'eat' ? this.endpoints.eat(req.feed) : this.endpoints.feed(req.feed);
         if (!acceptor) return refuse(E.UNKNOWN_FEED, `no ${req.op === 'eat' ? 'feeder' : 'eater'} for ${req.feed} here`);
         // Mutual: we prove we know the secret too, before any GDP (writes keep their order).
         socket.write(JSON.stringify({ ok: true, proof: serverProof(this.options.secret, challenge, req) }) + '\n');
-        acceptor(socket, rest);
+        acceptor(socket, rest, req.resume ?? null);
       },
       onError: (e) => refuse(E.BAD_HANDSHAKE, e.message),
       onTimeout: () => refuse(E.HANDSHAKE_TIMEOUT, `no feed request within ${this.options.handshakeTimeoutMs} ms`),
       onDone: () => this.pending.done(entry),
     });
-    socket.write(JSON.stringify({ v: 1, challenge }) + '\n');
+    socket.write(JSON.stringify({ v: FEED_HANDSHAKE_VERSION, challenge }) + '\n');
   }
 }
 

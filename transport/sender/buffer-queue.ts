@@ -61,6 +61,14 @@ export class BufferQueue {
   get length(): number {
     return this.entries.length;
   }
+  /** Sequence number of the oldest buffer still queued (= nextSeq when the queue is empty). */
+  get oldestSeq(): number {
+    return this.firstSeq;
+  }
+  /** The buffer queued under `seq`, while it is still held. */
+  bufferAt(seq: number): SenderBuffer | undefined {
+    return seq >= this.firstSeq && seq < this.nextSeq ? this.entries[seq - this.firstSeq].buf : undefined;
+  }
   get queuedBytes(): number {
     return this.entries.length ? this.bytesTotal - this.entries[0].byteStart : 0;
   }
@@ -113,6 +121,12 @@ export class BufferQueue {
       stats: { buffersSent: 0, buffersDropped: 0, firstPtsMs: null, lastPtsMs: null },
     };
     this.cursors.set(cursor.id, cursor);
+    if (options.streamheader === false) cursor.headerVersion = this.headerVersionNow;
+    if (options.startAt !== undefined) {
+      cursor.next = Math.min(this.nextSeq, Math.max(this.firstSeq, options.startAt));
+      cursor.held = false;
+      return cursor;
+    }
     if (!hold) this.place(cursor);
     return cursor;
   }

@@ -106,6 +106,13 @@ export class MultiClientSender extends EventEmitter<MultiClientSenderEvents> imp
     if (this.clients.size > this.peak) this.peak = this.clients.size;
     handle.attach<Client>(this, client);
     this.emit('client-added', client.id);
+    if (options.prefix?.length) {
+      const bytes = options.prefix.reduce((n, b) => n + b.length, 0);
+      client.bytesSent += bytes;
+      this.served += bytes;
+      if (!handle.write(options.prefix, bytes)) client.blocked = true;
+      if (!this.clients.has(client.id)) return client.id; // the write failed at once and removed it
+    }
     this.pump(client);
     return client.id;
   }

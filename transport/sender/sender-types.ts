@@ -26,6 +26,13 @@ export interface ClientOptions {
    * moved back to a stream that returned starts in the new stream, never in what was queued before.
    */
   notBefore?: number;
+  /**
+   * Start exactly at this sequence number (clamped into the queue; `nextSeq` = with the next
+   * buffer), whatever the sync method says: a feed eater resuming where it stopped.
+   */
+  startAt?: number;
+  /** False: the client never gets the streamheader (its owner primed it already, or it resumes). */
+  streamheader?: boolean;
 }
 
 export interface CursorStats {
@@ -91,6 +98,8 @@ export interface SenderTotals {
 }
 
 export interface AddOptions extends ClientOptions {
+  /** Bytes for this client alone, written before anything queued (a feed eater's START line and priming). */
+  prefix?: Buffer[];
   /** Release the handle's fd/stream when the client goes (default: what the handle owns). */
   closeOnRemove?: boolean;
   /**

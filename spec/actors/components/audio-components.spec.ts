@@ -6,6 +6,7 @@ import { testAudioType } from '../../../actors/components/test-audio';
 import { mulawEncoderType, linearToMulaw, mulawToLinear } from '../../../actors/components/mulaw-encoder';
 import { wavMuxerType } from '../../../actors/components/wav-muxer';
 import { watchdogType, Watchdog } from '../../../actors/components/watchdog';
+import { FeedFlow } from '../../../transport/feed/feed-flow';
 import { Component } from '../../../actors/component/component';
 import { describeGst, gstLaunch } from '../../helpers/gst';
 import { waitFor } from '../../helpers/net';
@@ -135,5 +136,50 @@ describe('watchdog', () => {
     await m.stop();
     await b.stop();
     expect(w.switches.map((s) => s.to)).toEqual(['backup', 'master', 'backup', 'master', 'backup', null]);
+  });
+
+  it("switches to backup when master brought no media for 3/4 of its bound, before master's eater gives it up, and back when master's media flows", async () => {
+    const w = watchdogType.create('wd', {}) as Watchdog;
+    w.addFeed('master', '/t/m:default');
+    w.addFeed('backup', '/t/b:default');
+    const flows = new Map([['/t/m:default', new FeedFlow(400)], ['/t/b:default', new FeedFlow(400)]]);
+    w.feedFlow = (feed) => flows.get(feed);
+    collect(w);
+    const moods: string[] = [];
+    await w.start();
+    let masterOn = true;
+    const last = new Map<string, number>();
+    const media = (feed: string) => {
+      const now = Date.now();
+      const prev = last.get(feed);
+      last.set(feed, now);
+      flows.get(feed)!.media(now, prev === undefined ? null : now - prev);
+    };
+    const pump = setInterval(() => {
+      if (masterOn) media('/t/m:default');
+      media('/t/b:default');
+    }, 20);
+    try {
+      w.feedConnected('master', '/t/m:default');
+      w.feedConnected('backup', '/t/b:default');
+      expect(w.mood).toBe('happy');
+      w.on('mood', (m) => moods.push(m));
+      await new Promise((r) => setTimeout(r, 1000)); // the cadence is learned: a bound of 400 ms
+      expect(flows.get('/t/m:default')!.bound()).toBe(400);
+      expect(w.activeEater).toBe('master');
+      masterOn = false;
+      const t0 = Date.now();
+      await waitFor(() => w.activeEater === 'backup', 2000, 'the switch');
+      const took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(250);
+      expect(took).toBeLessThan(400); // before the bound: master's eater has not given it up yet
+      masterOn = true;
+      await waitFor(() => w.activeEater === 'master', 2000, 'back to master');
+      expect(moods).toEqual([]); // happy throughout
+      expect(w.mood).toBe('happy');
+    } finally {
+      clearInterval(pump);
+      await w.stop();
+    }
   });
 });

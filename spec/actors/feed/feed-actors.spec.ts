@@ -1,11 +1,14 @@
 // Eater and feeder actors under their supervisors, over real sockets: reconnection is the
-// supervised restart of the eater (counted in the live tree), a new upstream stream is passed
-// on, failures keep their reasons, an upstream that moves is dialed at once, and a feeder
+// supervised restart of the eater (counted in the live tree) and resumes after the last buffer
+// forwarded (eat-from and feed-to alike), a reconnection is never data, a new upstream stream is
+// passed on, failures keep their reasons, an upstream that moves is dialed at once, and a feeder
 // pushes with feed-to through a push actor that is restarted the same way.
+import { execFileSync } from 'child_process';
 import { GdpFrame } from '../../../protocol/gdp';
 import { FeedServer } from '../../../transport/feed/feed-server';
 import { Feeder } from '../../../transport/feed/feeder';
-import { ChildSpec, Root, TreeNode, startRoot } from '../../../actors/supervision';
+import { ChildSpec, Root, TreeNode, startRoot, viewOf } from '../../../actors/supervision';
+import { EaterView } from '../../../actors/feed/eater-actor';
 import { ComponentPort, FeedNews } from '../../../actors/component/component-port';
 import { Component } from '../../../actors/component/component';
 import { FeedDirectory } from '../../../actors/worker/feed-directory';
@@ -43,7 +46,7 @@ describe('eater and feeder actors', () => {
 
   async function startServer(p = 0): Promise<void> {
     server = new FeedServer({ port: p, secret: SECRET }, {
-      eat: (feed) => (feed === FEED ? (s) => void feeder.addEater(s) : directory.eaterArrives(feed)),
+      eat: (feed) => (feed === FEED ? (s, _l, r) => void feeder.addEater(s, r) : directory.eaterArrives(feed)),
       feed: (feed) => directory.pushArrives(feed),
     });
     port = await server.listen();
@@ -88,16 +91,44 @@ describe('eater and feeder actors', () => {
     feeder.frame(buffer(0));
   };
 
-  it('reconnects when the upstream hangs up, as one supervised restart of the eater', async () => {
+  it('reconnects when the upstream hangs up, as one supervised restart of the eater, and resumes without a buffer twice', async () => {
     primed();
-    const e = eaters();
+    let i = 1;
+    const pump = setInterval(() => feeder.frame(buffer(i++ % 256)), 10);
+    try {
+      const e = eaters();
+      e.target(port);
+      await waitFor(() => e.news.includes('flowing'));
+      expect(e.eater()?.restarts).toBe(0);
+      feeder.sender.clear(); // the upstream drops the eater
+      await waitFor(() => e.news.length === 3, 5000, 'flowing again');
+      expect(e.news).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
+      expect(e.eater()).toMatchObject({ restarts: 1, state: 'running', lastCrash: { reason: 'hang-up' } });
+      const seen = e.got.filter((g) => g.kind === 'buffer').length;
+      await waitFor(() => e.got.filter((g) => g.kind === 'buffer').length > seen + 10);
+      // One stream-start (no priming again), and every buffer once, in order, none missing.
+      expect(e.got.filter((g) => g.eventName === 'stream-start').length).toBe(1);
+      const values = e.got.filter((g) => g.kind === 'buffer').map((g) => g.payload[0]);
+      values.forEach((v, k) => k > 0 && expect(v).toBe((values[k - 1] + 1) % 256));
+    } finally {
+      clearInterval(pump);
+    }
+  });
+
+  it('never counts a reconnection as data: an eater of a silent upstream stays down across its redials', async () => {
+    primed(); // one buffer, then silence
+    await new Promise((r) => setTimeout(r, 500));
+    const e = eaters('eat-from', 100); // bound 400 ms until the cadence is known
     e.target(port);
-    await waitFor(() => e.news.includes('flowing'));
-    expect(e.eater()?.restarts).toBe(0);
-    feeder.sender.clear(); // the upstream drops the eater
-    await waitFor(() => e.news.length === 3, 5000, 'flowing again');
-    expect(e.news).toEqual(['flowing', 'stopped: hang-up', 'flowing']);
-    expect(e.eater()).toMatchObject({ restarts: 1, state: 'running', lastCrash: { reason: 'hang-up' } });
+    await waitFor(() => (e.eater()?.restarts ?? 0) >= 4, 10000, 'a few redials');
+    expect(e.news.includes('flowing')).toBe(false);
+    expect(e.news[0]).toBe('stopped: no media for 400 ms');
+    // The silence clock is the upstream's last buffer, not the last connection.
+    const view = viewOf<EaterView>(e.eater(), 'eater');
+    expect(view?.lastDataAgoMs).toBeGreaterThan(1500);
+    expect(view?.state).not.toBe('flowing');
+    feeder.frame(buffer(1));
+    await waitFor(() => e.news.includes('flowing'), 3000, 'flowing once a buffer comes');
   });
 
   it('goes on dialing a restarted upstream and passes its new stream on', async () => {
@@ -152,7 +183,7 @@ describe('eater and feeder actors', () => {
     primed();
     const e = eaters();
     e.target(port);
-    await waitFor(() => feeder.clientCount === 1);
+    await waitFor(() => feeder.clientCount === 1 && e.news.includes('flowing'));
     expect(e.eater()?.restarts).toBe(0);
     await e.root.stop();
     await waitFor(() => feeder.clientCount === 0);
@@ -177,5 +208,35 @@ describe('eater and feeder actors', () => {
     expect(down.got[0].text).toContain('pushed');
     await down.root.stop(); // the downstream side closes the pushed connection
     await waitFor(() => (push()?.restarts ?? 0) >= 1, 5000, 'push restarted');
+  });
+
+  it('resumes a pushed feed (feed-to) after the last buffer the eater forwarded when the push is dialed again', async () => {
+    const down = eaters('feed-to');
+    const port2 = new ComponentPort(() => undefined, () => undefined);
+    const root = startRoot([feedersSpec({ feeders: [{ name: 'default', feed: FEED }], pushes: new Map(), port: port2, deps: { secret: SECRET, directory } }) as ChildSpec], { id: 'up', log: () => undefined, gaveUp: () => undefined });
+    roots.push(root);
+    port2.output('default', streamStart('pushed'));
+    port2.output('default', caps(8000));
+    root.send('feeders', { type: 'feed-to', feeder: 'default', host: '127.0.0.1', port });
+    const push = () => node(root.tree(), ['feeders', 'feeder default', `push 127.0.0.1:${port}`]);
+    await waitFor(() => push()?.state === 'running', 5000, 'push started');
+    let i = 0;
+    const pump = setInterval(() => port2.output('default', buffer(i++ % 256)), 10);
+    try {
+      await waitFor(() => down.news.includes('flowing'), 5000, 'flowing');
+      // The pushed connection is cut from outside: the push is dialed again, the eater says where it stands.
+      const restarts = push()!.restarts;
+      const before = down.got.filter((g) => g.kind === 'buffer').length;
+      execFileSync('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${port}`], { stdio: 'pipe' });
+      await waitFor(() => (push()?.restarts ?? 0) > restarts, 5000, 'push dialed again');
+      await waitFor(() => down.got.filter((g) => g.kind === 'buffer').length > before + 20, 5000, 'buffers again');
+      expect(down.got.filter((g) => g.eventName === 'stream-start').length).toBe(1);
+      const values = down.got.filter((g) => g.kind === 'buffer').map((g) => g.payload[0]);
+      values.forEach((v, k) => k > 0 && expect(v).toBe((values[k - 1] + 1) % 256));
+      const view = viewOf<EaterView>(down.eater(), 'eater');
+      expect(view?.resumes).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(pump);
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { checkPlanetText, formatIssue } from '../../../actors/planet/check';
 import { COMPONENT_TYPES } from '../../../actors/components/registry';
+import { parseProperties } from '../../../actors/components/common-properties';
 import { ComponentType, defineComponentType } from '../../../actors/components/component-type';
 import { runCli } from '../../helpers/cli';
 import { writePlanet } from '../../helpers/planet';
@@ -45,6 +46,23 @@ flows:
       { path: 'flows[0].components[0].eaters.default[0].secret-file', message: 'cannot read secret-file /nonexistent/secret: ENOENT' },
     ]);
     expect(issuesOf('{ feed: /radio/ogg:default, secret: central-secret-0123 }')[0]).toMatchObject({ message: 'secret and secret-file are for remote feeds only' });
+  });
+
+  it('accepts check-interval on every component type, in ms, and says what is wrong with one', () => {
+    const paths = (r: ReturnType<typeof parseProperties>) => (r.success ? [] : r.error.issues.map((i) => i.path.join('.')));
+    for (const t of COMPONENT_TYPES.values()) {
+      const without = paths(parseProperties(t, {}));
+      expect([t.type, paths(parseProperties(t, { 'check-interval': 3000 }))]).toEqual([t.type, without]);
+      expect([t.type, paths(parseProperties(t, { 'check-interval': 20 }))]).toEqual([t.type, [...without, 'check-interval']]);
+    }
+    const planet = (ci: string) => GOOD.replace('properties: { port: 8800 }', `properties: { port: 8800, check-interval: ${ci} }`);
+    const good = checkPlanetText(planet('3000'), COMPONENT_TYPES);
+    expect(good.issues).toEqual([]);
+    expect(good.planet?.flows[0].components[3].properties).toMatchObject({ 'check-interval': 3000, port: 8800, 'mount-point': '/' });
+    expect(checkPlanetText(planet('20'), COMPONENT_TYPES).issues).toEqual([
+      { path: 'flows[0].components[3].properties.check-interval', message: expect.stringMatching(/>=100/) },
+    ]);
+    expect(checkPlanetText(planet('"soon"'), COMPONENT_TYPES).issues.map((i) => i.path)).toEqual(['flows[0].components[3].properties.check-interval']);
   });
 
   it('reports every problem at once, each with its path', () => {
