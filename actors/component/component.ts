@@ -11,6 +11,9 @@
 //   any --fail(text)--> sad;  any --stop()--> waking --teardown()--> sleeping
 //   lost is never set here: the manager decides it when it loses contact with the component.
 // Data path: eat() is a direct call from the eater; it never goes through an actor mailbox.
+// Keyframe requests: keyUnitRequested() comes from a feeder (an eater downstream asked);
+// by default a component passes it upstream through all its eaters, as a GStreamer element
+// passes an upstream event to its sink pads; an encoder or a WebRTC ingest answers it itself.
 
 import { EventEmitter } from 'events';
 import { GdpFrame } from '../../protocol/gdp';
@@ -97,6 +100,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   readonly eaters = new Map<string, EaterState>();
   /** Feeder name → where its frames go (the host connects each declared feeder to a Feeder). */
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
+  /** How to ask upstream for a keyframe (set by whoever runs it: its core, through the port). */
+  private upstream: ((eater: string | null) => number) | null = null;
   /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
   flow = 'default';
   /** Runs this component's tasks under supervision: its core actor sets it; without one, they get a root of their own. */
@@ -215,6 +220,26 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   /** Connects a feeder of this component to its sink (a Feeder's frame(), or a test's array). */
   connectOutput(feeder: string, sink: (frame: GdpFrame) => void): void {
     this.outputs.set(feeder, sink);
+  }
+
+  /** Connects the way upstream: `ask(eater)` sends a keyframe request up that eater's feeds (all eaters: null). */
+  connectUpstream(ask: (eater: string | null) => number): void {
+    this.upstream = ask;
+  }
+
+  /** Asks the feeds of `eater` (every eater when null) for a keyframe; how many feeds were asked. */
+  protected requestKeyUnit(eater: string | null = null): number {
+    return this.upstream?.(eater) ?? 0;
+  }
+
+  /** A feeder's downstream asked for a keyframe (rate-limited by the feeder). */
+  keyUnitRequested(feeder: string): void {
+    this.onKeyUnitRequest(feeder);
+  }
+
+  /** Hook: a keyframe was asked for on `feeder`. Default: ask upstream, through every eater. */
+  protected onKeyUnitRequest(_feeder: string): void {
+    this.requestKeyUnit(null);
   }
 
   /** Sends a frame out of a feeder (the data path for producers and converters). */

@@ -83,7 +83,9 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
       kind: 'eater',
       read: (): EaterView => ({ kind: 'eater', eater: a.eater, feed: a.feed, mode: a.mode, state: st.state, lastDataAgoMs: st.conn?.lastDataAgoMs ?? null }),
     });
+  let unplugUpstream: (() => void) | null = null;
   const connection = (ctx: Ctx<EaterMsg>): EaterConnection => {
+    unplugUpstream?.();
     const c: EaterConnection = new EaterConnection({
       feed: a.feed,
       checkIntervalMs: a.deps.checkIntervalMs,
@@ -95,6 +97,8 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
       }),
       onEnd: (reason, code) => ctx.tell({ type: 'lost', reason, code, conn: c }),
     });
+    // Keyframe requests go up this connection while it is ours.
+    unplugUpstream = a.port.plugUpstream(a.eater, a.feed, (frame) => c.sendUpstream(frame));
     return c;
   };
   const replace = (why: string) => {
@@ -119,6 +123,8 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
   return {
     init(ctx) {
       ctx.defer(() => {
+        unplugUpstream?.();
+        unplugUpstream = null;
         st.conn?.close();
         st.conn = null;
         st.state = 'stopped';

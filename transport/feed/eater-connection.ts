@@ -3,7 +3,8 @@
 // upstream feeder pushes to us with feedTo), its GDP decoder and its silence watchdog. Bytes go
 // from the socket straight into the decoder and each frame to a direct callback. It never
 // reconnects: it ends exactly once with a reason (hang-up, EOS, a GDP error, silence, a refused
-// handshake) and the eater actor that owns it is restarted by its supervisor.
+// handshake) and the eater actor that owns it is restarted by its supervisor. Upstream it
+// sends only keyframe requests (sendUpstream), never more than a small backlog.
 
 import * as net from 'net';
 import { GdpDecoder, GdpFrame } from '../../protocol/gdp';
@@ -97,6 +98,14 @@ export class EaterConnection {
     this.watchdog.unref();
     if (leftover.length) feedBytes(leftover);
     socket.resume();
+  }
+
+  /** Sends a frame upstream to the feeder (a keyframe request); false when not connected or backed up. */
+  sendUpstream(frame: GdpFrame): boolean {
+    const s = this.socket;
+    if (!s || this.ended || s.destroyed || s.writableLength > 16 * 1024) return false;
+    s.write(frame.bytes);
+    return true;
   }
 
   /** Closes without reporting an end (the owner stops on purpose). Idempotent. */
