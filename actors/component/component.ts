@@ -47,6 +47,9 @@ export interface ComponentDetails {
   bytesServed?: number;
   /** requests answered (an hls-streamer) */
   requests?: number;
+  /** A WHEP streamer: keyframes its viewers asked for (PLI, FIR), and requests sent upstream. */
+  keyframeRequests?: number;
+  keyframeRequestsUpstream?: number;
   routes?: Array<{ mount: string; owner: string }>;
   /** Listeners that left, by reason. */
   removed?: Record<string, number>;
