@@ -169,7 +169,8 @@ export class SignallingServer {
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/sdp') return this.refuse(res, E.BAD_CONTENT_TYPE, 'the offer must be Content-Type: application/sdp');
-    if (this.o.clientLimit > 0 && this.endpoint.sessions() >= this.o.clientLimit) return this.refuse(res, E.TOO_MANY_SESSIONS, `${this.o.clientLimit} sessions already (client-limit)`, { 'Retry-After': '5' });
+    // Offers being answered count too: a burst of them never overshoots the limit.
+    if (this.o.clientLimit > 0 && this.endpoint.sessions() + this.pending >= this.o.clientLimit) return this.refuse(res, E.TOO_MANY_SESSIONS, `${this.o.clientLimit} sessions already (client-limit)`, { 'Retry-After': '5' });
     if (this.pending >= this.o.maxPendingOffers) return this.refuse(res, E.TOO_MANY_SESSIONS, `${this.o.maxPendingOffers} offers are being answered`, { 'Retry-After': '1' });
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_SDP_BYTES) return this.refuse(res, E.BODY_TOO_LARGE, `an offer is at most ${MAX_SDP_BYTES} bytes`);
