@@ -2,8 +2,8 @@
 // comes back whole, fragments stay under the MTU, a lost fragment drops its frame only.
 
 import * as fc from 'fast-check';
-import { H264Depacketizer, NAL, nalUnitsAnnexB, nalUnitsAvc, packetizeH264, parseAvcConfig, profileLevelId } from '../../../protocol/rtp/h264-rtp';
-import { Vp8Depacketizer, packetizeVp8, vp8KeyframeSize } from '../../../protocol/rtp/vp8-rtp';
+import { AccessUnit, H264Depacketizer, NAL, nalUnitsAnnexB, nalUnitsAvc, packetizeH264, parseAvcConfig, profileLevelId } from '../../../protocol/rtp/h264-rtp';
+import { Vp8Depacketizer, Vp8Frame, packetizeVp8, vp8KeyframeSize } from '../../../protocol/rtp/vp8-rtp';
 import { RtpClock } from '../../../protocol/rtp/rtp-clock';
 import { RtpPacketizer } from '../../../protocol/rtp/gdp-to-rtp';
 
@@ -35,7 +35,7 @@ describe('H.264 over RTP', () => {
       const payloads = packetizeH264(nals, 1200);
       for (const p of payloads) expect(p.length).toBeLessThanOrEqual(1200);
       const d = new H264Depacketizer();
-      let out = null;
+      let out: AccessUnit | null = null;
       payloads.forEach((p, i) => (out = d.push(100 + i, 9000, i === payloads.length - 1, p) ?? out));
       expect(out).toEqual({ data: annexB(nals), keyframe: idr, timestamp: 9000 });
     }), { numRuns: 60 });
@@ -84,7 +84,7 @@ describe('VP8 over RTP', () => {
       for (const p of payloads) expect(p.length).toBeLessThanOrEqual(1200);
       expect(payloads[0][0]).toBe(0x10);
       const d = new Vp8Depacketizer();
-      let out = null;
+      let out: Vp8Frame | null = null;
       payloads.forEach((p, i) => (out = d.push(7 + i, 1, i === payloads.length - 1, p) ?? out));
       expect(out).toEqual({ data: frame, keyframe: key, timestamp: 1 });
     }), { numRuns: 60 });

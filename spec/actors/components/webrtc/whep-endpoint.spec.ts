@@ -79,7 +79,7 @@ describe('whep-streamer endpoint', () => {
   });
 
   it('refuses a missing or wrong token with 401, a coded body and WWW-Authenticate', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer sekret-tokem' }, { Authorization: 'Basic c2VrcmV0LXRva2Vu' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer sekret-tokem' }, { Authorization: 'Basic c2VrcmV0LXRva2Vu' }] as Array<Record<string, string>>) {
       const r = await post(base, await offer(), headers);
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toBe('Bearer');
