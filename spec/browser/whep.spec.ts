@@ -11,7 +11,7 @@ import { describeGst } from '../helpers/gst';
 import { ADMIN_SECRET, Proc, SECRET, allHappy, freePort, run, status, waitForStatus, writePlanet } from '../helpers/planet';
 import { WEBRTC_PAGE } from '../helpers/webrtc-page';
 
-jest.setTimeout(90000);
+jest.setTimeout(120000);
 
 function planet(managerPort: number, vp8: number, h264: number): string {
   return `
@@ -71,7 +71,7 @@ type State = { width: number; time: number; state: string; audioTracks: number; 
     procs.push(run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0']));
     browser = await launchPlayer(WEBRTC_ARGS);
     ({ server: pageServer, url: pageUrl } = await servePage(WEBRTC_PAGE));
-    await waitForStatus(managerPort, allHappy, 60000, 'the WHEP planet happy');
+    await waitForStatus(managerPort, allHappy, 90000, 'the WHEP planet happy');
     page = await browser.newPage();
     await page.goto(pageUrl);
   });
@@ -97,6 +97,13 @@ type State = { width: number; time: number; state: string; audioTracks: number; 
     const c = await componentWhen(`whep-${key}`, (d) => d?.clients === 1, 5000);
     expect(c?.details?.clients).toBe(1);
     expect(c?.details?.bytesServed).toBeGreaterThan(10000);
+    // The operator sees the viewer: the API's listeners (with its id, to kick) and /metrics.
+    const auth = { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` };
+    const listed = (await (await fetch(`http://127.0.0.1:${managerPort}/api/v1/components/tv/whep-${key}/listeners`, { headers: auth })).json()) as { total: number; listeners: Array<{ address: string }> };
+    expect(listed.total).toBe(1);
+    expect(listed.listeners[0].address).toBe('127.0.0.1');
+    const metrics = await (await fetch(`http://127.0.0.1:${managerPort}/metrics`, { headers: auth })).text();
+    expect(metrics).toMatch(new RegExp(`fluxcast_webrtc_viewers\\{flow="tv",component="/tv/whep-${key}",mount="${path}"\\} 1`));
     expect(await call<number>('whepDelete', id)).toBe(200);
     const after = await componentWhen(`whep-${key}`, (d) => d?.clients === 0, 5000);
     expect(after?.details?.clients).toBe(0);
