@@ -17,7 +17,7 @@ jest.setTimeout(120000);
 
 const TOKEN = 'whip-publisher-token-1';
 
-function planet(managerPort: number, ports: { whip: number; whep: number; http: number }): string {
+function planet(managerPort: number, ports: { whip: number; whep: number; http: number; whipH264: number; hls: number }): string {
   return `
 name: whip-test
 manager: { port: ${managerPort}, secret: ${SECRET}, admin-secret: ${ADMIN_SECRET} }
@@ -29,6 +29,12 @@ flows:
       - { name: webm, type: webm-muxer, worker: worker1, eaters: { default: [whip:video, whip:audio] } }
       - { name: http, type: http-streamer, worker: worker1, properties: { port: ${ports.http}, mount-point: /live.webm, write-interval: 100 }, eaters: { default: [webm] } }
       - { name: whep, type: whep-streamer, worker: worker1, properties: { port: ${ports.whep} }, eaters: { video: [whip:video], audio: [whip:audio] } }
+      # The studio's other path: H.264 as published, into MPEG-TS and LL-HLS (the example planet's).
+      - { name: whip264, type: whip-producer, worker: worker1, properties: { port: ${ports.whipH264}, video-codecs: [h264] } }
+      - { name: sound, type: audio-decoder, worker: worker1, eaters: { default: [whip264:audio] } }
+      - { name: aac, type: aac-encoder, worker: worker1, eaters: { default: [sound] } }
+      - { name: ts, type: mpegts-muxer, worker: worker1, eaters: { default: [whip264:video, aac] } }
+      - { name: hls, type: hls-streamer, worker: worker1, properties: { port: ${ports.hls}, mount-point: /live.m3u8, target-duration: 1, low-latency: true, part-duration: 0.2 }, eaters: { default: [ts] } }
 `;
 }
 
@@ -42,7 +48,7 @@ const percentile = (xs: number[], p: number): number => {
   let pageServer: http.Server;
   let pageUrl = '';
   let managerPort = 0;
-  const ports = { whip: 0, whep: 0, http: 0 };
+  const ports = { whip: 0, whep: 0, http: 0, whipH264: 0, hls: 0 };
   const procs: Proc[] = [];
   let page: Page;
   const call = <T>(fn: string, ...args: unknown[]) => page.evaluate(([f, a]) => (window as unknown as Record<string, (...x: unknown[]) => Promise<T>>)[f as string](...(a as unknown[])), [fn, args] as const);
@@ -61,7 +67,7 @@ const percentile = (xs: number[], p: number): number => {
     procs.push(run(['worker', '--name', 'worker1', '--manager', `ws://127.0.0.1:${managerPort}`, '--feed-port', '0']));
     browser = await launchPlayer(WEBRTC_ARGS);
     ({ server: pageServer, url: pageUrl } = await servePage(WEBRTC_PAGE));
-    await waitForStatus(managerPort, (s) => moods(s).whip === 'hungry', 30000, 'whip-producer waiting for a publisher');
+    await waitForStatus(managerPort, (s) => moods(s).whip === 'hungry' && moods(s).whip264 === 'hungry', 30000, 'whip-producers waiting for a publisher');
     page = await browser.newPage();
     await page.goto(pageUrl);
   });
@@ -109,6 +115,32 @@ const percentile = (xs: number[], p: number): number => {
     expect(p95).toBeGreaterThan(0);
     await call('whepDelete', viewer);
     await call('whepDelete', pub);
+  });
+
+  it('takes H.264 from the browser as published: the LL-HLS player decodes picture and sound', async () => {
+    const id = await call<string>('whipPublish', `http://127.0.0.1:${ports.whipH264}/whip`, null, 'camera', 'h264');
+    try {
+      await waitForStatus(managerPort, (s) => moods(s).whip264 === 'happy' && moods(s).hls === 'happy', 45000, 'H.264 flowing to LL-HLS');
+      const whip = (await status(managerPort))?.components.find((c) => c.name === 'whip264');
+      expect(whip?.details?.source?.contentType).toBe('video/h264 + audio/opus');
+      // Segments are cut at keyframes, which the producer asks of the browser every 2 s.
+      const end = Date.now() + 20000;
+      let playlist = '';
+      while ((playlist.match(/#EXTINF/g) ?? []).length < 2 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 300));
+        playlist = await (await fetch(`http://127.0.0.1:${ports.hls}/live.m3u8`)).text().catch(() => '');
+      }
+      expect((playlist.match(/#EXTINF/g) ?? []).length).toBeGreaterThanOrEqual(2);
+      const probe = spawnSync('ffmpeg', ['-hide_banner', '-nostdin', '-i', `http://127.0.0.1:${ports.hls}/live.m3u8`, '-t', '2', '-f', 'null', '-'], { encoding: 'utf8', timeout: 30000 });
+      const out = probe.stderr ?? '';
+      if (!/Video: h264/.test(out)) console.log(out.slice(-3000));
+      expect(out).toMatch(/Stream #0:\d+.*Video: h264/);
+      expect(out).toMatch(/Stream #0:\d+.*Audio: aac/);
+      const frames = [...out.matchAll(/frame=\s*(\d+)/g)].map((m) => Number(m[1]));
+      expect(frames[frames.length - 1]).toBeGreaterThanOrEqual(20);
+    } finally {
+      await call('whepDelete', id);
+    }
   });
 
   it('finds a publisher that vanishes without DELETE by media silence', async () => {

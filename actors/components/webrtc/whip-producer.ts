@@ -34,6 +34,11 @@ export const whipProducerProperties = z
     'video-codecs': z.array(z.enum(['h264', 'vp8'])).nonempty().default(['h264', 'vp8']),
     /** seconds without media before a publisher is taken as gone */
     'source-timeout': z.number().min(0.5).max(60).default(3),
+    /**
+     * seconds between keyframes asked of the publisher (RTCP PLI): a browser's encoder sends one
+     * only when asked, and HLS segments and recordings are cut at keyframes (0 = only on request)
+     */
+    'keyframe-interval': z.number().min(0).max(60).default(2),
   })
   .strict()
   .refine(tlsPairRule, { message: 'tls-cert-file and tls-key-file go together' })
@@ -59,6 +64,7 @@ export class WhipProducer extends Component<WhipProducerProperties> {
   private http: EndpointHttp | null = null;
   private current: Session | null = null;
   private watchdog: NodeJS.Timeout | null = null;
+  private lastAsked = 0;
   /** Publishers served so far. */
   sessions = 0;
   keyframeRequests = 0;
@@ -84,7 +90,7 @@ export class WhipProducer extends Component<WhipProducerProperties> {
         return true;
       },
     });
-    const every = Math.max(100, Math.min(500, (p['source-timeout'] * 1000) / 4));
+    const every = Math.max(100, Math.min(250, (p['source-timeout'] * 1000) / 4));
     this.watchdog = setInterval(() => this.checkSilence(), every);
     this.watchdog.unref();
     this.addMessage('info', `waiting for a WHIP publisher at ${this.urls.join(' and ') || `(porter ${p.porter})${p.path}`}`);
@@ -157,6 +163,8 @@ export class WhipProducer extends Component<WhipProducerProperties> {
   private checkSilence(): void {
     const c = this.current;
     if (!c) return;
+    const every = this.properties['keyframe-interval'] * 1000;
+    if (every > 0 && c.flowing && Date.now() - this.lastAsked >= every && c.pub.askKeyframe()) this.lastAsked = Date.now();
     const t = this.properties['source-timeout'];
     if (Date.now() - c.pub.lastMedia > t * 1000) c.pub.close(`no media for ${t} s`);
   }
