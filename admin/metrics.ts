@@ -26,6 +26,13 @@ export const METRICS = {
   fluxcast_hls_clients: 'addresses that fetched from an hls-streamer in the last 30 s',
   fluxcast_hls_requests_total: 'requests an hls-streamer answered (playlists, segments, parts)',
   fluxcast_hls_bytes_sent_total: 'bytes of playlists, segments and parts an hls-streamer sent',
+  fluxcast_webrtc_viewers: 'viewers of a whep-streamer connected now',
+  fluxcast_webrtc_viewers_peak: 'most viewers a whep-streamer had at once since it started',
+  fluxcast_webrtc_viewer_seconds_total: 'seconds watched on a whep-streamer, summed over its viewers (those connected until now)',
+  fluxcast_webrtc_bytes_sent_total: 'RTP payload and header bytes a whep-streamer sent to its viewers',
+  fluxcast_webrtc_viewers_removed_total: 'viewers that left a whep-streamer, by reason (closed: DELETE; timeout: no STUN or RTCP; removed; error)',
+  fluxcast_webrtc_keyframe_requests_total: 'keyframes the viewers of a whep-streamer asked for (PLI, FIR)',
+  fluxcast_webrtc_keyframe_requests_upstream_total: 'keyframe requests a whep-streamer sent upstream (rate-limited)',
   fluxcast_source_connected: 'an ingest producer has a source sending (1) or not (0)',
   fluxcast_source_bytes_received: 'bytes an ingest producer received from its current source (0 without one)',
   fluxcast_gdp_errors_total: 'feed connections that ended on a GDP error, by code',
@@ -117,6 +124,28 @@ export class PlanetMetrics {
     });
     c('fluxcast_hls_bytes_sent_total', ['flow', 'component', 'mount'], (m, s) => {
       for (const x of hls(s)) m.inc(http(x), x.details?.bytesServed ?? 0);
+    });
+    const wheps = (s: StatusJson) => s.components.filter((x) => x.type === 'whep-streamer' && x.details);
+    g('fluxcast_webrtc_viewers', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of wheps(s)) m.set(http(x), x.details?.clients ?? 0);
+    });
+    g('fluxcast_webrtc_viewers_peak', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of wheps(s)) m.set(http(x), x.details?.peakClients ?? 0);
+    });
+    c('fluxcast_webrtc_viewer_seconds_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of wheps(s)) m.inc(http(x), x.details?.listenerSeconds ?? 0);
+    });
+    c('fluxcast_webrtc_bytes_sent_total', ['flow', 'component', 'mount'], (m, s) => {
+      for (const x of wheps(s)) m.inc(http(x), x.details?.bytesServed ?? 0);
+    });
+    c('fluxcast_webrtc_viewers_removed_total', ['flow', 'component', 'reason'], (m, s) => {
+      for (const x of wheps(s)) for (const [reason, n] of Object.entries(x.details?.removed ?? {})) m.inc({ flow: x.flow, component: x.id, reason }, n);
+    });
+    c('fluxcast_webrtc_keyframe_requests_total', ['flow', 'component'], (m, s) => {
+      for (const x of wheps(s)) m.inc({ flow: x.flow, component: x.id }, x.details?.keyframeRequests ?? 0);
+    });
+    c('fluxcast_webrtc_keyframe_requests_upstream_total', ['flow', 'component'], (m, s) => {
+      for (const x of wheps(s)) m.inc({ flow: x.flow, component: x.id }, x.details?.keyframeRequestsUpstream ?? 0);
     });
     const sources = (s: StatusJson) => s.components.filter((x) => x.details?.source);
     g('fluxcast_source_connected', ['flow', 'component'], (m, s) => {

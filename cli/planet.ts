@@ -173,6 +173,7 @@ function printStatus(s: StatusJson): void {
       out.push(`      fallback ${fb.mount}: ${where}`);
     }
     if (d?.intro) out.push(`      intro ${d.intro.file}: ${d.intro.playing ? `${d.intro.format}, played ${d.intro.plays} time(s)` : (d.intro.error ?? 'not checked against the stream yet')}`);
+    if (primary && c.type === 'whep-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} WebRTC viewer(s) (peak ${d?.peakClients ?? 0}), ${d?.keyframeRequests ?? 0} keyframe request(s) from viewers, ${d?.keyframeRequestsUpstream ?? 0} sent upstream`);
     if (primary && c.type === 'hls-streamer') out.push(`      ${primary}  ${d?.clients ?? 0} player(s) in the last 30 s, ${d?.requests ?? 0} request(s)`);
     for (const u of primary ? more : []) out.push(`      ${u}`);
     if (d?.routes) out.push(`      ${d.url ?? 'porter'} routes: ${d.routes.length ? d.routes.map((r) => `${r.mount} → ${r.owner}`).join(', ') : '(none)'}`);

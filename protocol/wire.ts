@@ -72,6 +72,9 @@ export const componentStateSchema = z.object({
       bitrateOut: z.number().nonnegative().optional(),
       bytesServed: z.number().nonnegative().optional(),
       requests: z.number().int().nonnegative().optional(),
+      /** A WHEP streamer: keyframes its viewers asked for (PLI, FIR), and requests sent upstream. */
+      keyframeRequests: z.number().int().nonnegative().optional(),
+      keyframeRequestsUpstream: z.number().int().nonnegative().optional(),
       routes: z.array(z.object({ mount: z.string().max(2048), owner: z.string().max(300) })).max(1000).optional(),
       /** Listeners that left, by reason (closed, slow, removed, error...). */
       removed: z.record(z.string().max(32), z.number().int().nonnegative()).optional(),

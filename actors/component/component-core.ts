@@ -79,6 +79,7 @@ export function coreDef(a: CoreArgs): ActorDef<Component, CoreMsg> {
       c.on('crash', (error) => ctx.crash(error));
       for (const f of a.spec.feeders) c.connectOutput(f, (frame) => a.port.output(f, frame));
       c.feedFlow = (feed) => a.port.flow(feed);
+      c.connectUpstream((eater) => a.port.requestKeyUnit(eater));
       for (const [eater, feeds] of Object.entries(a.spec.eaters)) for (const feed of feeds) c.addFeed(eater, feed);
       a.port.plugCore(c, (e) => ctx.crash(e));
       ctx.defer(async () => {

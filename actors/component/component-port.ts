@@ -2,11 +2,14 @@
 // each other on the data path (frames by direct calls, never through a mailbox) and how feed
 // news reaches the core's mailbox. One per incarnation of the component's supervisor, handed
 // to its children as an argument; each child plugs in only its own part and unplugs it when
-// it ends, so a restarted child is never reached through a dead one.
+// it ends, so a restarted child is never reached through a dead one. Keyframe requests travel
+// the other way by direct calls too: from a feeder to the core (an eater downstream asked), and
+// from the core to its eaters' connections (to ask upstream); they are rare and rate-limited.
 
 import { Feeder } from '../../transport/feed/feeder';
 import { FeedFlow } from '../../transport/feed/feed-flow';
 import { GdpFrame, StickyState } from '../../protocol/gdp';
+import { keyUnitRequestFrame } from '../../protocol/gst/key-unit';
 import { Component } from './component';
 
 /** Feed news for the core (control, through its mailbox). */
@@ -25,6 +28,8 @@ export class ComponentPort {
   private readonly sticky = new Map<string, StickyState>();
   /** Each eater feed's flow (last media, silence bound), plugged in by the eaters supervisor. */
   private readonly flows = new Map<string, FeedFlow>();
+  /** Eater → feed → how to send a frame up that feed's connection (while it is connected). */
+  private readonly upstream = new Map<string, Map<string, (frame: GdpFrame) => boolean>>();
 
   constructor(
     /** Feed news to the core's bounded mailbox. */
@@ -62,6 +67,38 @@ export class ComponentPort {
   /** An eater feed's flow, read by a component that decides by it (a watchdog). */
   flow(feed: string): FeedFlow | undefined {
     return this.flows.get(feed);
+  }
+
+  /** An eater's connection can carry frames upstream (until the returned function unplugs it). */
+  plugUpstream(eater: string, feed: string, send: (frame: GdpFrame) => boolean): () => void {
+    let m = this.upstream.get(eater);
+    if (!m) this.upstream.set(eater, (m = new Map()));
+    m.set(feed, send);
+    return () => {
+      if (this.upstream.get(eater)?.get(feed) === send) this.upstream.get(eater)?.delete(feed);
+    };
+  }
+
+  /** Asks every connected feed of `eater` (of every eater when null) for a keyframe; how many were asked. */
+  requestKeyUnit(eater: string | null): number {
+    let n = 0;
+    const frame = keyUnitRequestFrame();
+    for (const [name, feeds] of this.upstream) {
+      if (eater !== null && name !== eater) continue;
+      for (const send of feeds.values()) if (send(frame)) n++;
+    }
+    return n;
+  }
+
+  /** A feeder's eater asked for a keyframe: the component decides (a direct call; a throw is the core's crash). */
+  keyUnitRequested(feeder: string): void {
+    const c = this.component;
+    if (!c || !this.ready) return;
+    try {
+      c.keyUnitRequested(feeder);
+    } catch (e) {
+      this.crashCore?.(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /** The data path in: a frame from an eater to the component. A throw there is the core's crash. */

@@ -11,6 +11,9 @@
 //   any --fail(text)--> sad;  any --stop()--> waking --teardown()--> sleeping
 //   lost is never set here: the manager decides it when it loses contact with the component.
 // Data path: eat() is a direct call from the eater; it never goes through an actor mailbox.
+// Keyframe requests: keyUnitRequested() comes from a feeder (an eater downstream asked);
+// by default a component passes it upstream through all its eaters, as a GStreamer element
+// passes an upstream event to its sink pads; an encoder or a WebRTC ingest answers it itself.
 
 import { EventEmitter } from 'events';
 import { GdpFrame } from '../../protocol/gdp';
@@ -48,6 +51,9 @@ export interface ComponentDetails {
   bytesServed?: number;
   /** requests answered (an hls-streamer) */
   requests?: number;
+  /** A WHEP streamer: keyframes its viewers asked for (PLI, FIR), and requests sent upstream. */
+  keyframeRequests?: number;
+  keyframeRequestsUpstream?: number;
   routes?: Array<{ mount: string; owner: string }>;
   /** Listeners that left, by reason. */
   removed?: Record<string, number>;
@@ -106,6 +112,8 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   readonly eaters = new Map<string, EaterState>();
   /** Feeder name → where its frames go (the host connects each declared feeder to a Feeder). */
   private readonly outputs = new Map<string, (frame: GdpFrame) => void>();
+  /** How to ask upstream for a keyframe (set by whoever runs it: its core, through the port). */
+  private upstream: ((eater: string | null) => number) | null = null;
   /** The flow it belongs to (set by whoever runs it; a porter and its streamers share one). */
   flow = 'default';
   /** An eater feed's flow (last media, silence bound), for components that decide by it (a watchdog); set by the core. */
@@ -243,6 +251,26 @@ export abstract class Component<Props = unknown> extends EventEmitter<ComponentE
   /** Connects a feeder of this component to its sink (a Feeder's frame(), or a test's array). */
   connectOutput(feeder: string, sink: (frame: GdpFrame) => void): void {
     this.outputs.set(feeder, sink);
+  }
+
+  /** Connects the way upstream: `ask(eater)` sends a keyframe request up that eater's feeds (all eaters: null). */
+  connectUpstream(ask: (eater: string | null) => number): void {
+    this.upstream = ask;
+  }
+
+  /** Asks the feeds of `eater` (every eater when null) for a keyframe; how many feeds were asked. */
+  protected requestKeyUnit(eater: string | null = null): number {
+    return this.upstream?.(eater) ?? 0;
+  }
+
+  /** A feeder's downstream asked for a keyframe (rate-limited by the feeder). */
+  keyUnitRequested(feeder: string): void {
+    this.onKeyUnitRequest(feeder);
+  }
+
+  /** Hook: a keyframe was asked for on `feeder`. Default: ask upstream, through every eater. */
+  protected onKeyUnitRequest(_feeder: string): void {
+    this.requestKeyUnit(null);
   }
 
   /** Sends a frame out of a feeder (the data path for producers and converters). */

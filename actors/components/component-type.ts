@@ -33,6 +33,8 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
   readonly properties: S;
   /** Eater names; a producer has none. */
   readonly eaters: readonly string[];
+  /** Each eater may be left without feeds, as long as one has some (a WHEP streamer of video, audio or both). */
+  readonly optionalEaters?: boolean;
   /** Feeder names; a consumer has none. */
   readonly feeders: readonly string[];
   /**
@@ -59,6 +61,11 @@ export interface ComponentType<S extends z.ZodType = z.ZodType> {
    * the tests check that all of them exist here, naming the Debian package of any that does not.
    */
   readonly gstElements: readonly string[];
+  /**
+   * Behind a porter (`porter` property): the paths it mounts there and the property that names
+   * them (for `check`'s mount clashes). Without it, http-streamer and hls-streamer rules apply.
+   */
+  porterMounts?(properties: z.infer<S>): { property: string; paths: string[] };
   /** Its instances have listeners of their own to list and kick (an http-streamer). */
   readonly listeners?: boolean;
   create(name: string, properties: z.infer<S>): Component<z.infer<S>>;

@@ -12,8 +12,10 @@ import { httpPullProducerType } from './http-pull-producer';
 import { srtProducerType } from './srt-producer';
 import { rtmpProducerType } from './rtmp-producer';
 import { hlsStreamerType } from './hls-streamer';
+import { whepStreamerType } from './webrtc/whep-streamer';
+import { whipProducerType } from './webrtc/whip-producer';
 import { PIPELINE_TYPES } from './pipeline/pipeline-types';
 
 export const COMPONENT_TYPES: ReadonlyMap<string, ComponentType> = new Map<string, ComponentType>(
-  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, srtProducerType, rtmpProducerType, hlsStreamerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
+  [testAudioType, mulawEncoderType, wavMuxerType, watchdogType, httpStreamerType, porterType, diskConsumerType, icecastSourceProducerType, httpPullProducerType, srtProducerType, rtmpProducerType, hlsStreamerType, whepStreamerType, whipProducerType, ...PIPELINE_TYPES].map((t) => [t.type, t as unknown as ComponentType]),
 );

@@ -98,7 +98,9 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
         lastDataAgoMs: a.flow.lastMediaAgoMs(), boundMs: a.flow.bound(), resumes: a.flow.resumes, buffersLost: a.flow.buffersLost,
       }),
     });
+  let unplugUpstream: (() => void) | null = null;
   const connection = (ctx: Ctx<EaterMsg>): EaterConnection => {
+    unplugUpstream?.();
     const c: EaterConnection = new EaterConnection({
       feed: a.feed,
       flow: a.flow,
@@ -110,6 +112,8 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
       }),
       onEnd: (reason, code) => ctx.tell({ type: 'lost', reason, code, conn: c }),
     });
+    // Keyframe requests go up this connection while it is ours.
+    unplugUpstream = a.port.plugUpstream(a.eater, a.feed, (frame) => c.sendUpstream(frame));
     return c;
   };
   const replace = (why: string) => {
@@ -134,6 +138,8 @@ export function eaterDef(a: EaterArgs): ActorDef<State, EaterMsg> {
   return {
     init(ctx) {
       ctx.defer(() => {
+        unplugUpstream?.();
+        unplugUpstream = null;
         st.conn?.close();
         st.conn = null;
         st.state = 'stopped';

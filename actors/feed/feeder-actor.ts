@@ -114,6 +114,8 @@ export function feederDef(a: FeederArgs): ActorDef<Feeder, FeederMsg> {
       const feeder = new Feeder(a.feed);
       const publish = () => ctx.setInfo({ kind: 'feeder', read: (): FeederView => ({ kind: 'feeder', name: a.name, feed: a.feed, clients: feeder.clientCount }) });
       feeder.on('eater-added', publish);
+      // An eater downstream asked for a keyframe: the core decides (direct call, rate-limited by the feeder).
+      feeder.on('key-unit', () => a.port.keyUnitRequested(a.name));
       feeder.on('eater-removed', publish);
       a.port.plugSender(a.name, feeder);
       ctx.defer(() => {

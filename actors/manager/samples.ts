@@ -10,7 +10,7 @@ import { Mood, MOODS, MOOD_NAMES } from '../component/mood';
 export const SAMPLE_WINDOW_MS = 30 * 60 * 1000;
 export const DEFAULT_SAMPLE_INTERVAL_MS = 10000;
 /** Component types that serve listeners (their reports carry `clients`). */
-export const STREAMER_TYPES: ReadonlySet<string> = new Set(['http-streamer', 'hls-streamer']);
+export const STREAMER_TYPES: ReadonlySet<string> = new Set(['http-streamer', 'hls-streamer', 'whep-streamer']);
 
 export interface StreamerSample {
   /** ms since the epoch */

@@ -87,8 +87,12 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
         c.properties = props.data as Record<string, unknown>;
         checked.push({ id: `/${g.flow}/${c.name}`, worker: c.worker, type: t, properties: c.properties, at });
       }
-      for (const eater of t.eaters) {
-        if (!(c.eaters[eater]?.length)) issues.push({ path: formatPath([...at, 'eaters', eater]), message: `eater '${eater}' of ${c.type} has no feed` });
+      if (t.optionalEaters) {
+        if (!t.eaters.some((e) => c.eaters[e]?.length)) issues.push({ path: formatPath([...at, 'eaters']), message: `${c.type} needs a feed on at least one of its eaters (${t.eaters.join(', ')})` });
+      } else {
+        for (const eater of t.eaters) {
+          if (!(c.eaters[eater]?.length)) issues.push({ path: formatPath([...at, 'eaters', eater]), message: `eater '${eater}' of ${c.type} has no feed` });
+        }
       }
       for (const [eater, refs] of Object.entries(c.eaters)) {
         if (!t.eaters.includes(eater)) {
@@ -116,7 +120,8 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
     g.components.forEach((c, ci) => {
       const p = c.properties as Record<string, unknown>;
       const porter = p.porter;
-      if ((c.type !== 'http-streamer' && c.type !== 'hls-streamer') || typeof porter !== 'string') return;
+      const declared = types.get(c.type)?.porterMounts;
+      if ((c.type !== 'http-streamer' && c.type !== 'hls-streamer' && !declared) || typeof porter !== 'string') return;
       const where = formatPath([...g.prefix, 'components', ci, 'properties', 'porter']);
       const target = g.components.find((x) => x.name === porter);
       const code = PROTOCOL_ERROR_CODES.PLANET_BAD_PORTER;
@@ -125,13 +130,14 @@ export function checkPlanet(raw: unknown, types: ReadonlyMap<string, ComponentTy
       else if ((target.properties as Record<string, unknown>)['tls-cert-file'] && Number(p.processes ?? 1) > 1) {
         issues.push({ path: where, code, message: `porter '${porter}' speaks HTTPS: its streamers need processes: 1 (a TLS session cannot move to another process)` });
       }
+      const own = declared?.(p);
       const mount = p['mount-point'];
-      if (typeof mount !== 'string') return;
-      const paths = c.type === 'hls-streamer' ? [mount, `${mount.replace(/\.m3u8$/, '')}/`] : [mount];
+      if (!own && typeof mount !== 'string') return;
+      const paths = own ? own.paths : c.type === 'hls-streamer' ? [mount as string, `${(mount as string).replace(/\.m3u8$/, '')}/`] : [mount as string];
       for (const path of paths) {
         const other = mounted.get(`${porter} ${path}`);
         if (other) {
-          issues.push({ path: formatPath([...g.prefix, 'components', ci, 'properties', 'mount-point']), code: PROTOCOL_ERROR_CODES.PLANET_MOUNT_CLASH, message: `porter '${porter}' already has ${path} mounted by ${other}` });
+          issues.push({ path: formatPath([...g.prefix, 'components', ci, 'properties', own?.property ?? 'mount-point']), code: PROTOCOL_ERROR_CODES.PLANET_MOUNT_CLASH, message: `porter '${porter}' already has ${path} mounted by ${other}` });
           break;
         }
         mounted.set(`${porter} ${path}`, `/${g.flow}/${c.name} (${c.type})`);

@@ -14,7 +14,7 @@ export const GAP_Y = 20;
 const PAD = 4;
 
 const ACTIONS: Action[] = ['start', 'stop', 'restart'];
-const STREAMERS = new Set(['http-streamer', 'hls-streamer']);
+const STREAMERS = new Set(['http-streamer', 'hls-streamer', 'whep-streamer']);
 const RUNNING = new Set(['happy', 'hungry', 'waking']);
 
 export const upstreamOf = (feedId: string): string => feedId.slice(0, feedId.lastIndexOf(':'));

@@ -52,7 +52,7 @@ export class StreamerPanel {
     $('panel-title').textContent = `${c.type} ${c.id}`;
     $('chart-listeners').replaceChildren();
     $('chart-bitrate').replaceChildren();
-    const hasList = c.type === 'http-streamer';
+    const hasList = c.type === 'http-streamer' || c.type === 'whep-streamer';
     $('listeners-body').replaceChildren(el('p', { class: 'muted' }, hasList ? 'loading…' : 'An hls-streamer counts its listeners by address over the last 30 s: there is no connection to list or kick.'));
     this.refresh();
     panel.scrollIntoView({ block: 'nearest' });

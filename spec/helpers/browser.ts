@@ -11,14 +11,20 @@ export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
 /** Whether browser tests should run: chromium is here, or CI requires it. */
 export const browserTests = !!CHROMIUM || !!process.env.CI;
 
-/** Headless chromium that plays media without a gesture (muted). */
-export async function launchPlayer(): Promise<Browser> {
+/** Headless chromium that plays media without a gesture (muted); `extraArgs` add flags (WebRTC's). */
+export async function launchPlayer(extraArgs: string[] = []): Promise<Browser> {
   if (!CHROMIUM) throw new Error('chromium is required in CI (apt-get install chromium)');
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--no-first-run', '--disable-background-networking', '--disable-component-update', ...extraArgs],
   });
 }
+
+/**
+ * WebRTC on loopback: candidates on 127.0.0.1 are used (Chromium leaves loopback out by
+ * default), and the fake camera and microphone publish without a permission prompt.
+ */
+export const WEBRTC_ARGS = ['--allow-loopback-in-peer-connection', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 /** Serves `page` at / and the given files (path → file) on 127.0.0.1; resolves with the page URL. */
 export async function servePage(page: string, files: Record<string, string> = {}): Promise<{ server: http.Server; url: string }> {

@@ -6,7 +6,8 @@
 // the first buffer DISCONT when the feeder says buffers were lost. It flows once a media buffer
 // arrives (never on events, filler, headers, or an old buffer replayed); media silent past the
 // flow's bound ends it. It never reconnects: it ends exactly once with a reason (hang-up, EOS,
-// a GDP error, silence, a refused handshake) and the eater actor that owns it is restarted.
+// a GDP error, silence, a refused handshake) and the eater actor that owns it is restarted. Upstream it sends only
+// keyframe requests (sendUpstream), never more than a small backlog.
 
 import * as net from 'net';
 import { BUFFER_FLAG, GdpDecoder, GdpFrame, toFrame } from '../../protocol/gdp';
@@ -176,6 +177,14 @@ export class EaterConnection {
     this.watchdog.unref();
     if (leftover.length) feedBytes(leftover);
     socket.resume();
+  }
+
+  /** Sends a frame upstream to the feeder (a keyframe request); false when not connected or backed up. */
+  sendUpstream(frame: GdpFrame): boolean {
+    const s = this.socket;
+    if (!s || this.ended || s.destroyed || s.writableLength > 16 * 1024) return false;
+    s.write(frame.bytes);
+    return true;
   }
 
   /** Closes without reporting an end (the owner stops on purpose). Idempotent. */

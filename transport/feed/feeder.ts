@@ -5,11 +5,14 @@
 // it forwarded, and a new one is primed like gdppay's streamheader and starts at a keyframe.
 // The queue keeps the last RESUME_WINDOW bytes for eaters that reconnect. No policy about
 // connections lives here: the feeder actor decides who is added and keeps feed-to connections
-// alive; frames arrive by direct calls.
+// alive; frames arrive by direct calls. The one thing an eater may send back is a keyframe
+// request (a GstForceKeyUnit upstream event as a GDP packet, see protocol/gst/key-unit.ts):
+// read with a small bounded decoder, rate-limited, announced.
 
 import { EventEmitter } from 'events';
 import * as net from 'net';
-import { BUFFER_FLAG, GdpFrame } from '../../protocol/gdp';
+import { BUFFER_FLAG, GdpDecoder, GdpFrame } from '../../protocol/gdp';
+import { isKeyUnitRequest } from '../../protocol/gst/key-unit';
 import { FeedStart, ResumePoint } from '../../protocol/feed-handshake';
 import { MultiClientSender } from '../sender/multi-client-sender';
 import { StreamHandle } from '../sender/handles';
@@ -25,7 +28,14 @@ export const RESUME_WINDOW = { bytes: 2 * 1024 * 1024 };
 export interface FeederEvents {
   'eater-added': [id: number, peer: string, start: FeedStart];
   'eater-removed': [id: number, peer: string, reason: string];
+  /** An eater asked for a keyframe (at most one announced per KEY_UNIT_MIN_INTERVAL_MS). */
+  'key-unit': [];
 }
+
+/** Keyframe requests announced at most this often, whatever the eaters send (ms). */
+export const KEY_UNIT_MIN_INTERVAL_MS = 500;
+/** What an eater may send back in one packet: a request is ~150 bytes. */
+const UPSTREAM_MAX_PAYLOAD = 4096;
 
 export class Feeder extends EventEmitter<FeederEvents> {
   readonly sender: MultiClientSender;
@@ -47,6 +57,11 @@ export class Feeder extends EventEmitter<FeederEvents> {
     this.sender.on('client-removed', (id, reason, stats) => this.emit('eater-removed', id, stats.peer, reason));
   }
 
+  /** Keyframe requests from eaters: announced, and dropped by the rate limit. */
+  keyUnitRequests = 0;
+  keyUnitRequestsDropped = 0;
+  private lastKeyUnit = 0;
+
   get clientCount(): number {
     return this.sender.clientCount;
   }
@@ -67,6 +82,7 @@ export class Feeder extends EventEmitter<FeederEvents> {
   addEater(socket: net.Socket, resume: ResumePoint | null = null): number | null {
     const plan = this.stream.plan(resume, this.sender.queue);
     const handle = new StreamHandle(socket, { owned: true });
+    this.readUpstream(socket);
     socket.resume();
     const prefix = [Buffer.from(JSON.stringify(plan.start) + '\n'), ...plan.priming];
     const id = this.sender.add(handle, { startAt: plan.startAt, streamheader: false, prefix });
@@ -76,5 +92,27 @@ export class Feeder extends EventEmitter<FeederEvents> {
 
   close(): void {
     this.sender.close();
+  }
+
+  /** Keyframe requests from an eater; anything else it sends is ignored, a malformed packet ends the reading (not the feed). */
+  private readUpstream(socket: net.Socket): void {
+    const decoder = new GdpDecoder({
+      maxPayloadSize: UPSTREAM_MAX_PAYLOAD,
+      onFrame: (f) => {
+        if (!isKeyUnitRequest(f)) return;
+        const now = Date.now();
+        if (now - this.lastKeyUnit < KEY_UNIT_MIN_INTERVAL_MS) {
+          this.keyUnitRequestsDropped++;
+          return;
+        }
+        this.lastKeyUnit = now;
+        this.keyUnitRequests++;
+        this.emit('key-unit');
+      },
+    });
+    const onData = (chunk: Buffer) => {
+      if (decoder.push(chunk)) socket.removeListener('data', onData);
+    };
+    socket.on('data', onData);
   }
 }

@@ -8,10 +8,14 @@
 //   except a pipeline GStreamer cannot even build, which is a configuration error (sad);
 // - a new stream on an eater (new stream-start after a reconnection) restarts the child
 //   cleanly, so the pipeline never has to renegotiate mid-stream;
-// - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period.
+// - stop: EOS (inputs closed, SIGINT with -e), SIGKILL after a grace period;
+// - a keyframe request (a WHEP viewer's PLI, from a feeder): a video encoder type restarts its
+//   encoder with a flush so that its next frame is a keyframe (protocol/gst/key-unit.ts), its
+//   output cleaned of the flush; every other pipeline passes the request upstream.
 
 import { GdpFrame, StickyState } from '../../../protocol/gdp';
 import { EVENT_TYPES } from '../../../protocol/gst/event-types';
+import { FlushedOutput, encoderRestartFrames } from '../../../protocol/gst/key-unit';
 import { Component, PermanentError } from '../../component/component';
 import { missingElementsText, missingOf } from '../gst-elements';
 import { GstChild, tokenize } from './gst-child';
@@ -39,6 +43,10 @@ export abstract class PipelineComponent<P> extends Component<P> {
   private readonly streamIds = new Map<string, string | null>();
   private restarting = false;
   private firstOut: (() => void) | null = null;
+  /** A video encoder: keyframe requests restart its encoder (else they go upstream). */
+  protected encodesVideo = false;
+  /** Keyframes forced by requests from downstream. */
+  keyUnitsForced = 0;
 
   constructor(
     name: string,
@@ -95,6 +103,7 @@ export abstract class PipelineComponent<P> extends Component<P> {
     let produced = false;
     // The child's messages are handled here, outside any call of the host: a throw in them is a
     // crash of this component, never of the worker process.
+    const cleaned = new Map<string, FlushedOutput>();
     child.on(
       'frame',
       this.guarded((feeder: string, f: GdpFrame) => {
@@ -103,7 +112,11 @@ export abstract class PipelineComponent<P> extends Component<P> {
           this.firstOut?.();
           this.firstOut = null;
         }
-        this.fromChild(feeder, f);
+        if (!this.encodesVideo) return this.fromChild(feeder, f);
+        let c = cleaned.get(feeder);
+        if (!c) cleaned.set(feeder, (c = new FlushedOutput()));
+        const out = c.frame(f);
+        if (out) this.fromChild(feeder, out);
       }),
     );
     child.on('stderr', (line) => {
@@ -174,6 +187,17 @@ export abstract class PipelineComponent<P> extends Component<P> {
       for (const f of feeds) for (const fr of this.pending.get(f) ?? []) this.child?.write(f, fr);
       this.pending.clear();
     }
+  }
+
+  protected override onKeyUnitRequest(feeder: string): void {
+    if (!this.encodesVideo) return super.onKeyUnitRequest(feeder);
+    const child = this.child;
+    if (!child || !this.gateOpen) return;
+    for (const [feed, st] of this.stickies) {
+      const segment = st.primingFrames().find((f) => f.kind === 'event' && f.eventType === EVENT_TYPES.segment) ?? null;
+      for (const f of encoderRestartFrames(segment)) child.write(feed, f);
+    }
+    this.keyUnitsForced++;
   }
 
   private gateOpen = false;

@@ -38,8 +38,9 @@ export function layoutDescription(description: string, eaters: ReadonlyMap<strin
 }
 
 class DescribedPipeline<P> extends PipelineComponent<P> {
-  constructor(name: string, props: P, feeders: readonly string[], private readonly describe: (p: P) => string) {
+  constructor(name: string, props: P, feeders: readonly string[], private readonly describe: (p: P) => string, encodesVideo = false) {
     super(name, props, feeders);
+    this.encodesVideo = encodesVideo;
   }
   protected layout(eaters: ReadonlyMap<string, readonly string[]>, feeders: readonly string[]): PipelineLayout {
     return layoutDescription(this.describe(this.properties), eaters, feeders);
@@ -86,12 +87,14 @@ class MuxerPipeline<P> extends PipelineComponent<P> {
 function describedType<S extends z.ZodType>(t: {
   type: string; description: string; properties: S; eaters: readonly string[]; feeders: readonly string[];
   describe: (p: z.infer<S>) => string; alsoRuns?: readonly string[];
+  /** A video encoder (a GstVideoEncoder): keyframe requests restart it (see protocol/gst/key-unit.ts). */
+  encodesVideo?: boolean;
 }): ComponentType<S> {
   const layout = layoutDescription(t.describe(t.properties.parse({})), new Map(t.eaters.map((e) => [e, [`/flow/upstream:${e}`]])), t.feeders);
   return defineComponentType({
     type: t.type, description: t.description, properties: t.properties, eaters: t.eaters, feeders: t.feeders,
     gstElements: [...new Set([...elementsOf(layout.description), ...(t.alsoRuns ?? [])])],
-    create: (name, p) => new DescribedPipeline(name, p, t.feeders, t.describe),
+    create: (name, p) => new DescribedPipeline(name, p, t.feeders, t.describe, t.encodesVideo),
   });
 }
 
@@ -173,12 +176,12 @@ const videoEncProps = z.object({
   'keyframe-interval': z.number().int().min(1).max(1000).default(25),
 }).strict();
 export const theoraEncoderType = describedType({
-  type: 'theora-encoder', description: 'raw video to Theora', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
+  type: 'theora-encoder', description: 'raw video to Theora', properties: videoEncProps, eaters: ['default'], feeders: ['default'], encodesVideo: true,
   describe: (q) =>
     `videoconvert ! theoraenc bitrate=${Math.round(q.bitrate / 1000)} keyframe-auto=false keyframe-freq=${q['keyframe-interval']} keyframe-force=${q['keyframe-interval']}`,
 });
 export const vp8EncoderType = describedType({
-  type: 'vp8-encoder', description: 'raw video to VP8', properties: videoEncProps, eaters: ['default'], feeders: ['default'],
+  type: 'vp8-encoder', description: 'raw video to VP8', properties: videoEncProps, eaters: ['default'], feeders: ['default'], encodesVideo: true,
   describe: (q) =>
     `videoconvert ! vp8enc target-bitrate=${q.bitrate} keyframe-max-dist=${q['keyframe-interval']} deadline=1 cpu-used=8 threads=1`,
 });
@@ -234,7 +237,7 @@ const h264Props = z.object({
 }).strict();
 export const h264EncoderType = describedType({
   type: 'h264-encoder', description: 'raw video to H.264 (x264; byte-stream access units, SPS/PPS before every keyframe)',
-  properties: h264Props, eaters: ['default'], feeders: ['default'],
+  properties: h264Props, eaters: ['default'], feeders: ['default'], encodesVideo: true,
   describe: (q) =>
     `videoconvert ! video/x-raw,format=I420 ! x264enc bitrate=${Math.max(1, Math.round(q.bitrate / 1000))} key-int-max=${q['keyframe-interval']} speed-preset=${q['speed-preset']}` +
     `${q.tune === 'none' ? '' : ` tune=${q.tune}`} ! video/x-h264,profile=${q.profile === 'baseline' ? 'constrained-baseline' : q.profile} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au`,
