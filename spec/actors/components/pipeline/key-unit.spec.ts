@@ -19,9 +19,20 @@ jest.setTimeout(30000);
 describe('keyframe requests on a feed connection', () => {
   it('travel from the eater to the feeder, one announced per interval', async () => {
     const feeder = new Feeder('/t/enc:default');
+    let added = false;
     let announced = 0;
     feeder.on('key-unit', () => announced++);
-    const server = net.createServer((s) => feeder.addEater(s));
+    // As a feed-to push does: the eater's resume line first (none here: a new eater), then the feed.
+    const server = net.createServer((s) => {
+      let head = Buffer.alloc(0);
+      const onData = (d: Buffer) => {
+        head = Buffer.concat([head, d]);
+        if (!head.includes(10)) return;
+        s.removeListener('data', onData);
+        added = feeder.addEater(s, null) !== null;
+      };
+      s.on('data', onData);
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
@@ -29,6 +40,7 @@ describe('keyframe requests on a feed connection', () => {
     conn.attach(socket, Buffer.alloc(0));
     try {
       expect(isKeyUnitRequest(keyUnitRequestFrame())).toBe(true);
+      await waitFor(() => added, 3000, 'the eater added');
       for (let i = 0; i < 5; i++) expect(conn.sendUpstream(keyUnitRequestFrame())).toBe(true);
       await waitFor(() => announced === 1 && feeder.keyUnitRequestsDropped === 4, 3000);
       await new Promise((r) => setTimeout(r, KEY_UNIT_MIN_INTERVAL_MS + 50));
